@@ -1,0 +1,1 @@
+"""The demo city generator and its build output (data/build/, git-ignored)."""

@@ -1,0 +1,124 @@
+"""Fixed value lists, declared once with their translation keys and wall colours.
+
+The database enums (``store/migrations``) and every page use these names; a test checks that the
+SQL enums and these lists agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label_key: str
+    colour: str
+
+
+def _values(choices: tuple[Choice, ...]) -> tuple[str, ...]:
+    return tuple(c.value for c in choices)
+
+
+# Element kinds and the id prefix that every element of that kind carries (DESIGN.md, "Identity").
+ID_PREFIX = {
+    "source": "SRC-",
+    "station": "ST-",
+    "node": "N-",
+    "pipe": "P-",
+    "valve": "V-",
+    "sensor": "S-",
+    "community": "C-",
+    "household": "H-",
+}
+ELEMENT_KINDS = tuple(ID_PREFIX)
+
+
+def kind_of(element_id: str) -> str | None:
+    """The element kind an id's prefix names (longest prefix first: ``SRC-`` before ``S-``)."""
+    for kind, prefix in sorted(ID_PREFIX.items(), key=lambda kv: -len(kv[1])):
+        if element_id.startswith(prefix):
+            return kind
+    return None
+
+
+STATION_STATUS = (
+    Choice("normal", "status.normal", "#2ecc71"),
+    Choice("warning", "status.warning", "#f1c40f"),
+    Choice("alarm", "status.alarm", "#e74c3c"),
+    Choice("offline", "status.offline", "#7f8c8d"),
+    Choice("cut_off", "status.cut_off", "#8e44ad"),
+)
+
+ALARM_SEVERITY = (
+    Choice("info", "severity.info", "#3498db"),
+    Choice("warning", "severity.warning", "#f39c12"),
+    Choice("alarm", "severity.alarm", "#e74c3c"),
+    Choice("critical", "severity.critical", "#ff00ff"),
+)
+
+ALARM_STATE = (
+    Choice("raised", "alarm_state.raised", "#e74c3c"),
+    Choice("acknowledged", "alarm_state.acknowledged", "#f39c12"),
+    Choice("cleared", "alarm_state.cleared", "#2ecc71"),
+)
+
+WORK_ORDER_STATE = (
+    Choice("new", "wo_state.new", "#3498db"),
+    Choice("dispatched", "wo_state.dispatched", "#9b59b6"),
+    Choice("accepted", "wo_state.accepted", "#1abc9c"),
+    Choice("on_site", "wo_state.on_site", "#f39c12"),
+    Choice("resolved", "wo_state.resolved", "#2ecc71"),
+    Choice("visited", "wo_state.visited", "#27ae60"),
+    Choice("closed", "wo_state.closed", "#7f8c8d"),
+    Choice("cancelled", "wo_state.cancelled", "#95a5a6"),
+)
+WORK_ORDER_OPEN_STATES = ("new", "dispatched", "accepted", "on_site")
+
+WORK_ORDER_PRIORITY = (
+    Choice("low", "priority.low", "#95a5a6"),
+    Choice("normal", "priority.normal", "#3498db"),
+    Choice("urgent", "priority.urgent", "#e74c3c"),
+)
+
+HEATING_STATUS = (
+    Choice("heating", "heating.heating", "#e67e22"),
+    Choice("suspended", "heating.suspended", "#7f8c8d"),
+    Choice("not_paying", "heating.not_paying", "#c0392b"),
+)
+
+SOURCE_ROLE = (
+    Choice("pressure", "source_role.pressure", "#e74c3c"),
+    Choice("fixed_head", "source_role.fixed_head", "#e67e22"),
+    Choice("fixed_flow", "source_role.fixed_flow", "#f1c40f"),
+)
+
+
+@dataclass(frozen=True)
+class SensorKind:
+    value: str
+    unit: str  # display/storage unit of the reading
+    low: float  # physical range: readings outside it are rejected
+    high: float
+    label_key: str
+
+
+# Readings are stored in the display units below (°C, bar, t/h, MW), as SCADA sends them.
+SENSOR_KINDS = (
+    SensorKind("t_supply", "°C", -10.0, 200.0, "sensor.t_supply"),
+    SensorKind("t_return", "°C", -10.0, 200.0, "sensor.t_return"),
+    SensorKind("p_supply", "bar", 0.0, 40.0, "sensor.p_supply"),
+    SensorKind("p_return", "bar", 0.0, 40.0, "sensor.p_return"),
+    SensorKind("p_node", "bar", 0.0, 40.0, "sensor.p_node"),
+    SensorKind("flow", "t/h", -20000.0, 20000.0, "sensor.flow"),
+    SensorKind("makeup_flow", "t/h", 0.0, 2000.0, "sensor.makeup_flow"),
+    SensorKind("heat", "MW", -5.0, 2000.0, "sensor.heat"),
+    SensorKind("room_t", "°C", -30.0, 50.0, "sensor.room_t"),
+    SensorKind("outdoor_t", "°C", -50.0, 50.0, "sensor.outdoor_t"),
+)
+SENSOR_KIND = {k.value: k for k in SENSOR_KINDS}
+
+station_status_values = _values(STATION_STATUS)
+alarm_severity_values = _values(ALARM_SEVERITY)
+alarm_state_values = _values(ALARM_STATE)
+work_order_state_values = _values(WORK_ORDER_STATE)

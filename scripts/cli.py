@@ -1,0 +1,52 @@
+"""``heattwin`` — one console script; each command lives in its own ``scripts/cmd_*.py`` module.
+
+A command module defines ``register(subparsers)``, which adds its parser and sets ``func``
+(called with the parsed arguments, returning an exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+COMMAND_MODULES = (
+    "scripts.cmd_db",
+    "scripts.cmd_network",
+    "scripts.cmd_democity",
+    "scripts.cmd_serve",
+    "scripts.cmd_demo",
+    "scripts.cmd_bench",
+    "scripts.cmd_sync",
+    "scripts.cmd_telemetry",
+    "scripts.cmd_simulate",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="heattwin", description="HeatTwin dispatch center")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # a command whose module has not landed yet
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The pandapipes twin: build, solve, sync, residuals, leaks, scenarios. No Dash, no SQL strings."""
