@@ -1,0 +1,52 @@
+"""The Dash application: multi-page, served by waitress (or any WSGI server via ``server``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from dash import html
+
+from app import context
+from heattwin.settings import PROJECT_ROOT, Settings, load_settings
+
+ASSETS_DIR = PROJECT_ROOT / "assets"
+
+
+def create_app(url: str, settings: Settings | None = None) -> dash.Dash:
+    """A Dash app reading the store at ``url``; pages are the modules of ``app/pages``."""
+    settings = settings or load_settings()
+    context.configure(url, settings)
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(Path(__file__).parent / "pages"),
+        assets_folder=str(ASSETS_DIR),
+        serve_locally=True,
+        compress=True,
+        suppress_callback_exceptions=True,
+        title="HeatTwin",
+    )
+    app.layout = html.Div(id="page-root", children=[dash.page_container])
+    _mount_extras(app, url)
+    return app
+
+
+def _mount_extras(app: dash.Dash, url: str) -> None:
+    """Flask routes that live beside the pages (ingest API, drawings) when their modules exist."""
+    try:
+        from app import api
+    except ModuleNotFoundError as exc:
+        if exc.name != "app.api":
+            raise
+        return
+    api.mount(app.server, url)
+
+
+def serve(url: str, settings: Settings | None = None) -> None:
+    from waitress import serve as waitress_serve
+
+    settings = settings or load_settings()
+    app = create_app(url, settings)
+    print(f"HeatTwin is serving on http://{settings.host}:{settings.port}/", flush=True)
+    waitress_serve(app.server, host=settings.host, port=settings.port, threads=8)

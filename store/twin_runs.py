@@ -1,0 +1,101 @@
+"""Twin runs and their results: ``twin_run`` (one row per solve), ``twin_state`` (per element) and
+``twin_residual`` (per sensor). App workers read the latest converged run from here."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from store.db import transaction
+
+STATE_COLUMNS = ("element_id", "status", "p_supply_bar", "p_return_bar", "t_supply_c", "t_return_c",
+                 "flow_t_h", "v_m_per_s", "dp_bar", "heat_mw", "heat_loss_kw", "delay_h")
+RESIDUAL_COLUMNS = ("sensor_id", "measured", "modelled", "residual")
+_RUN_COLUMNS = ("id", "kind", "started_at", "finished_at", "converged", "iterations", "solve_s", "cycle_s",
+                "error", "inputs", "fallbacks", "summary", "calibration_id")
+
+
+def _clean(value):
+    """numpy scalars and NaN to what COPY takes (NaN means 'no value' here, so NULL)."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _copy_frame(conn, table: str, columns: tuple[str, ...], run_id: int, frame: pd.DataFrame) -> None:
+    present = [c for c in columns if c in frame.columns]
+    statement = f"COPY {table} (run_id, {', '.join(present)}) FROM STDIN"  # names from our constants
+    with conn.cursor().copy(statement) as copy:
+        for row in frame[present].itertuples(index=False, name=None):
+            copy.write_row((run_id, *map(_clean, row)))
+
+
+def add_run(pool: ConnectionPool, *, kind: str = "sync", started_at, finished_at=None, converged: bool,
+            iterations: int | None = None, solve_s: float | None = None, cycle_s: float | None = None,
+            error: str | None = None, inputs: dict | None = None, fallbacks: list | None = None,
+            summary: dict | None = None, calibration_id: int | None = None,
+            states: pd.DataFrame | None = None, residuals: pd.DataFrame | None = None) -> int:
+    """Store one run with its per-element states and per-sensor residuals; return the run id."""
+    with transaction(pool) as conn:
+        run_id = conn.execute(
+            "INSERT INTO twin_run (kind, started_at, finished_at, converged, iterations, solve_s, cycle_s,"
+            " error, inputs, fallbacks, summary, calibration_id)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (kind, started_at, finished_at, converged, iterations, solve_s, cycle_s, error,
+             Jsonb(inputs or {}), Jsonb(fallbacks or []), Jsonb(summary or {}), calibration_id),
+        ).fetchone()[0]
+        if states is not None and len(states):
+            _copy_frame(conn, "twin_state", STATE_COLUMNS, run_id, states)
+        if residuals is not None and len(residuals):
+            _copy_frame(conn, "twin_residual", RESIDUAL_COLUMNS, run_id, residuals)
+    return run_id
+
+
+def get_latest_run(pool: ConnectionPool, kind: str = "sync", converged_only: bool = True) -> dict | None:
+    where = "kind = %s" + (" AND converged" if converged_only else "")
+    with pool.connection() as conn:
+        row = conn.execute(
+            f"SELECT {', '.join(_RUN_COLUMNS)} FROM twin_run WHERE {where} ORDER BY started_at DESC, id DESC"
+            " LIMIT 1", (kind,)).fetchone()
+    return None if row is None else dict(zip(_RUN_COLUMNS, row, strict=True))
+
+
+def list_runs(pool: ConnectionPool, kind: str = "sync", limit: int = 50) -> pd.DataFrame:
+    with pool.connection() as conn:
+        rows = conn.execute(
+            f"SELECT {', '.join(_RUN_COLUMNS)} FROM twin_run WHERE kind = %s"
+            " ORDER BY started_at DESC, id DESC LIMIT %s", (kind, limit)).fetchall()
+    return pd.DataFrame(rows, columns=list(_RUN_COLUMNS))
+
+
+def get_run_states(pool: ConnectionPool, run_id: int) -> pd.DataFrame:
+    with pool.connection() as conn:
+        rows = conn.execute(
+            f"SELECT {', '.join(STATE_COLUMNS)} FROM twin_state WHERE run_id = %s ORDER BY element_id",
+            (run_id,)).fetchall()
+    return pd.DataFrame(rows, columns=list(STATE_COLUMNS))
+
+
+def get_run_residuals(pool: ConnectionPool, run_id: int) -> pd.DataFrame:
+    with pool.connection() as conn:
+        rows = conn.execute(
+            f"SELECT {', '.join(RESIDUAL_COLUMNS)} FROM twin_residual WHERE run_id = %s ORDER BY sensor_id",
+            (run_id,)).fetchall()
+    return pd.DataFrame(rows, columns=list(RESIDUAL_COLUMNS))
+
+
+def prune_runs(pool: ConnectionPool, *, keep_hours: float, kind: str = "sync") -> int:
+    """Delete runs (and their states) older than ``keep_hours``, always keeping the latest converged one."""
+    with transaction(pool) as conn:
+        return conn.execute(
+            "DELETE FROM twin_run WHERE kind = %s AND started_at < now() - make_interval(secs => %s)"
+            " AND id <> coalesce((SELECT id FROM twin_run WHERE kind = %s AND converged"
+            " ORDER BY started_at DESC, id DESC LIMIT 1), -1)",
+            (kind, keep_hours * 3600.0, kind)).rowcount
