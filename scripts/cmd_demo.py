@@ -1,0 +1,75 @@
+"""``heattwin demo``: everything up on a laptop — store, demo city, virtual plant, twin sync loop, web app.
+
+The plant and the sync loop run as child processes sharing state only through the database, as
+they would on separate hosts; they stop when the demo stops.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+from heattwin.settings import load_settings
+from scripts.loading import load_city
+from store import cluster
+
+# Background processes of the demo: (command module that must exist, argv after `heattwin`).
+_BACKGROUND = (
+    ("scripts.cmd_simulate", ["simulate", "--speed", "1", "--via", "direct"]),
+    ("scripts.cmd_sync", ["sync"]),
+)
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("demo", help="bring up the whole demo (store, city, plant, twin, app)")
+    parser.add_argument("--stations", type=int, default=150)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-serve", action="store_true", help="load everything, then exit")
+    parser.set_defaults(func=_run)
+
+
+def _ensure_city(settings, stations: int, seed: int):
+    from data.democity import generate_city
+
+    city_dir = settings.data_dir / f"demo-{stations}-{seed}"
+    if not (city_dir / "network.gpkg").exists():
+        print(f"generating the demo city ({stations} stations, seed {seed}) in {city_dir} …", flush=True)
+        generate_city(city_dir, stations=stations, seed=seed, drawings_dir=settings.drawings_dir)
+    return city_dir
+
+
+def _start_background(url: str) -> list[subprocess.Popen]:
+    children = []
+    for module, argv in _BACKGROUND:
+        if importlib.util.find_spec(module) is None:
+            continue
+        env_argv = [sys.executable, "-m", "scripts.cli", *argv]
+        children.append(subprocess.Popen(env_argv, env={**os.environ, "DATABASE_URL": url}))
+        print(f"started: heattwin {' '.join(argv)} (pid {children[-1].pid})", flush=True)
+    return children
+
+
+def _run(args) -> int:
+    settings = load_settings()
+    url = cluster.database_url(settings)
+    print(f"database: {url}", flush=True)
+    city_dir = _ensure_city(settings, args.stations, args.seed)
+    summary = load_city(url, city_dir)
+    print(f"demo city loaded: {summary.get('by_kind')}", flush=True)
+    if args.no_serve:
+        return 0
+    children = _start_background(url)
+    try:
+        from app.server import serve
+
+        serve(url, settings)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait(timeout=20)
+    return 0
