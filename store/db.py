@@ -21,8 +21,10 @@ def get_pool(url: str, max_size: int = 8) -> ConnectionPool:
     """The process-wide pool for ``url`` (opened on first use, closed at exit)."""
     pool = _POOLS.get(url)
     if pool is None or pool.closed:
+        # check: a connection broken by a server restart is replaced, not handed out.
         pool = ConnectionPool(url, min_size=1, max_size=max_size, configure=_configure,
-                              open=True, name=f"heattwin-{len(_POOLS)}")
+                              check=ConnectionPool.check_connection, open=True,
+                              name=f"heattwin-{len(_POOLS)}")
         _POOLS[url] = pool
     return pool
 
