@@ -1,0 +1,44 @@
+"""How a utility dispatches heat: the source's heating curve and the stations' heat demand."""
+
+from __future__ import annotations
+
+import numpy as np
+
+DESIGN_OUTDOOR_C = -7.0   # Weifang's design outdoor temperature for heating
+DESIGN_INDOOR_C = 20.0
+HEATING_LIMIT_C = 12.0    # above this outdoor temperature heating would stop
+
+
+def supply_setpoint_c(outdoor_c, *, t_design_c: float = 110.0, t_min_c: float = 70.0):
+    """Primary supply temperature from the heating curve (outdoor → supply setpoint), °C.
+
+    Linear between ``t_min_c`` at the heating limit and ``t_design_c`` at the design outdoor
+    temperature, held at the ends.
+    """
+    share = (HEATING_LIMIT_C - np.asarray(outdoor_c, dtype=float)) / (HEATING_LIMIT_C - DESIGN_OUTDOOR_C)
+    return t_min_c + np.clip(share, 0.0, 1.0) * (t_design_c - t_min_c)
+
+
+def occupancy_factor(local_hour):
+    """Daily demand profile: morning and evening peaks, a lighter afternoon and night set-back."""
+    h = np.asarray(local_hour, dtype=float)
+    morning = 0.10 * np.exp(-((h - 7.0) ** 2) / 3.0)
+    evening = 0.12 * np.exp(-((h - 19.5) ** 2) / 5.0)
+    return 0.95 + morning + evening - 0.05 * ((h >= 23) | (h < 5))
+
+
+def station_heat_mw(design_heat_mw, outdoor_c, local_hour):
+    """Heat demand of stations from their design load, the outdoor temperature and the hour, MW.
+
+    Demand scales with the indoor–outdoor difference (degree-hour method) against the design
+    difference; a floor of 10 % covers hot water and losses on mild days.
+    """
+    ratio = (DESIGN_INDOOR_C - np.asarray(outdoor_c, dtype=float)) / (DESIGN_INDOOR_C - DESIGN_OUTDOOR_C)
+    ratio = np.clip(ratio, 0.10, 1.4)
+    return np.asarray(design_heat_mw, dtype=float) * ratio * occupancy_factor(local_hour)
+
+
+def lagged_outdoor_c(previous_c: float, outdoor_c: float, dt_s: float, tau_h: float = 12.0) -> float:
+    """Outdoor temperature as weather-compensated controllers see it: smoothed over ``tau_h`` hours."""
+    alpha = 1.0 - np.exp(-dt_s / (tau_h * 3600.0))
+    return previous_c + alpha * (outdoor_c - previous_c)
