@@ -12,7 +12,6 @@ import subprocess
 import sys
 
 from heattwin.settings import load_settings
-from scripts.loading import load_city
 from store import cluster
 
 # Background processes of the demo: (command module that must exist, argv after `heattwin`).
@@ -56,6 +55,8 @@ def _run(args) -> int:
     url = cluster.database_url(settings)
     print(f"database: {url}", flush=True)
     city_dir = _ensure_city(settings, args.stations, args.seed)
+    from scripts.loading import load_city
+
     summary = load_city(url, city_dir)
     print(f"demo city loaded: {summary.get('by_kind')}", flush=True)
     if args.no_serve:
