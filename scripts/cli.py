@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "scripts.cmd_sync",
     "scripts.cmd_telemetry",
     "scripts.cmd_simulate",
+    "scripts.cmd_isolate",
 )
 
 

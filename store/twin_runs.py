@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 from psycopg.types.json import Jsonb
@@ -99,3 +101,24 @@ def prune_runs(pool: ConnectionPool, *, keep_hours: float, kind: str = "sync") -
             " AND id <> coalesce((SELECT id FROM twin_run WHERE kind = %s AND converged"
             " ORDER BY started_at DESC, id DESC LIMIT 1), -1)",
             (kind, keep_hours * 3600.0, kind)).rowcount
+
+
+_SYNC_LOCK_KEY = 724302
+
+
+@contextmanager
+def cycle_lock(pool: ConnectionPool) -> Iterator[bool]:
+    """Hold the sync-cycle lock for the block; yields False when another process holds it.
+
+    A session advisory lock: it is released when the block ends, or by the server if this
+    process dies, so a crashed loop never blocks the next one.
+    """
+    with pool.connection() as conn:
+        acquired = conn.execute("SELECT pg_try_advisory_lock(%s)", (_SYNC_LOCK_KEY,)).fetchone()[0]
+        conn.commit()
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (_SYNC_LOCK_KEY,))
+                conn.commit()
