@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "scripts.cmd_telemetry",
     "scripts.cmd_simulate",
     "scripts.cmd_isolate",
+    "scripts.cmd_calibrate",
 )
 
 

@@ -16,7 +16,7 @@ from store import cluster
 
 # Background processes of the demo: (command module that must exist, argv after `heattwin`).
 _BACKGROUND = (
-    ("scripts.cmd_simulate", ["simulate", "--speed", "1", "--via", "direct"]),
+    ("scripts.cmd_simulate", ["simulate", "--speed", "0", "--backfill-hours", "3", "--via", "direct"]),
     ("scripts.cmd_sync", ["sync"]),
 )
 

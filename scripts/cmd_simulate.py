@@ -1,0 +1,122 @@
+"""``heattwin simulate``: run the virtual plant against the store, in real time or accelerated.
+
+Readings carry simulated times, and the store refuses readings from the future, so an
+accelerated run starts in the past (``--hours`` before now by default) and catches up to now;
+after that it runs in real time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pandas as pd
+
+from heattwin.settings import load_settings
+
+log = logging.getLogger("heattwin.simulate")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("simulate", help="run the virtual plant (simulated SCADA/IoT)")
+    parser.add_argument("--speed", type=float, default=60.0,
+                        help="simulated seconds per wall second; 0 = as fast as possible")
+    parser.add_argument("--hours", type=float, help="simulated hours to run (default: forever)")
+    parser.add_argument("--start", help="simulated start, ISO UTC (default: --hours before now, or now)")
+    parser.add_argument("--backfill-hours", type=float,
+                        help="start this many hours before now, catch up as fast as possible, then run live")
+    parser.add_argument("--step-s", type=float, default=60.0, help="simulated seconds between readings")
+    parser.add_argument("--via", choices=("direct", "http", "mqtt"), default="direct")
+    parser.add_argument("--http-url", default="http://127.0.0.1:8050")
+    parser.add_argument("--token", help="bearer token for --via http (heattwin token add plant)")
+    parser.add_argument("--faults", help="scenario file (YAML/JSON) with faults to inject")
+    parser.add_argument("--fault", action="append", default=[],
+                        help='a fault, e.g. "leak P-00123 start=+2h rate_t_h=20 side=supply"')
+    parser.add_argument("--weather-csv", help="outdoor temperatures (time, t_c) instead of synthetic weather")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-noise", action="store_true", help="send the true values")
+    parser.set_defaults(func=_run)
+
+
+def _start_and_end(args) -> tuple[pd.Timestamp, pd.Timestamp | None]:
+    now = pd.Timestamp.now(tz="UTC").floor("s")
+    if args.start:
+        start = pd.Timestamp(args.start)
+        start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
+    elif args.backfill_hours:
+        start = now - pd.Timedelta(hours=args.backfill_hours)
+    elif args.hours and args.speed != 1:
+        start = now - pd.Timedelta(hours=args.hours)
+    else:
+        start = now
+    end = start + pd.Timedelta(hours=args.hours) if args.hours else None
+    return start, end
+
+
+def _faults(args, start):
+    from twin.plant.faults import load_fault_file, parse_cli_fault
+
+    faults = load_fault_file(args.faults, start) if args.faults else []
+    return faults + [parse_cli_fault(text, start) for text in args.fault]
+
+
+def _sender(args, pool, settings):
+    from scripts.plant_senders import DirectSender, HttpSender, MqttSender
+
+    if args.via == "http":
+        if not args.token:
+            raise SystemExit("--via http needs --token (create one with: heattwin token add plant)")
+        return HttpSender(args.http_url, args.token)
+    if args.via == "mqtt":
+        return MqttSender(settings.mqtt_host, settings.mqtt_port)
+    return DirectSender(pool)
+
+
+def build_plant(pool, *, start, faults, seed=7, noise=True, weather_csv=None):
+    """The virtual plant for the store's current network, with its faults recorded as ground truth."""
+    from store.households import list_households
+    from store.simulation import add_simulated_faults
+    from twin.plant.runner import VirtualPlant
+    from twin.plant.weather import CsvWeather, SyntheticWeather
+    from twin.sync import load_network
+
+    weather = CsvWeather(weather_csv) if weather_csv else SyntheticWeather(start.floor("D"), seed=seed)
+    plant = VirtualPlant(load_network(pool), list_households(pool, with_collector=True), weather,
+                         faults=faults, seed=seed, noise=noise)
+    if faults:
+        add_simulated_faults(pool, faults)
+    return plant
+
+
+def run_plant(plant, sender, *, start, end, step_s: float, speed: float) -> dict:
+    """Step the plant from ``start`` to ``end`` (None: forever), never ahead of the wall clock."""
+    sim, wall_start, totals = start, time.monotonic(), {}
+    while end is None or sim <= end:
+        readings = plant.step(sim, step_s)
+        for key, value in sender.send(readings).items():
+            totals[key] = totals.get(key, 0) + value
+        sim += pd.Timedelta(seconds=step_s)
+        due = wall_start + (sim - start).total_seconds() / speed if speed > 0 else 0.0
+        ahead_of_now = (sim - pd.Timestamp.now(tz="UTC")).total_seconds()
+        wait = max(due - time.monotonic(), ahead_of_now, 0.0)
+        if wait:
+            time.sleep(wait)
+    return totals
+
+
+def _run(args) -> int:
+    from store import cluster
+    from store.db import get_pool
+
+    settings = load_settings()
+    pool = get_pool(cluster.database_url(settings))
+    start, end = _start_and_end(args)
+    faults = _faults(args, start)
+    plant = build_plant(pool, start=start, faults=faults, seed=args.seed, noise=not args.no_noise,
+                        weather_csv=args.weather_csv)
+    log.info("virtual plant: %s → %s, step %.0f s, speed %s×, via %s, %d faults", start,
+             end or "forever", args.step_s, args.speed or "max", args.via, len(faults))
+    totals = run_plant(plant, _sender(args, pool, settings), start=start, end=end, step_s=args.step_s,
+                       speed=args.speed)
+    print(f"virtual plant done: {totals}")
+    return 0

@@ -1,0 +1,99 @@
+"""A simulated day of the virtual plant on the demo city: the readings obey the physics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from heattwin import units
+from layers.read import read_network
+from twin.plant.faults import make_fault
+from twin.plant.runner import VirtualPlant
+from twin.plant.weather import ColdWave, SyntheticWeather
+
+START = pd.Timestamp("2026-12-10 16:00", tz="UTC")  # midnight in Weifang
+
+
+@pytest.fixture(scope="module")
+def city(demo_city_dir):
+    network, report = read_network(demo_city_dir / "network.gpkg")
+    assert report.ok, report.errors
+    households = pd.read_csv(demo_city_dir / "records" / "household.csv", dtype={"sensor_id": str})
+    return network, households
+
+
+def _plant(city, *, faults=(), waves=(), noise=False):
+    network, households = city
+    weather = SyntheticWeather(START.floor("D"), seed=3, cold_waves=list(waves))
+    return VirtualPlant(network, households, weather, faults=list(faults), noise=noise, seed=3)
+
+
+def _run(plant, hours, step_h=0.5):
+    frames, results = [], []
+    for k in range(int(hours / step_h)):
+        frames.append(plant.step(START + pd.Timedelta(hours=k * step_h), step_h * 3600).assign(step=k))
+        results.append(plant.last_result)
+    return pd.concat(frames), results
+
+
+def _by(readings, network, kind, element_kind):
+    sensors = network.sensors[(network.sensors["kind"] == kind)
+                              & network.sensors["element_id"].str.startswith(element_kind)]
+    picked = readings[readings["sensor_id"].isin(sensors["id"])]
+    return picked.merge(sensors[["id", "element_id"]], left_on="sensor_id", right_on="id")
+
+
+def test_a_day_of_readings_keeps_energy_balance_and_temperature_order(city):
+    network, _ = city
+    plant = _plant(city)
+    readings, results = _run(plant, 24, step_h=2)
+    for result in results:
+        s = result.summary
+        assert s["heat_produced_mw"] == pytest.approx(s["heat_delivered_mw"] + s["heat_loss_mw"], rel=0.01)
+    last = readings[readings["step"] == readings["step"].max()]
+    flow = _by(last, network, "flow", "SRC-").set_index("element_id")["value"]
+    t_in = _by(last, network, "t_supply", "SRC-").set_index("element_id")["value"]
+    t_out = _by(last, network, "t_return", "SRC-").set_index("element_id")["value"]
+    source_heat_mw = units.w_to_mw(units.heat_w(units.t_h_to_kg_per_s(flow), t_in - t_out)).sum()
+    station_heat_mw = _by(last, network, "heat", "ST-")["value"].sum()
+    losses_mw = results[-1].summary["heat_loss_mw"]
+    assert source_heat_mw == pytest.approx(station_heat_mw + losses_mw, rel=0.02)
+    station_supply = _by(last, network, "t_supply", "ST-")
+    source_supply = _by(last, network, "t_supply", "SRC-")
+    assert station_supply["value"].max() < source_supply["value"].max()
+    assert (station_supply["value"] > 40).all()
+
+
+def test_rooms_cool_after_a_cold_wave_with_the_rc_lag(city):
+    network, _ = city
+    wave = ColdWave(start_h=12.0, depth_k=14.0, duration_h=60.0)
+    plant = _plant(city, waves=[wave])
+    readings, _ = _run(plant, 48, step_h=1)
+    rooms = readings[readings["sensor_id"].isin(network.sensors.loc[network.sensors["kind"] == "room_t", "id"])]
+    mean_by_step = rooms.groupby("step")["value"].mean()
+    outdoor = readings[readings["sensor_id"].isin(
+        network.sensors.loc[network.sensors["kind"] == "outdoor_t", "id"])].set_index("step")["value"]
+    coldest_outdoor = int(outdoor.idxmin())
+    coldest_room = int(mean_by_step.idxmin())
+    assert mean_by_step.loc[:10].mean() > mean_by_step.min() + 0.3   # the rooms do cool …
+    assert coldest_room >= coldest_outdoor                          # … and later than the air
+
+
+def test_an_injected_leak_raises_make_up_flow_by_its_rate(city):
+    network, _ = city
+    pipe = network.pipes["id"].iloc[len(network.pipes) // 2]
+    fault = make_fault({"kind": "leak", "element_id": pipe, "start": "+1h", "rate_t_h": 30.0}, START)
+    plant = _plant(city, faults=[fault])
+    readings, _ = _run(plant, 2, step_h=1)
+    makeup = _by(readings, network, "makeup_flow", "SRC-").groupby("step")["value"].sum()
+    assert makeup.loc[1] - makeup.loc[0] == pytest.approx(30.0, rel=0.02)
+
+
+def test_noise_dropouts_and_faulty_sensors_are_present_when_noise_is_on(city):
+    network, _ = city
+    plant = _plant(city, noise=True)
+    readings, _ = _run(plant, 2, step_h=1)
+    per_step = readings.groupby("step").size()
+    assert (per_step < len(network.sensors)).all()
+    assert np.isfinite(readings["value"]).all()

@@ -1,0 +1,118 @@
+"""Calibration: a roughness multiplier per network zone and a heat-loss multiplier per pipe age
+class, fitted by least squares so the twin matches the readings of a window.
+
+Pressures inform roughness, temperatures inform heat loss; each residual is divided by its
+sensor kind's noise so the two weigh alike. The window is sampled at a few instants, each with
+its own boundary conditions, so one odd moment does not decide the fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import least_squares
+
+from layers.network import Network
+from twin.boundary import LastGood, boundary_from_readings
+from twin.model import Twin, TwinDidNotConverge
+from twin.observe import SensorMap
+from twin.plant.sensors import NOISE_ABS, NOISE_REL
+from twin.sync import apply_boundary
+
+AGE_CLASSES = ((0, 2000, "before_2000"), (2000, 2010, "2000s"), (2010, 3000, "since_2010"))
+FITTED_KINDS = ("p_node", "p_supply", "p_return", "t_supply", "t_return")
+_BOUNDS = (np.log(0.2), np.log(5.0))
+
+
+def age_class(install_year) -> pd.Series:
+    years = pd.Series(install_year, dtype=float)
+    labels = pd.Series("since_2010", index=years.index)
+    for low, high, name in AGE_CLASSES:
+        labels[(years >= low) & (years < high)] = name
+    return labels
+
+
+@dataclass
+class Snapshot:
+    """One instant of the window: window means per sensor id."""
+    at: pd.Timestamp
+    measured: pd.Series
+
+
+@dataclass
+class CalibrationResult:
+    params: dict
+    rms_before: dict
+    rms_after: dict
+
+
+def parameter_names(network: Network) -> tuple[list[str], list[str]]:
+    zones = sorted(network.pipes["zone"].astype(str).unique())
+    ages = sorted(age_class(network.pipes["install_year"]).unique())
+    return zones, ages
+
+
+def _calibration(zones, ages, x: np.ndarray) -> dict:
+    factors = np.exp(x)
+    return {"roughness": dict(zip(zones, factors[:len(zones)].round(6).tolist(), strict=True)),
+            "heat_loss": dict(zip(ages, factors[len(zones):].round(6).tolist(), strict=True))}
+
+
+def _scale(sensors: pd.DataFrame, measured: pd.Series) -> pd.Series:
+    kinds = sensors.set_index("id")["kind"].reindex(measured.index)
+    absolute = kinds.map(NOISE_ABS).fillna(0.0)
+    relative = kinds.map(NOISE_REL).fillna(0.0) * measured.abs()
+    return (absolute + relative).clip(lower=1e-3)
+
+
+class Calibrator:
+    def __init__(self, network: Network, snapshots: list[Snapshot]):
+        self.network = network
+        self.snapshots = snapshots
+        self.zones, self.ages = parameter_names(network)
+        fitted = network.sensors[network.sensors["kind"].isin(FITTED_KINDS)]
+        self.sensor_map = SensorMap(fitted, network.stations)
+        self.kinds = fitted.set_index("id")["kind"]
+        self.twin = Twin(network)
+        self.boundaries = [boundary_from_readings(network, s.measured, at=s.at, last_good=LastGood())
+                           for s in snapshots]
+
+    def residuals(self, calibration: dict) -> pd.Series:
+        """Scaled residuals (model − reading) / noise of every fitted sensor at every snapshot."""
+        self.twin.set_calibration(calibration)
+        parts = []
+        for snapshot, boundary in zip(self.snapshots, self.boundaries, strict=True):
+            apply_boundary(self.twin, boundary)
+            frame = self.sensor_map.residuals(self.twin.solve(), snapshot.measured)
+            scaled = frame.set_index("sensor_id")["residual"] / _scale(self.network.sensors, frame.set_index(
+                "sensor_id")["measured"])
+            parts.append(scaled.rename(lambda sid, at=snapshot.at: f"{sid}@{at.isoformat()}"))
+        return pd.concat(parts)
+
+    def rms_by_kind(self, calibration: dict) -> dict:
+        self.twin.set_calibration(calibration)
+        frames = []
+        for snapshot, boundary in zip(self.snapshots, self.boundaries, strict=True):
+            apply_boundary(self.twin, boundary)
+            frames.append(self.sensor_map.residuals(self.twin.solve(), snapshot.measured))
+        residuals = pd.concat(frames)
+        residuals["kind"] = residuals["sensor_id"].map(self.kinds)
+        return {k: round(float(np.sqrt(np.mean(g["residual"] ** 2))), 5) for k, g in residuals.groupby("kind")}
+
+    def fit(self) -> CalibrationResult:
+        start = np.zeros(len(self.zones) + len(self.ages))
+
+        def objective(x):
+            try:
+                return self.residuals(_calibration(self.zones, self.ages, x)).to_numpy()
+            except TwinDidNotConverge:
+                return np.full(self._size, 1e3)
+
+        neutral = _calibration(self.zones, self.ages, start)
+        self._size = len(self.residuals(neutral))
+        rms_before = self.rms_by_kind(neutral)
+        fit = least_squares(objective, start, bounds=_BOUNDS, diff_step=0.05, x_scale=0.5, max_nfev=30)
+        params = _calibration(self.zones, self.ages, fit.x)
+        return CalibrationResult(params, rms_before, self.rms_by_kind(params))

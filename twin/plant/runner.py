@@ -1,0 +1,111 @@
+"""The virtual plant's clock: each step sets weather, control and faults on its own twin, solves,
+and turns the true state into readings the way field sensors would send them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from layers.network import Network
+from twin.model import Twin
+from twin.observe import SensorMap
+from twin.plant.control import lagged_outdoor_c, station_heat_mw, supply_setpoint_c
+from twin.plant.faults import Fault
+from twin.plant.rooms import RoomModel
+from twin.plant.sensors import SensorRealism
+
+UTC_OFFSET_H = 8.0  # Asia/Shanghai: occupancy follows local time
+
+
+def _with_building_height(households: pd.DataFrame) -> pd.DataFrame:
+    """Floors of each household's building (its highest recorded floor), for the top-floor penalty."""
+    floors = households.groupby(["community_id", "building"])["floor"].transform("max")
+    return households.assign(floors=floors.fillna(6))
+
+
+class VirtualPlant:
+    """A stand-in for SCADA and IoT: ``step(at, dt_s)`` returns the readings sent at ``at``.
+
+    Parameters
+    ----------
+    network : the network the plant runs (its own twin is built from it).
+    households : households with collectors (id, community_id, station_id, building, floor, sensor_id).
+    weather : an object with ``temperature_c(times)``.
+    faults : injected faults; each acts while ``fault.active(at)``.
+    calibration : multipliers that make the plant's pipes differ from their design values.
+    """
+
+    def __init__(self, network: Network, households: pd.DataFrame, weather, *, faults: list[Fault] = (),
+                 seed: int = 7, noise: bool = True, calibration: dict | None = None):
+        self.network = network
+        self.weather = weather
+        self.faults = list(faults)
+        self.twin = Twin(network)
+        if calibration:
+            # The plant's "true" network may differ from the twin's design values (aged pipes).
+            self.twin.set_calibration(calibration)
+        sensors = network.sensors.reset_index(drop=True)
+        self.sensor_ids = sensors["id"].astype(str).to_numpy()
+        self.kinds = sensors["kind"].astype(str).to_numpy()
+        self.sensor_map = SensorMap(sensors, network.stations)
+        self.realism = SensorRealism(sensors, seed=seed, noise=noise)
+        collectors = households[households["sensor_id"].notna()].reset_index(drop=True)
+        self.rooms = RoomModel(_with_building_height(collectors), seed=seed)
+        self.room_sensor_ids = collectors["sensor_id"].astype(str).to_numpy()
+        self.stations = network.stations.set_index(network.stations["id"].astype(str))
+        self.started_at: pd.Timestamp | None = None
+        self.lagged_outdoor_c: float | None = None
+        self.last_result = None
+
+    def _control(self, at: pd.Timestamp, outdoor_c: float, dt_s: float) -> pd.Series:
+        self.lagged_outdoor_c = outdoor_c if self.lagged_outdoor_c is None else \
+            lagged_outdoor_c(self.lagged_outdoor_c, outdoor_c, dt_s)
+        sources = pd.DataFrame({"t_supply_c": supply_setpoint_c(self.lagged_outdoor_c)},
+                               index=self.network.sources["id"].astype(str))
+        local_hour = (at.hour + at.minute / 60.0 + UTC_OFFSET_H) % 24.0
+        demand = pd.Series(station_heat_mw(self.stations["design_heat_mw"].astype(float).to_numpy(),
+                                           outdoor_c, local_hour), index=self.stations.index)
+        self.twin.set_outdoor(outdoor_c)
+        self.twin.set_sources(sources)
+        self.twin.set_station_demand(pd.DataFrame({"heat_mw": demand,
+                                                   "t_return_c": self.stations["t_return_c"].astype(float)}))
+        return demand
+
+    def _apply_faults(self, at: pd.Timestamp) -> None:
+        active = [f for f in self.faults if f.active(at)]
+        by_kind = {kind: [f for f in active if f.kind == kind] for kind in
+                   ("leak", "pump_trip", "valve_closed", "fouling", "collector_offline")}
+        self.twin.set_leaks(pd.DataFrame(
+            [{"pipe_id": f.element_id, "side": f.params["side"], "rate_t_h": float(f.params["rate_t_h"]),
+              "position": float(f.params["position"])} for f in by_kind["leak"]],
+            columns=["pipe_id", "side", "rate_t_h", "position"]))
+        self.twin.set_source_out({f.element_id for f in by_kind["pump_trip"]})
+        self.twin.set_valves({f.element_id for f in by_kind["valve_closed"]})
+        self.twin.set_station_capacity(pd.Series(
+            {f.element_id: float(f.params["capacity_share"]) for f in by_kind["fouling"]}, dtype=float))
+        self.realism.offline[:] = False
+        self.realism.set_offline({f.element_id for f in by_kind["collector_offline"]})
+
+    def _truth(self, result, outdoor_c: float, demand: pd.Series, dt_s: float) -> np.ndarray:
+        truth = self.sensor_map.predict(result).reindex(self.sensor_ids).to_numpy(dtype=float)
+        truth[self.kinds == "outdoor_t"] = outdoor_c
+        delivered = result.stations["heat_mw"].reindex(demand.index).fillna(0.0)
+        rooms_c = self.rooms.step(dt_s, outdoor_c, delivered / demand)
+        room_truth = pd.Series(rooms_c, index=self.room_sensor_ids)
+        is_room = self.kinds == "room_t"
+        truth[is_room] = room_truth.reindex(self.sensor_ids[is_room]).to_numpy(dtype=float)
+        return truth
+
+    def step(self, at, dt_s: float) -> pd.DataFrame:
+        """Readings (time, sensor_id, value) the estate sends at ``at`` after ``dt_s`` seconds."""
+        at = pd.Timestamp(at)
+        self.started_at = self.started_at or at
+        outdoor_c = float(self.weather.temperature_c([at])[0])
+        demand = self._control(at, outdoor_c, dt_s)
+        self._apply_faults(at)
+        result = self.twin.solve()
+        self.last_result = result
+        truth = self._truth(result, outdoor_c, demand, dt_s)
+        values = self.realism.observe(truth, (at - self.started_at).total_seconds())
+        sent = np.isfinite(values)
+        return pd.DataFrame({"time": at, "sensor_id": self.sensor_ids[sent], "value": values[sent]})
