@@ -1,0 +1,171 @@
+"""The primary network's tables: nodes, pipes (split at mid-block chambers), their design loads
+and diameters, stations, sources and section valves — as plain frames in UTM metres."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from data.democity.grid import BLOCK_M, Grid
+from data.democity.layout import Layout
+
+DN_SERIES = np.array([150, 200, 250, 300, 350, 400, 450, 500, 600, 700, 800, 900, 1000])
+DESIGN_DELTA_T_K = 60.0
+CP_J_PER_KGK = 4186.0
+DENSITY_KG_PER_M3 = 983.0
+SPLIT_SHARE = 0.75       # share of street edges with a chamber (a node) mid-block
+SOURCE_MAIN_DN_MIN = 700
+
+
+@dataclass
+class NetworkTables:
+    nodes: pd.DataFrame      # id, x, y
+    pipes: pd.DataFrame      # id, from_node, to_node, x0, y0, x1, y1, load_mw, dn_mm, kind (tree|loop)
+    stations: pd.DataFrame   # id, name, node_id, x, y, heated_area_m2, design_heat_mw, ...
+    sources: pd.DataFrame
+    valves: pd.DataFrame     # id, pipe_id, node_id, x, y, ...
+
+
+def size_dn(flow_kg_per_s: np.ndarray) -> np.ndarray:
+    """Smallest standard DN whose velocity stays under its limit (1 m/s at DN150 to 2.5 m/s at DN1000)."""
+    volume_m3_per_s = np.asarray(flow_kg_per_s, dtype=float)[:, None] / DENSITY_KG_PER_M3
+    area_m2 = np.pi * (DN_SERIES / 1000.0) ** 2 / 4.0
+    v_max = 1.0 + 1.5 * (DN_SERIES - 150) / 850.0
+    fits = volume_m3_per_s / area_m2[None, :] <= v_max[None, :]
+    first = np.where(fits.any(axis=1), fits.argmax(axis=1), len(DN_SERIES) - 1)
+    return DN_SERIES[first]
+
+
+def _downstream_load(layout: Layout, heat_by_node: np.ndarray, depth: np.ndarray) -> np.ndarray:
+    """Design load (MW) each tree edge carries: the sum of stations in the child's subtree."""
+    load = heat_by_node.copy()
+    parent_of = dict(zip(layout.tree_edges[:, 1].tolist(), layout.tree_edges[:, 0].tolist(), strict=True))
+    for child in layout.tree_edges[np.argsort(-depth[layout.tree_edges[:, 1]]), 1].tolist():
+        load[parent_of[child]] += load[child]
+    return load[layout.tree_edges[:, 1]]
+
+
+def _stations(grid: Grid, layout: Layout, rng) -> pd.DataFrame:
+    n = len(layout.station_nodes)
+    area = rng.uniform(40_000, 150_000, n).round(-2)
+    w_per_m2 = rng.uniform(45, 60, n)
+    offset = rng.uniform(40, 90, (n, 2))
+    xy = grid.xy[layout.station_nodes] + offset
+    return pd.DataFrame({
+        "id": [f"ST-{k + 1:04d}" for k in range(n)], "grid_node": layout.station_nodes,
+        "name": [f"{k + 1}号换热站" for k in range(n)], "x": xy[:, 0], "y": xy[:, 1],
+        "heated_area_m2": area, "design_heat_mw": (area * w_per_m2 / 1e6).round(3),
+        "t_return_c": rng.uniform(45, 55, n).round(1), "min_dp_bar": rng.uniform(0.5, 1.0, n).round(2),
+        "elevation_m": rng.uniform(20, 40, n).round(1), "install_year": rng.integers(1998, 2024, n),
+    })
+
+
+def _split(edges: np.ndarray, load: np.ndarray, kind: str, grid: Grid, rng, next_node: int):
+    """Pipes for street edges, some split by a mid-block chamber node; returns pipes and new nodes."""
+    split = rng.random(len(edges)) < SPLIT_SHARE
+    mid_ids = next_node + np.arange(split.sum())
+    mid_xy = (grid.xy[edges[split, 0]] + grid.xy[edges[split, 1]]) / 2.0
+    first = np.where(split, -1, edges[:, 1])
+    first[split] = mid_ids
+    pipes = [pd.DataFrame({"from_node": edges[:, 0], "to_node": first, "load_mw": load, "kind": kind}),
+             pd.DataFrame({"from_node": mid_ids, "to_node": edges[split, 1], "load_mw": load[split],
+                           "kind": kind})]
+    return pd.concat(pipes, ignore_index=True), mid_xy
+
+
+def make_network(grid: Grid, layout: Layout, rng) -> NetworkTables:
+    depth = layout.depth_m
+    stations = _stations(grid, layout, rng)
+    heat_by_node = np.zeros(len(grid.xy))
+    np.add.at(heat_by_node, stations["grid_node"].to_numpy(), stations["design_heat_mw"].to_numpy())
+    load = _downstream_load(layout, heat_by_node, depth)
+    order = np.argsort(depth[layout.tree_edges[:, 1]], kind="stable")
+    tree, tree_mid = _split(layout.tree_edges[order], load[order], "tree", grid, rng, len(grid.xy))
+    loop_load = np.zeros(len(layout.loop_edges))
+    loops, loop_mid = _split(layout.loop_edges, loop_load, "loop", grid, rng, len(grid.xy) + len(tree_mid))
+    xy = np.vstack([grid.xy, tree_mid, loop_mid])
+    pipes = pd.concat([tree, loops], ignore_index=True)
+    pipes = _size(pipes, layout)
+    return _with_ids(xy, pipes, stations, layout, grid, rng)
+
+
+def _size(pipes: pd.DataFrame, layout: Layout) -> pd.DataFrame:
+    flow = pipes["load_mw"].to_numpy() * 1e6 / (CP_J_PER_KGK * DESIGN_DELTA_T_K)
+    dn = size_dn(flow)
+    at_source = np.isin(pipes["from_node"], layout.source_nodes)
+    dn[at_source] = np.maximum(dn[at_source], SOURCE_MAIN_DN_MIN)
+    is_loop = (pipes["kind"] == "loop").to_numpy()
+    # A loop link is sized like the smaller of the mains it ties together.
+    node_dn = pd.concat([pd.Series(dn[~is_loop], index=pipes.loc[~is_loop, "from_node"]),
+                         pd.Series(dn[~is_loop], index=pipes.loc[~is_loop, "to_node"])]).groupby(level=0).max()
+    ends = np.column_stack([pipes["from_node"].map(node_dn), pipes["to_node"].map(node_dn)])
+    dn[is_loop] = np.nan_to_num(np.nanmin(ends[is_loop], axis=1), nan=200).astype(int)
+    return pipes.assign(dn_mm=dn)
+
+
+def _with_ids(xy, pipes, stations, layout, grid, rng) -> NetworkTables:
+    used = np.unique(pipes[["from_node", "to_node"]].to_numpy())
+    node_id = pd.Series([f"N-{k + 1:05d}" for k in range(len(used))], index=used)
+    nodes = pd.DataFrame({"id": node_id.to_numpy(), "x": xy[used, 0], "y": xy[used, 1]})
+    pipes = pipes.assign(
+        id=[f"P-{k + 1:05d}" for k in range(len(pipes))],
+        x0=xy[pipes["from_node"], 0], y0=xy[pipes["from_node"], 1],
+        x1=xy[pipes["to_node"], 0], y1=xy[pipes["to_node"], 1],
+        from_node=pipes["from_node"].map(node_id), to_node=pipes["to_node"].map(node_id))
+    stations = stations.assign(node_id=stations["grid_node"].map(node_id))
+    sources = _sources(grid, layout, node_id, stations, pipes)
+    return NetworkTables(nodes, pipes, stations, sources, _valves(pipes, nodes, rng))
+
+
+def _sources(grid, layout, node_id, stations, pipes) -> pd.DataFrame:
+    k = len(layout.source_nodes)
+    region_of_station = layout.region[stations["grid_node"].to_numpy()]
+    load_mw = np.bincount(region_of_station, weights=stations["design_heat_mw"], minlength=k)
+    outward = np.zeros((k, 2))
+    outward[:3, 0] = [-180.0, 180.0, 180.0]   # edge plants stand outside town
+    outward[3:] = [60.0, -60.0]
+    xy = grid.xy[layout.source_nodes] + outward
+    flow_t_h = load_mw * 1e6 / (CP_J_PER_KGK * DESIGN_DELTA_T_K) * 3.6
+    names = ["潍坊第一热电厂", "北海热电厂", "寒亭热电厂", *[f"第{n}热源厂" for n in range(4, k + 1)]]
+    # The other plants feed 90 % of their district's design flow; the main plant makes up the rest.
+    return pd.DataFrame({
+        "id": [f"SRC-{n}" for n in range(1, k + 1)], "name": names,
+        "node_id": node_id[layout.source_nodes].to_numpy(), "role": ["pressure"] + ["fixed_flow"] * (k - 1),
+        "x": xy[:, 0], "y": xy[:, 1], "capacity_mw": (1.2 * load_mw).round(0), "p_flow_bar": 12.0,
+        "plift_bar": 6.5, "t_supply_c": 110.0, "flow_t_h": [np.nan, *(0.9 * flow_t_h[1:]).round(0)],
+        "p_static_bar": 4.0})
+
+
+def _valves(pipes: pd.DataFrame, nodes: pd.DataFrame, rng) -> pd.DataFrame:
+    """Section valves at the start of every branch and at both ends of loop links and big mains."""
+    degree = pd.concat([pipes["from_node"], pipes["to_node"]]).value_counts()
+    branch = pipes["from_node"].map(degree).to_numpy() >= 3
+    loop = (pipes["kind"] == "loop").to_numpy()
+    main = (pipes["dn_mm"].to_numpy() >= 500) & (rng.random(len(pipes)) < 0.6)
+    at_from = pipes[branch | loop | main]
+    at_to = pipes[loop]
+    placed = pd.concat([pd.DataFrame({"pipe_id": at_from["id"], "node_id": at_from["from_node"], "end": 0}),
+                        pd.DataFrame({"pipe_id": at_to["id"], "node_id": at_to["to_node"], "end": 1})],
+                       ignore_index=True)
+    geometry = pipes.set_index("id").loc[placed["pipe_id"]]
+    start = np.where(placed["end"] == 0, geometry["x0"], geometry["x1"]), np.where(placed["end"] == 0,
+                                                                                     geometry["y0"], geometry["y1"])
+    other = np.where(placed["end"] == 0, geometry["x1"], geometry["x0"]), np.where(placed["end"] == 0,
+                                                                                     geometry["y1"], geometry["y0"])
+    lines = shapely.linestrings(np.stack([np.column_stack(start), np.column_stack(other)], axis=1))
+    point = shapely.line_interpolate_point(lines, 3.0)
+    n = len(placed)
+    return placed.assign(
+        id=[f"V-{k + 1:04d}" for k in range(n)], x=shapely.get_x(point), y=shapely.get_y(point),
+        normally_open=True, operable=rng.random(n) >= 0.03, dn_mm=geometry["dn_mm"].to_numpy(),
+        chamber_id=[f"阀门井-{k + 1:03d}" for k in range(n)]).drop(columns="end")
+
+
+def block_of(grid: Grid, node: np.ndarray) -> np.ndarray:
+    """Lower-left corner of the block diagonal to a grid node (the block left of it on the east edge)."""
+    i = np.minimum(node % grid.nx, grid.nx - 2)
+    j = np.minimum(node // grid.nx, grid.ny - 2)
+    return np.column_stack([i * BLOCK_M, j * BLOCK_M])
