@@ -106,6 +106,8 @@ def _free_port() -> int:
 
 def _port_free(port: int) -> bool:
     with socket.socket() as sock:
+        # As PostgreSQL binds: connections left in TIME_WAIT by a stopped server do not count.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

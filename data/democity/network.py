@@ -30,10 +30,10 @@ class NetworkTables:
 
 
 def size_dn(flow_kg_per_s: np.ndarray) -> np.ndarray:
-    """Smallest standard DN whose velocity stays under its limit (1 m/s at DN150 to 2.5 m/s at DN1000)."""
+    """Smallest standard DN whose velocity stays under its limit (0.8 m/s at DN150 to 2 m/s at DN1000)."""
     volume_m3_per_s = np.asarray(flow_kg_per_s, dtype=float)[:, None] / DENSITY_KG_PER_M3
     area_m2 = np.pi * (DN_SERIES / 1000.0) ** 2 / 4.0
-    v_max = 1.0 + 1.5 * (DN_SERIES - 150) / 850.0
+    v_max = 0.8 + 1.2 * (DN_SERIES - 150) / 850.0
     fits = volume_m3_per_s / area_m2[None, :] <= v_max[None, :]
     first = np.where(fits.any(axis=1), fits.argmax(axis=1), len(DN_SERIES) - 1)
     return DN_SERIES[first]
@@ -134,8 +134,8 @@ def _sources(grid, layout, node_id, stations, pipes) -> pd.DataFrame:
     return pd.DataFrame({
         "id": [f"SRC-{n}" for n in range(1, k + 1)], "name": names,
         "node_id": node_id[layout.source_nodes].to_numpy(), "role": ["pressure"] + ["fixed_flow"] * (k - 1),
-        "x": xy[:, 0], "y": xy[:, 1], "capacity_mw": (1.2 * load_mw).round(0), "p_flow_bar": 12.0,
-        "plift_bar": 6.5, "t_supply_c": 110.0, "flow_t_h": [np.nan, *(0.9 * flow_t_h[1:]).round(0)],
+        "x": xy[:, 0], "y": xy[:, 1], "capacity_mw": (1.2 * load_mw).round(0), "p_flow_bar": 14.0,
+        "plift_bar": 9.0, "t_supply_c": 110.0, "flow_t_h": [np.nan, *(0.9 * flow_t_h[1:]).round(0)],
         "p_static_bar": 4.0})
 
 

@@ -15,6 +15,7 @@ from twin.plant.rooms import RoomModel
 from twin.plant.sensors import SensorRealism
 
 UTC_OFFSET_H = 8.0  # Asia/Shanghai: occupancy follows local time
+DESIGN_DELTA_T_K = 60.0  # supply − return at design conditions (the demo city is sized for it)
 
 
 def _with_building_height(households: pd.DataFrame) -> pd.DataFrame:
@@ -60,16 +61,28 @@ class VirtualPlant:
     def _control(self, at: pd.Timestamp, outdoor_c: float, dt_s: float) -> pd.Series:
         self.lagged_outdoor_c = outdoor_c if self.lagged_outdoor_c is None else \
             lagged_outdoor_c(self.lagged_outdoor_c, outdoor_c, dt_s)
-        sources = pd.DataFrame({"t_supply_c": supply_setpoint_c(self.lagged_outdoor_c)},
-                               index=self.network.sources["id"].astype(str))
         local_hour = (at.hour + at.minute / 60.0 + UTC_OFFSET_H) % 24.0
-        demand = pd.Series(station_heat_mw(self.stations["design_heat_mw"].astype(float).to_numpy(),
-                                           outdoor_c, local_hour), index=self.stations.index)
+        design_mw = self.stations["design_heat_mw"].astype(float)
+        demand = pd.Series(station_heat_mw(design_mw.to_numpy(), outdoor_c, local_hour), index=self.stations.index)
+        t_supply_c = float(supply_setpoint_c(self.lagged_outdoor_c))
+        sources = pd.DataFrame({"t_supply_c": t_supply_c,
+                                "flow_t_h": self._fixed_flows_t_h(demand.sum() / design_mw.sum(), t_supply_c)},
+                               index=self.network.sources["id"].astype(str))
         self.twin.set_outdoor(outdoor_c)
         self.twin.set_sources(sources)
         self.twin.set_station_demand(pd.DataFrame({"heat_mw": demand,
                                                    "t_return_c": self.stations["t_return_c"].astype(float)}))
         return demand
+
+    def _fixed_flows_t_h(self, load_ratio: float, t_supply_c: float) -> np.ndarray:
+        """Dispatch: plants on fixed flow follow the load, the pressure-holding plant takes the rest.
+
+        Flow scales with heat over the temperature drop, which shrinks as the heating curve lowers
+        the supply temperature on mild days; a plant never pumps more than 1.2 × its design flow.
+        """
+        design_flow = pd.to_numeric(self.network.sources["flow_t_h"], errors="coerce").to_numpy()
+        delta_t_k = max(t_supply_c - float(self.stations["t_return_c"].astype(float).mean()), 10.0)
+        return design_flow * min(load_ratio * DESIGN_DELTA_T_K / delta_t_k, 1.2)
 
     def _apply_faults(self, at: pd.Timestamp) -> None:
         active = [f for f in self.faults if f.active(at)]
