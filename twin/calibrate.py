@@ -101,7 +101,7 @@ class Calibrator:
         residuals["kind"] = residuals["sensor_id"].map(self.kinds)
         return {k: round(float(np.sqrt(np.mean(g["residual"] ** 2))), 5) for k, g in residuals.groupby("kind")}
 
-    def fit(self) -> CalibrationResult:
+    def fit(self, max_nfev: int = 20) -> CalibrationResult:
         start = np.zeros(len(self.zones) + len(self.ages))
 
         def objective(x):
@@ -113,6 +113,6 @@ class Calibrator:
         neutral = _calibration(self.zones, self.ages, start)
         self._size = len(self.residuals(neutral))
         rms_before = self.rms_by_kind(neutral)
-        fit = least_squares(objective, start, bounds=_BOUNDS, diff_step=0.05, x_scale=0.5, max_nfev=30)
+        fit = least_squares(objective, start, bounds=_BOUNDS, diff_step=0.05, x_scale=0.5, max_nfev=max_nfev)
         params = _calibration(self.zones, self.ages, fit.x)
         return CalibrationResult(params, rms_before, self.rms_by_kind(params))

@@ -27,10 +27,10 @@ def test_calibration_recovers_a_rougher_zone_and_shrinks_pressure_residuals(city
     truth["roughness"][zones[0]] = 2.5
     plant = VirtualPlant(network, households, SyntheticWeather(START, seed=1), noise=False, calibration=truth)
     snapshots = []
-    for hours in (0, 6, 12):
+    for hours in (0, 12):
         at = START + pd.Timedelta(hours=hours)
         readings = plant.step(at, 3600.0)
         snapshots.append(Snapshot(at, readings.set_index("sensor_id")["value"]))
-    result = Calibrator(network, snapshots).fit()
+    result = Calibrator(network, snapshots).fit(max_nfev=8)
     assert result.params["roughness"][zones[0]] == pytest.approx(2.5, rel=0.2)
     assert result.rms_after["p_node"] < 0.5 * result.rms_before["p_node"]

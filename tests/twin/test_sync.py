@@ -132,3 +132,18 @@ def _wait_for(condition, timeout_s):
             return
         time.sleep(0.2)
     raise AssertionError("condition not reached in time")
+
+
+def test_the_loop_uses_the_latest_calibration(pool):
+    from store.calibrations import add_calibration
+
+    _send_true_readings(pool)
+    calibration_id = add_calibration(pool, window_start=AT - pd.Timedelta(hours=6), window_end=AT,
+                                     params={"roughness": {"Z1": 1.5}, "heat_loss": {}},
+                                     rms_before={"p_node": 0.1}, rms_after={"p_node": 0.02})
+    loop = SyncLoop(pool)
+    outcome = loop.cycle(AT)
+    assert twin_runs.get_latest_run(pool)["calibration_id"] == calibration_id
+    # A rougher zone changes the predicted pressures: the readings (from the design network) now differ.
+    residuals = _residuals(pool, outcome.run_id)
+    assert residuals["residual"].abs().max() > 0.01
