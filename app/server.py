@@ -33,14 +33,11 @@ def create_app(url: str, settings: Settings | None = None) -> dash.Dash:
 
 
 def _mount_extras(app: dash.Dash, url: str) -> None:
-    """Flask routes that live beside the pages (ingest API, drawings) when their modules exist."""
-    try:
-        from app import api
-    except ModuleNotFoundError as exc:
-        if exc.name != "app.api":
-            raise
-        return
+    """Flask routes that live beside the pages: the ingest API and the drawings."""
+    from app import api, drawings
+
     api.mount(app.server, url)
+    drawings.mount(app.server)
 
 
 def serve(url: str, settings: Settings | None = None) -> None:

@@ -62,3 +62,11 @@ def heat_w(mdot_kg_per_s, delta_t_k):
 def mdot_for_heat_kg_per_s(heat_w_value, delta_t_k):
     """Water flow needed to carry ``heat_w_value`` W over ``delta_t_k`` K, in kg/s."""
     return heat_w_value / (WATER_CP_J_PER_KGK * delta_t_k)
+
+
+def w_to_kw(heat_w_value):
+    return heat_w_value / 1e3
+
+
+def s_to_h(duration_s):
+    return duration_s / 3600.0

@@ -26,7 +26,7 @@ WHERE con.contype = 'f' AND con.confrelid = 'asset'::regclass
 
 
 def _copy_assets(conn, assets: pd.DataFrame) -> None:
-    conn.execute("CREATE TEMP TABLE asset_stage (LIKE asset INCLUDING DEFAULTS) ON COMMIT DROP")
+    conn.execute("CREATE TEMP TABLE asset_stage (LIKE asset INCLUDING DEFAULTS, PRIMARY KEY (id)) ON COMMIT DROP")
     with conn.cursor().copy(
         "COPY asset_stage (id, kind, name, geometry, lon, lat, attrs, network_version) FROM STDIN"
     ) as copy:
@@ -60,7 +60,7 @@ def _retire_missing(conn) -> tuple[int, int]:
     """Retire elements absent from the new network; delete those nothing refers to."""
     retired = conn.execute(
         "UPDATE asset SET retired_at = now() WHERE retired_at IS NULL"
-        " AND id NOT IN (SELECT id FROM asset_stage)"
+        " AND NOT EXISTS (SELECT 1 FROM asset_stage s WHERE s.id = asset.id)"
     ).rowcount
     referenced = [
         sql.SQL("EXISTS (SELECT 1 FROM {} r WHERE r.{} = asset.id)").format(
@@ -94,6 +94,8 @@ def replace_network(pool: ConnectionPool, assets: pd.DataFrame, basemap: pd.Data
             (source_path, Jsonb(summary or {})),
         ).fetchone()[0]
         _copy_assets(conn, assets.assign(network_version=version))
+        # Without statistics the planner takes the fresh stage for empty: the anti-joins go quadratic.
+        conn.execute("ANALYZE asset_stage")
         upserted = _upsert_assets(conn)
         _upsert_sensors(conn)
         retired, deleted = _retire_missing(conn)

@@ -56,3 +56,34 @@ def load_records(pool: ConnectionPool, records_dir: Path) -> dict[str, int]:
 def has_records(pool: ConnectionPool) -> bool:
     with pool.connection() as conn:
         return conn.execute("SELECT EXISTS (SELECT 1 FROM equipment)").fetchone()[0]
+
+
+# Read side for the wall's detail panel: one element's records, newest first where time matters.
+
+def _dicts(cur) -> list[dict]:
+    names = [d.name for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def get_equipment(pool: ConnectionPool, asset_id: str) -> list[dict]:
+    """Nameplates of the equipment installed at an element (maker, model, serial, install year, rated)."""
+    with pool.connection() as conn:
+        return _dicts(conn.execute(
+            "SELECT id, kind, maker, model, serial, install_year, rated FROM equipment"
+            " WHERE asset_id = %s ORDER BY id", (asset_id,)))
+
+
+def get_maintenance(pool: ConnectionPool, asset_id: str, limit: int = 20) -> list[dict]:
+    """Maintenance history of the element's equipment, newest first."""
+    with pool.connection() as conn:
+        return _dicts(conn.execute(
+            "SELECT m.done_at, m.kind, m.note, m.crew, m.equipment_id FROM maintenance_log m"
+            " JOIN equipment e ON e.id = m.equipment_id WHERE e.asset_id = %s"
+            " ORDER BY m.done_at DESC LIMIT %s", (asset_id, limit)))
+
+
+def get_drawings(pool: ConnectionPool, asset_id: str) -> list[dict]:
+    """Repair drawings of an element; ``path`` is relative to ``settings.drawings_dir``."""
+    with pool.connection() as conn:
+        return _dicts(conn.execute(
+            "SELECT id, title, kind, path FROM drawing WHERE asset_id = %s ORDER BY id", (asset_id,)))

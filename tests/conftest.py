@@ -14,20 +14,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from real_parts import require
 
 from store import cluster
 from store.migrate import migrate
-
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip when a real part is missing on a developer's machine; fail under CI."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: a missing part is an error)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -72,6 +72,26 @@ def _tree(predecessors: np.ndarray, region: np.ndarray, stations: np.ndarray) ->
     return np.column_stack([predecessors[children], children]), used
 
 
+def _tie_regions(links: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """Links between plant districts: enough to join them all into one network, then a few more."""
+    parent = list(range(int(region.max()) + 1))
+
+    def root(k):
+        while parent[k] != k:
+            k = parent[k]
+        return k
+
+    tying, spare = [], []
+    for a, b in links.tolist():
+        ra, rb = root(region[a]), root(region[b])
+        if ra != rb:
+            parent[ra] = rb
+            tying.append((a, b))
+        elif len(spare) < INTERCONNECTIONS:
+            spare.append((a, b))
+    return np.array(tying + spare, dtype=int).reshape(-1, 2)
+
+
 def _loops(grid: Grid, used: np.ndarray, tree: np.ndarray, region: np.ndarray, rng) -> np.ndarray:
     in_tree = {tuple(sorted(e)) for e in tree.tolist()}
     candidates = np.array([e for e in grid.edges.tolist() if used[e[0]] and used[e[1]]
@@ -79,8 +99,7 @@ def _loops(grid: Grid, used: np.ndarray, tree: np.ndarray, region: np.ndarray, r
     if len(candidates) == 0:
         return np.empty((0, 2), dtype=int)
     between = region[candidates[:, 0]] != region[candidates[:, 1]]
-    inter = candidates[between]
-    inter = inter[rng.permutation(len(inter))[:INTERCONNECTIONS * 2]]
+    inter = _tie_regions(candidates[between][rng.permutation(between.sum())], region)
     within = candidates[~between]
     within = within[rng.permutation(len(within))[:int(LOOP_SHARE * len(tree))]]
     return np.vstack([inter, within])

@@ -120,6 +120,12 @@ def _with_ids(xy, pipes, stations, layout, grid, rng) -> NetworkTables:
     return NetworkTables(nodes, pipes, stations, sources, _valves(pipes, nodes, rng))
 
 
+def _role(source_count: int) -> str:
+    """A district's second and third plants feed fixed flow; in a city of many plants, where no
+    single dispatcher sets every flow, each plant feeds at a fixed head instead."""
+    return "fixed_flow" if source_count <= 3 else "fixed_head"
+
+
 def _sources(grid, layout, node_id, stations, pipes) -> pd.DataFrame:
     k = len(layout.source_nodes)
     region_of_station = layout.region[stations["grid_node"].to_numpy()]
@@ -130,12 +136,12 @@ def _sources(grid, layout, node_id, stations, pipes) -> pd.DataFrame:
     xy = grid.xy[layout.source_nodes] + outward
     flow_t_h = load_mw * 1e6 / (CP_J_PER_KGK * DESIGN_DELTA_T_K) * 3.6
     names = ["潍坊第一热电厂", "北海热电厂", "寒亭热电厂", *[f"第{n}热源厂" for n in range(4, k + 1)]]
-    # The other plants feed 90 % of their district's design flow; the main plant makes up the rest.
+    # The other plants feed their district's design flow; the main plant holds pressure and balances.
     return pd.DataFrame({
         "id": [f"SRC-{n}" for n in range(1, k + 1)], "name": names,
-        "node_id": node_id[layout.source_nodes].to_numpy(), "role": ["pressure"] + ["fixed_flow"] * (k - 1),
+        "node_id": node_id[layout.source_nodes].to_numpy(), "role": ["pressure"] + [_role(k)] * (k - 1),
         "x": xy[:, 0], "y": xy[:, 1], "capacity_mw": (1.2 * load_mw).round(0), "p_flow_bar": 14.0,
-        "plift_bar": 9.0, "t_supply_c": 110.0, "flow_t_h": [np.nan, *(0.9 * flow_t_h[1:]).round(0)],
+        "plift_bar": 9.0, "t_supply_c": 110.0, "flow_t_h": [np.nan, *flow_t_h[1:].round(0)],
         "p_static_bar": 4.0})
 
 

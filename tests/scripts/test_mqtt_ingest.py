@@ -9,7 +9,7 @@ import time
 import paho.mqtt.client as mqtt
 import psycopg
 import pytest
-from conftest import require
+from real_parts import require
 from telemetry_net import build_network
 
 from scripts.mqtt_ingest import MqttIngest, find_mosquitto, local_broker

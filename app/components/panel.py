@@ -1,0 +1,228 @@
+"""The detail side panel: identity, live values (measured | twin | residual | age), pipe facts and its
+valves, equipment nameplates, maintenance history, repair drawings and work orders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+from dash import html
+
+from app import context
+from app.components import fmt
+from app.components import wall_data as data
+from app.drawings import drawing_src
+from app.i18n import t
+from heattwin.choices import SENSOR_KIND, kind_of
+from heattwin.units import m_to_km
+from store import alarms as store_alarms
+from store import records as store_records
+from store import work_orders as store_orders
+
+# Which twin_state column models what a sensor of each kind measures.
+TWIN_COLUMN = {"t_supply": "t_supply_c", "t_return": "t_return_c", "p_supply": "p_supply_bar",
+               "p_return": "p_return_bar", "p_node": "p_supply_bar", "flow": "flow_t_h", "heat": "heat_mw"}
+_TWIN_ONLY = (("t_supply_c", "t_supply", "°C"), ("t_return_c", "t_return", "°C"), ("p_supply_bar", "p_supply", "bar"),
+              ("p_return_bar", "p_return", "bar"), ("flow_t_h", "flow", "t/h"), ("heat_mw", "heat", "MW"),
+              ("v_m_per_s", "velocity", "m/s"))
+NEARBY_M = 500.0
+
+
+def _section(title: str, children, key: str) -> html.Section:
+    return html.Section(className=f"panel-section panel-{key}", **{"data-section": key},
+                        children=[html.H3(title), *(children if isinstance(children, list) else [children])])
+
+
+def _facts(pairs) -> html.Dl:
+    items = []
+    for label, value in pairs:
+        items += [html.Dt(label), html.Dd(value)]
+    return html.Dl(items, className="facts")
+
+
+def _live_rows(pool, geo, element_id: str, state: pd.Series | None, residuals: pd.DataFrame, lang: str) -> list:
+    sensors = geo.sensors[geo.sensors["element_id"] == element_id]
+    header = html.Tr([html.Th(t(k, lang)) for k in ("panel.quantity", "panel.measured", "panel.twin",
+                                                  "panel.residual", "panel.freshness")])
+    if sensors.empty:
+        if state is None:
+            return [html.P(t("state.no_data", lang), className="muted")]
+        rows = [html.Tr([html.Td(t(f"sensor.{label}", lang) if label != "velocity" else t("quantity.velocity", lang)),
+                         html.Td(fmt.DASH), html.Td(fmt.number(state.get(col), unit, 2 if unit != "°C" else 1)),
+                         html.Td(fmt.DASH), html.Td(fmt.DASH)])
+                for col, label, unit in _TWIN_ONLY if pd.notna(state.get(col))]
+        return [html.Table([header, *rows], className="live-table")]
+    latest = data.latest_readings(pool, sensors["sensor_id"].tolist())
+    latest = latest.set_index("sensor_id") if latest is not None and not latest.empty else pd.DataFrame()
+    resid = residuals.set_index("sensor_id") if not residuals.empty else pd.DataFrame()
+    stale_after = data.reading_stale_s()
+    rows = []
+    for s in sensors.itertuples(index=False):
+        kind = SENSOR_KIND.get(s.kind)
+        unit = kind.unit if kind else s.unit
+        measured = latest.at[s.sensor_id, "value"] if s.sensor_id in latest.index else None
+        age = data.age_s(latest.at[s.sensor_id, "time"]) if s.sensor_id in latest.index else None
+        column = TWIN_COLUMN.get(s.kind)
+        twin = state.get(column) if state is not None and column else None
+        residual = resid.at[s.sensor_id, "residual"] if s.sensor_id in resid.index else None
+        stale = age is not None and age > stale_after
+        rows.append(html.Tr(className="stale" if stale else "", children=[
+            html.Td(t(kind.label_key, lang) if kind else s.kind),
+            html.Td(fmt.number(measured, unit, 2 if unit == "bar" else 1)),
+            html.Td(fmt.number(twin, unit, 2 if unit == "bar" else 1)),
+            html.Td(fmt.number(residual, unit, 2)),
+            html.Td(fmt.age(age, lang) + (f" · {t('state.stale', lang)}" if stale else ""))]))
+    return [html.Table([header, *rows], className="live-table")]
+
+
+def _valves_of_pipe(geo, pipe_id: str, attrs: dict, flow_t_h) -> list:
+    """Valves on the pipe or at its end nodes, labelled upstream/downstream by the twin's flow sign."""
+    valves = geo.assets[geo.assets["kind"] == "valve"]
+    ends = {attrs.get("from_node"): "panel.upstream", attrs.get("to_node"): "panel.downstream"}
+    if flow_t_h is not None and pd.notna(flow_t_h) and flow_t_h < 0:
+        ends = {attrs.get("from_node"): "panel.downstream", attrs.get("to_node"): "panel.upstream"}
+    found = []
+    for valve_id, va in zip(valves.index, valves["attrs"], strict=True):
+        node, on_pipe = va.get("node_id"), va.get("pipe_id") == pipe_id
+        if on_pipe or node in ends:
+            found.append((valve_id, ends.get(node, "panel.on_pipe"), on_pipe, bool(va.get("normally_open", True))))
+    return found
+
+
+def _pipe_section(geo, pipe_id: str, attrs: dict, state, lang: str) -> html.Section:
+    year = attrs.get("install_year")
+    length = attrs.get("length_m")
+    facts = [(t("panel.dn", lang), f"DN{attrs.get('dn_mm', fmt.DASH)}"),
+             (t("panel.length", lang), fmt.number(m_to_km(length), "km", 3) if length else fmt.DASH),
+             (t("panel.material", lang), attrs.get("material") or fmt.DASH),
+             (t("panel.age", lang), t("panel.years", lang).format(n=datetime.now(UTC).year - int(year))
+              if year else fmt.DASH)]
+    valves = _valves_of_pipe(geo, pipe_id, attrs, None if state is None else state.get("flow_t_h"))
+    items = [html.Li([html.Button(valve_id, id={"type": "wall-goto", "element": valve_id}, className="link"),
+                      f" · {t(where, lang)}",
+                      " · " + t("legend.valve_open" if open_ else "legend.valve_closed", lang)])
+             for valve_id, where, _, open_ in valves]
+    return _section(t("panel.pipe", lang), [_facts(facts), html.H4(t("panel.valves", lang)),
+                                            html.Ul(items or [html.Li(t("panel.none", lang))], className="valves")],
+                    "pipe")
+
+
+def _equipment_section(pool, element_id: str, lang: str) -> html.Section:
+    cards = []
+    for eq in store_records.get_equipment(pool, element_id):
+        rated = ", ".join(f"{k} {v}" for k, v in (eq.get("rated") or {}).items())
+        cards.append(html.Div(className="nameplate", children=[
+            html.Div(f"{eq['kind']} · {eq['id']}", className="nameplate-title"),
+            _facts([(t("panel.maker", lang), eq["maker"] or fmt.DASH), (t("panel.model", lang), eq["model"] or fmt.DASH),
+                    (t("panel.serial", lang), eq["serial"] or fmt.DASH),
+                    (t("panel.install_year", lang), str(eq["install_year"] or fmt.DASH)),
+                    (t("panel.rated", lang), rated or fmt.DASH)])]))
+    return _section(t("panel.equipment", lang), cards or [html.P(t("panel.no_records", lang), className="muted")],
+                    "equipment")
+
+
+def _maintenance_section(pool, element_id: str, lang: str, timezone: str) -> html.Section:
+    rows = [html.Li([html.Span(fmt.clock(m["done_at"], timezone, with_date=True), className="when"),
+                     f" {m['kind']} · {m['note']} · {m['crew']}"])
+            for m in store_records.get_maintenance(pool, element_id)]
+    return _section(t("panel.maintenance", lang), html.Ul(rows or [html.Li(t("panel.no_records", lang))]),
+                    "maintenance")
+
+
+def _drawings_section(pool, element_id: str, lang: str, server) -> html.Section:
+    items = []
+    for d in store_records.get_drawings(pool, element_id):
+        src = drawing_src(d["path"], server)
+        body = (html.Img(src=src, className="drawing-img", alt=d["title"]) if src else
+                html.P(t("panel.drawing_missing", lang) + f": {d['path']}", className="muted"))
+        items.append(html.Figure(className="drawing", **{"data-drawing": d["id"]}, children=[
+            body, html.Figcaption([d["title"], html.Button(t("panel.open_full", lang), className="open-full",
+                                                           id={"type": "wall-drawing", "drawing": d["id"]},
+                                                           disabled=src is None)])]))
+    return _section(t("panel.drawings", lang), items or [html.P(t("panel.no_records", lang), className="muted")],
+                    "drawings")
+
+
+def _alarms_section(pool, element_id: str, lang: str, timezone: str) -> html.Section | None:
+    alarms = store_alarms.list_open_alarms(pool, asset_id=element_id)
+    if alarms.empty:
+        return None
+    return _section(t("panel.alarms", lang), html.Ul([
+        html.Li(className=f"sev-{a.severity}", children=[
+            f"{fmt.clock(a.raised_at, timezone, True)} · {t(f'severity.{a.severity}', lang)} · {a.message or a.cause}"])
+        for a in alarms.itertuples(index=False)]), "alarms")
+
+
+def _element_state(pool, element_id: str) -> pd.Series | None:
+    """The element's row of the latest twin run, or None."""
+    states, _ = data.run_results(pool, data.latest_run(pool))
+    match = states[states["element_id"] == element_id]
+    return match.iloc[0] if len(match) else None
+
+
+def panel_head(pool, element_id: str, lang: str) -> tuple[list, dict | None]:
+    """Identity, open alarms and live values of an element, and where the map should fly to
+    (None when the element is not in the current network)."""
+    geo = data.geometry(pool)
+    if element_id not in geo.assets.index:
+        return [html.P(t("panel.not_found", lang).format(id=element_id), className="muted")], None
+    asset = geo.assets.loc[element_id]
+    kind = kind_of(element_id) or asset["kind"]
+    _, residuals = data.run_results(pool, data.latest_run(pool))
+    head = html.Header(className="panel-head", children=[
+        html.Div(t(f"element.{kind}", lang), className="panel-kind"),
+        html.H2(asset["name"] or element_id, id="wall-panel-title"),
+        html.Div(element_id, className="panel-id", **{"data-element": element_id})])
+    rows = _live_rows(pool, geo, element_id, _element_state(pool, element_id), residuals, lang)
+    top = [head, _alarms_section(pool, element_id, lang, context.settings().timezone),
+           _section(t("panel.live", lang), rows, "live")]
+    focus = {"id": element_id, "lon": float(asset["lon"]), "lat": float(asset["lat"]), "fly": True}
+    return [b for b in top if b is not None], focus
+
+
+def panel_records(pool, element_id: str, lang: str, server=None) -> list:
+    """Facts of a pipe or community, then equipment, maintenance history and repair drawings."""
+    geo = data.geometry(pool)
+    if element_id not in geo.assets.index:
+        return []
+    kind = kind_of(element_id) or geo.assets.at[element_id, "kind"]
+    attrs = geo.assets.at[element_id, "attrs"] or {}
+    timezone = context.settings().timezone
+    body = []
+    if kind == "pipe":
+        body.append(_pipe_section(geo, element_id, attrs, _element_state(pool, element_id), lang))
+    if kind == "community":
+        share = data.compliance(pool)
+        row = share[share["community_id"] == element_id] if share is not None else pd.DataFrame()
+        body.append(_section(t("element.community", lang), _facts([
+            (t("panel.station", lang), attrs.get("station_id") or fmt.DASH),
+            (t("panel.households", lang), str(attrs.get("households", fmt.DASH))),
+            (t("panel.compliance", lang), fmt.number(100 * row["share_ok"].iloc[0], "%") if len(row) else
+             t("state.no_data", lang))]), "community"))
+    return body + [_equipment_section(pool, element_id, lang), _maintenance_section(pool, element_id, lang, timezone),
+                   _drawings_section(pool, element_id, lang, server)]
+
+
+def orders_section(pool, element_id: str, lang: str) -> list:
+    """Open work orders on the element and within ``NEARBY_M`` of it."""
+    geo = data.geometry(pool)
+    if element_id not in geo.assets.index:
+        return []
+    asset = geo.assets.loc[element_id]
+    orders = store_orders.list_work_orders(pool, asset_id=element_id, near=(asset["lon"], asset["lat"]),
+                                           radius_m=NEARBY_M)
+    if orders.empty:
+        return [html.P(t("panel.orders_none", lang), className="muted", **{"data-element": element_id})]
+    head = html.Tr([html.Th(x) for x in ("#", t("panel.status", lang), t("panel.created", lang),
+                                        t("panel.sla_due", lang), t("panel.crew", lang))])
+    rows = []
+    for o in orders.itertuples(index=False):
+        due = data.age_s(o.sla_due_at)
+        overdue = due is not None and due > 0
+        rows.append(html.Tr(className=("here" if o.asset_id == element_id else "nearby") + (" overdue" if overdue else ""),
+                            **{"data-wo": str(o.id)}, children=[
+            html.Td(f"#{o.id} {o.title}"), html.Td(t(f"wo_state.{o.state}", lang)),
+            html.Td(fmt.age(data.age_s(o.created_at), lang)),
+            html.Td(fmt.DASH if due is None else fmt.age(due, lang, future=not overdue)),
+            html.Td(o.team_name or fmt.DASH)]))
+    return [html.Table([head, *rows], className="orders-table", **{"data-element": element_id})]

@@ -1,0 +1,202 @@
+"""What the wall reads, with the caching that keeps a refresh cheap.
+
+- Geometry is built once per network version (``geometry(pool)``), never per refresh.
+- Twin states/residuals are read once per twin run (a run changes every sync interval, the wall
+  polls every few seconds).
+- Telemetry functions come from ``store.telemetry`` when that module provides them; until then the
+  callers get ``None`` and show "no data" — never an invented value.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import psycopg
+
+from app import context
+from layers import style
+from store import alarms as store_alarms
+from store import twin_runs
+from store.assets import get_asset_rows, latest_network_version
+
+COMPLIANCE_THRESHOLD_C = 18.0
+_LOG = logging.getLogger(__name__)
+_LOCK = threading.Lock()
+_CACHE: dict = {}
+
+
+@dataclass(frozen=True)
+class Geometry:
+    version: tuple  # (database, network version): caches never mix databases
+    collections: dict
+    order: dict
+    assets: pd.DataFrame  # indexed by id: kind, name, lon, lat, attrs
+    sensors: pd.DataFrame  # sensor_id, element_id, kind, unit
+    valves_normally_open: pd.Series
+
+    def counts(self) -> dict:
+        return {layer: len(ids) for layer, ids in self.order.items()}
+
+
+def _build_geometry(pool, version: int | None) -> Geometry:
+    assets, basemap = get_asset_rows(pool)
+    collections, order = style.feature_collections(assets, basemap)
+    sensors = assets[assets["kind"] == "sensor"]
+    sensor_frame = pd.DataFrame({
+        "sensor_id": sensors["id"].to_numpy(),
+        "element_id": [a.get("element_id") for a in sensors["attrs"]],
+        "kind": [a.get("kind") for a in sensors["attrs"]],
+        "unit": [a.get("unit") or "" for a in sensors["attrs"]],
+    })
+    valves = assets[assets["kind"] == "valve"]
+    normally_open = pd.Series([bool(a.get("normally_open", True)) for a in valves["attrs"]],
+                              index=valves["id"].to_numpy(), dtype=bool)
+    table = assets[assets["kind"] != "sensor"].drop(columns=["geometry", "retired_at"]).set_index("id")
+    return Geometry(version, collections, order, table, sensor_frame, normally_open)
+
+
+def geometry(pool) -> Geometry:
+    """The wall's geometry for the current network version (built on first use, then cached)."""
+    latest = latest_network_version(pool)
+    version = (pool.conninfo, latest["id"] if latest else None)
+    with _LOCK:
+        cached = _CACHE.get("geometry")
+        if cached is not None and cached.version == version:
+            return cached
+    built = _build_geometry(pool, version)
+    with _LOCK:
+        _CACHE["geometry"] = built
+    return built
+
+
+def warm(pool) -> None:
+    """Build the geometry cache ahead of the first wall load (run in a thread at app start)."""
+    try:
+        geometry(pool)
+    except psycopg.Error as exc:  # an empty or unmigrated store: the first page load will say so
+        _LOG.info("wall geometry not built ahead: %s", exc)
+
+
+def telemetry(name: str):
+    """``store.telemetry.<name>`` if the telemetry store provides it yet, else None.
+
+    The returned function answers None (shown as "no data") when the query fails, e.g. rollups not
+    yet populated: a wall tile or panel must not go blank because one telemetry query did.
+    """
+    try:
+        module = importlib.import_module("store.telemetry")
+    except ImportError:
+        return None
+    func = getattr(module, name, None)
+    if func is None:
+        return None
+
+    def guarded(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except psycopg.Error as exc:
+            _LOG.warning("store.telemetry.%s failed, shown as no data: %s", name, exc)
+            return None
+
+    return guarded
+
+
+def latest_run(pool) -> dict | None:
+    return twin_runs.get_latest_run(pool)
+
+
+def _run_results(pool, run: dict | None, geo: Geometry) -> tuple:
+    """``(states, residuals, aligned, element_residuals)`` of a run, read and prepared once per run."""
+    key = (pool.conninfo, None if run is None else run["id"], geo.version)
+    with _LOCK:
+        cached = _CACHE.get("run")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+    if run is None:
+        states = pd.DataFrame(columns=list(twin_runs.STATE_COLUMNS))
+        residuals = pd.DataFrame(columns=list(twin_runs.RESIDUAL_COLUMNS))
+    else:
+        states = twin_runs.get_run_states(pool, run["id"])
+        residuals = twin_runs.get_run_residuals(pool, run["id"])
+    prepared = (states, residuals, style.align_states(geo.order, states),
+                style.element_residuals(residuals, geo.sensors))
+    with _LOCK:
+        _CACHE["run"] = (key, prepared)
+    return prepared
+
+
+def run_results(pool, run: dict | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(states, residuals)`` of a run (``twin_state`` and ``twin_residual`` rows)."""
+    states, residuals, _, _ = _run_results(pool, run, geometry(pool))
+    return states, residuals
+
+
+def compliance(pool) -> pd.DataFrame | None:
+    """Room-temperature compliance per community over the telemetry window; None without telemetry."""
+    get_compliance = telemetry("get_compliance")
+    if get_compliance is None:
+        return None
+    with _LOCK:
+        cached = _CACHE.get("compliance")
+        if cached is not None and cached[2] == pool.conninfo and time.monotonic() - cached[0] < 30.0:
+            return cached[1]
+    window_s = context.settings().telemetry_window_s
+    frame = get_compliance(pool, end=datetime.now(UTC), window_s=max(window_s, 900.0),
+                           threshold_c=COMPLIANCE_THRESHOLD_C)
+    with _LOCK:
+        _CACHE["compliance"] = (time.monotonic(), frame, pool.conninfo)
+    return frame
+
+
+def live_payload(pool, quantity: str) -> dict:
+    """One refresh: compact arrays in feature order plus what identifies them (no geometry)."""
+    geo = geometry(pool)
+    run = latest_run(pool)
+    _, _, aligned, residuals = _run_results(pool, run, geo)
+    open_alarms = store_alarms.list_open_alarms(pool)
+    arrays = style.live_arrays(
+        geo.order, quantity=quantity, aligned=aligned, residuals=residuals,
+        alarms=open_alarms[["asset_id", "cause", "severity"]], valves_normally_open=geo.valves_normally_open,
+        compliance=compliance(pool))
+    return {"run_id": run["id"] if run else None, "version": geo.version[1], **arrays}
+
+
+def latest_readings(pool, sensor_ids: list[str]) -> pd.DataFrame | None:
+    """``sensor_id, time, value`` of the newest reading of each sensor; None without telemetry."""
+    get_latest = telemetry("get_latest")
+    if get_latest is None or not sensor_ids:
+        return None
+    return get_latest(pool, sensor_ids=list(sensor_ids))
+
+
+def element_trend(pool, element_id: str, hours: float = 24.0) -> pd.DataFrame | None:
+    get_trend = telemetry("get_element_trend")
+    if get_trend is None:
+        return None
+    end = datetime.now(UTC)
+    return get_trend(pool, element_id, end - timedelta(hours=hours), end)
+
+
+def age_s(when) -> float | None:
+    if when is None or pd.isna(when):
+        return None
+    when = pd.Timestamp(when)
+    if when.tzinfo is None:
+        when = when.tz_localize("UTC")
+    return (pd.Timestamp.now(tz="UTC") - when).total_seconds()
+
+
+def reading_stale_s() -> float:
+    """A reading older than this is shown as stale: two telemetry windows or three sync cycles."""
+    settings = context.settings()
+    return max(2.0 * settings.telemetry_window_s, 3.0 * settings.sync_interval_s)
+
+
+def twin_stale_s() -> float:
+    return 3.0 * context.settings().sync_interval_s

@@ -1,0 +1,307 @@
+"""``/`` and ``/wall``: the dispatch center's video wall.
+
+Geometry goes out once, inside the layout. Every ``LIVE_INTERVAL_MS`` the server sends compact
+style arrays (``wall-live``) that ``assets/wall.js`` applies in place; alarms, work orders, KPI
+tiles and the ticker refresh on the same clock and are skipped when unchanged. Clicking any
+element (map, ticker, leak marker, valve link) sets ``wall-selected``, which opens the panel.
+``/?element=ST-0042`` opens the wall with that element selected; ``?lang=en`` picks the language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+
+import dash
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+
+from app import context
+from app.components import kpi as kpi_tiles
+from app.components import map as wall_map
+from app.components import panel
+from app.components import wall_data as data
+from app.components.ticker import ticker_items, trend_figure
+from app.drawings import drawing_src
+from app.i18n import LANGUAGES, t
+from layers.style import DEFAULT_QUANTITY, PIPE_SCALES
+from store import alarms as store_alarms
+from store import work_orders as store_orders
+from store.records import get_drawings
+
+dash.register_page(__name__, path="/", title="HeatTwin — 调度大屏", name="wall")
+
+LIVE_INTERVAL_MS = 5_000
+KPI_INTERVAL_MS = 10_000
+NEW_ORDER_SLA_H = 24.0  # dispatch-desk orders; the hotline page sets its own, shorter SLAs
+NETWORK_CLICKS = [f"wall-{layer}" for layer in (*wall_map.NETWORK_LAYERS, "alarms", "orders")]
+
+
+def _warm_ahead() -> None:
+    """The first wall load should not pay for building the geometry: build it while the server starts."""
+    try:
+        pool = context.pool()
+    except RuntimeError:  # imported without an app (no database configured): nothing to warm
+        return
+    threading.Thread(target=data.warm, args=(pool,), name="wall-warm", daemon=True).start()
+
+
+_warm_ahead()
+
+
+def _store(id_, data_=None):
+    return dcc.Store(id=id_, data=data_)
+
+
+def _panel() -> html.Aside:
+    return html.Aside(id="wall-panel", className="wall-panel closed", children=[
+        html.Button("×", id="wall-panel-close", className="panel-close", n_clicks=0),
+        html.Div(id="wall-panel-head", className="panel-body"),
+        html.Section(id="wall-panel-trend", className="panel-section"),
+        html.Div(id="wall-panel-body", className="panel-body"),
+        html.Section(className="panel-section panel-orders", **{"data-section": "orders"}, children=[
+            html.H3(id="wall-orders-title"), html.Div(id="wall-panel-orders"),
+            html.Button(id="wall-new-order", className="new-order", n_clicks=0),
+            html.Div(id="wall-order-msg", className="order-msg")]),
+    ])
+
+
+def layout(element: str | None = None, lang: str | None = None, **_query):
+    settings = context.settings()
+    lang = lang if lang in LANGUAGES else settings.language
+    geo = data.geometry(context.pool())
+    focus = None
+    if element and element in geo.assets.index:
+        focus = {"lon": float(geo.assets.at[element, "lon"]), "lat": float(geo.assets.at[element, "lat"])}
+    return html.Div(className="wall", id="wall-root", lang=lang, children=[
+        # Language (toggled), colour scales, expected feature counts, time zone, view and size settings.
+        _store("wall-lang", lang), _store("wall-scales", wall_map.scales_spec()),
+        _store("wall-expected", wall_map.expected_counts(geo)), _store("wall-tz", settings.timezone),
+        _store("wall-fit", focus is None), _store("wall-px", 1.0), _store("wall-drawn", False),
+        # What is selected (and whether to fly there), live arrays and the signatures that skip resends.
+        _store("wall-selected", element), _store("wall-fly", True), _store("wall-focus"),
+        _store("wall-live"), _store("wall-live-sig"), _store("wall-alarm-sig"), _store("wall-order-sig"),
+        _store("wall-order-created"),
+        dcc.Interval(id="wall-interval", interval=LIVE_INTERVAL_MS),
+        dcc.Interval(id="wall-kpi-interval", interval=KPI_INTERVAL_MS),
+        html.Div(id="wall-applied", className="hidden", **{"data-counts": json.dumps(geo.counts())}),
+        html.Div(id="wall-setup", className="hidden"), html.Div(id="wall-focused", className="hidden"),
+        html.Header(className="wall-header", children=[
+            html.H1(id="wall-title"), html.Div(id="wall-clock", className="wall-clock"),
+            html.Div(className="wall-quantity", children=[
+                html.Span(id="wall-quantity-label"),
+                dcc.RadioItems(id="wall-quantity", value=DEFAULT_QUANTITY, inline=True, options=[])]),
+            html.Button(id="wall-lang-toggle", className="lang-toggle", n_clicks=0)]),
+        html.Main(className="wall-main", children=[
+            html.Div(id="wall-map-wrap", className="wall-map-wrap", children=[
+                wall_map.wall_map(geo, tile_url=settings.tile_url, attribution=settings.tile_attribution,
+                                  focus=focus),
+                html.Div(id="wall-legend", className="wall-legend"),
+                html.Div(className="wall-layers", children=[
+                    html.Div(id="wall-layers-title", className="legend-title"),
+                    dcc.Checklist(id="wall-layers", value=list(wall_map.TOGGLES), options=[])]),
+                _panel()]),
+            html.Aside(id="wall-kpis", className="wall-kpis")]),
+        html.Footer(className="wall-footer", children=[
+            html.Div(className="wall-ticker", children=[html.H3(id="wall-ticker-title"),
+                                                        html.Div(id="wall-ticker", className="ticker-list")]),
+            html.Div(className="wall-trend", children=[
+                html.H3(id="wall-trend-title"), html.Div(id="wall-trend", className="trend-box")])]),
+        html.Div(id="wall-drawing-overlay", className="drawing-overlay closed", children=[
+            html.Button("×", id="wall-drawing-close", className="panel-close", n_clicks=0),
+            html.Div(id="wall-drawing-full")]),
+    ])
+
+
+dash.register_page("wall_alias", path="/wall", title="HeatTwin — 调度大屏", name="wall (alias)", layout=layout)
+
+
+def _signature(*parts) -> str:
+    return hashlib.sha1(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
+
+
+@callback(Output("wall-title", "children"), Output("wall-quantity-label", "children"),
+          Output("wall-quantity", "options"), Output("wall-layers-title", "children"),
+          Output("wall-layers", "options"), Output("wall-lang-toggle", "children"),
+          Output("wall-ticker-title", "children"), Output("wall-trend-title", "children"),
+          Output("wall-orders-title", "children"), Output("wall-new-order", "children"),
+          Input("wall-lang", "data"))
+def render_chrome(lang):
+    """Every fixed label of the page, in the chosen language (the map is not re-sent)."""
+    quantities = [{"label": t(s.label_key, lang), "value": key} for key, s in PIPE_SCALES.items()]
+    layers = [{"label": t(f"layer.{name}", lang), "value": name} for name in wall_map.TOGGLES]
+    return (t("app.title", lang), t("wall.quantity", lang), quantities, t("wall.layers", lang), layers,
+            t("label.language", lang), t("ticker.title", lang), t("trend.title", lang), t("panel.orders", lang),
+            "＋ " + t("panel.new_order", lang))
+
+
+@callback(Output("wall-lang", "data"), Input("wall-lang-toggle", "n_clicks"), State("wall-lang", "data"),
+          prevent_initial_call=True)
+def toggle_language(_clicks, lang):
+    return "en" if lang == "zh-CN" else "zh-CN"
+
+
+@callback(Output("wall-legend", "children"), Input("wall-lang", "data"), Input("wall-quantity", "value"))
+def render_legend(lang, quantity):
+    return wall_map.legend(lang, quantity)
+
+
+@callback(Output("wall-live", "data"), Output("wall-live-sig", "data"),
+          Input("wall-interval", "n_intervals"), Input("wall-quantity", "value"), State("wall-live-sig", "data"))
+def refresh_live(_n, quantity, previous):
+    """Compact style arrays for the network layers; nothing is sent when they have not changed."""
+    payload = data.live_payload(context.pool(), quantity or DEFAULT_QUANTITY)
+    signature = _signature(payload)
+    if signature == previous:
+        return no_update, no_update
+    return payload, signature
+
+
+@callback(Output("wall-alarms", "data"), Output("wall-leaks", "children"), Output("wall-ticker", "children"),
+          Output("wall-alarm-sig", "data"),
+          Input("wall-interval", "n_intervals"), Input("wall-lang", "data"), State("wall-alarm-sig", "data"))
+def refresh_alarms(_n, lang, previous):
+    pool = context.pool()
+    signature = _signature(store_alarms.open_alarms_signature(pool), lang)
+    if signature == previous:
+        return no_update, no_update, no_update, no_update
+    alarms = store_alarms.list_open_alarms(pool)
+    rings, leaks = wall_map.alarm_overlays(alarms)
+    return rings, leaks, ticker_items(alarms, lang, context.settings().timezone), signature
+
+
+@callback(Output("wall-orders", "data"), Output("wall-order-sig", "data"),
+          Input("wall-interval", "n_intervals"), Input("wall-order-created", "data"), State("wall-order-sig", "data"))
+def refresh_orders(_n, _created, previous):
+    orders = store_orders.list_open_locations(context.pool())
+    signature = _signature(orders.to_dict("split"))
+    if signature == previous:
+        return no_update, no_update
+    return wall_map.order_overlay(orders), signature
+
+
+@callback(Output("wall-kpis", "children"), Input("wall-kpi-interval", "n_intervals"), Input("wall-lang", "data"))
+def refresh_kpis(_n, lang):
+    return kpi_tiles.kpi_tiles(context.pool(), lang)
+
+
+@callback(Output("wall-panel-head", "children"), Output("wall-panel-body", "children"),
+          Output("wall-panel", "className"), Output("wall-focus", "data"),
+          Input("wall-selected", "data"), Input("wall-lang", "data"), Input("wall-kpi-interval", "n_intervals"),
+          State("wall-fly", "data"))
+def render_panel(element_id, lang, _tick, fly):
+    """The panel's text; its trend graphs come from ``render_trend`` so plotly never delays the text.
+
+    On the clock only the head (identity, open alarms, live values) is refreshed: the map must not
+    fly again and the records below do not change by the minute.
+    """
+    if not element_id:
+        return [], [], "wall-panel closed", None
+    pool = context.pool()
+    head, focus = panel.panel_head(pool, element_id, lang)
+    if ctx.triggered_id == "wall-kpi-interval":
+        return head, no_update, no_update, no_update
+    body = panel.panel_records(pool, element_id, lang, dash.get_app().server)
+    if focus:
+        focus["fly"] = fly is not False  # clicked on the map: it is in view already, flying would only stall
+    return head, body, "wall-panel open", focus
+
+
+@callback(Output("wall-panel-trend", "children"), Output("wall-trend", "children"),
+          Input("wall-selected", "data"), Input("wall-lang", "data"), Input("wall-drawn", "data"),
+          State("wall-px", "data"))
+def render_trend(element_id, lang, drawn, scale):
+    """The 24 h trend in the panel and in the strip. Empty until the map is drawn: loading plotly
+    (4.8 MB of JS to parse) must not delay the first draw of the network."""
+    if not element_id and not drawn:
+        return [], []
+    settings, pool = context.settings(), context.pool()
+    scale = scale or 1.0
+    sensors = data.geometry(pool).sensors
+    config = {"displayModeBar": False}
+    if not element_id:
+        strip = trend_figure(None, sensors, lang, settings.timezone, compact=True, scale=scale, note_key="trend.pick")
+        return [], dcc.Graph(figure=strip, config=config, className="trend-graph")
+    trend = data.element_trend(pool, element_id)
+    sensors = sensors[sensors["element_id"] == element_id]
+    return ([html.H3(t("trend.title", lang)),
+             dcc.Graph(figure=trend_figure(trend, sensors, lang, settings.timezone, scale=scale), config=config,
+                       className="panel-trend")],
+            dcc.Graph(figure=trend_figure(trend, sensors, lang, settings.timezone, compact=True, scale=scale),
+                      config=config, className="trend-graph"))
+
+
+@callback(Output("wall-panel-orders", "children"), Input("wall-selected", "data"), Input("wall-lang", "data"),
+          Input("wall-order-created", "data"))
+def render_orders(element_id, lang, _created):
+    return panel.orders_section(context.pool(), element_id, lang) if element_id else []
+
+
+@callback(Output("wall-order-created", "data"), Output("wall-order-msg", "children"),
+          Input("wall-new-order", "n_clicks"), State("wall-selected", "data"), State("wall-lang", "data"),
+          prevent_initial_call=True)
+def new_work_order(clicks, element_id, lang):
+    """A work order on the selected element, located at it (work_order + its first event)."""
+    if not clicks or not element_id:
+        return no_update, no_update
+    pool = context.pool()
+    geo = data.geometry(pool)
+    name = geo.assets.at[element_id, "name"] if element_id in geo.assets.index else element_id
+    wo_id = store_orders.add_work_order(pool, title=t("panel.order_title", lang).format(name=name or element_id),
+                                        actor="wall", asset_id=element_id, origin="dispatch",
+                                        sla_hours=NEW_ORDER_SLA_H)
+    return {"id": wo_id, "element": element_id}, t("panel.order_created", lang).format(id=wo_id)
+
+
+@callback(Output("wall-drawing-full", "children"), Output("wall-drawing-overlay", "className"),
+          Input({"type": "wall-drawing", "drawing": ALL}, "n_clicks"), Input("wall-drawing-close", "n_clicks"),
+          State("wall-selected", "data"), prevent_initial_call=True)
+def show_drawing(_opens, _close, element_id):
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
+        return [], "drawing-overlay closed"
+    found = [d for d in get_drawings(context.pool(), element_id or "") if d["id"] == trigger["drawing"]]
+    if not found:
+        return [], "drawing-overlay closed"
+    src = drawing_src(found[0]["path"], dash.get_app().server)
+    return [html.H2(found[0]["title"]), html.Img(src=src, className="drawing-full")], "drawing-overlay open"
+
+
+clientside_callback("function(s, e, f) { return window.dash_clientside.heattwin.setup(s, e, f); }",
+                    Output("wall-setup", "children"), Input("wall-scales", "data"), Input("wall-expected", "data"),
+                    State("wall-fit", "data"))
+# Selecting is clientside: a click costs no server round trip before the panel's own request.
+# Map features (and leak markers) are in view when clicked; the ticker and valve links fly the map.
+clientside_callback(
+    """function() {
+        var t = window.dash_clientside.callback_context.triggered[0];
+        var none = window.dash_clientside.no_update;
+        if (!t || !t.value) { return [none, none]; }
+        var source = t.prop_id.slice(0, t.prop_id.lastIndexOf('.'));
+        if (source === 'wall-panel-close') { return [null, none]; }
+        if (source.charAt(0) === '{') {
+            var id = JSON.parse(source);
+            return [id.element, id.type !== 'wall-leak'];
+        }
+        var props = t.value.properties || {};
+        return props.id ? [props.id, false] : [none, none];
+    }""",
+    Output("wall-selected", "data"), Output("wall-fly", "data"),
+    *[Input(i, "clickData") for i in NETWORK_CLICKS],
+    Input({"type": "wall-leak", "alarm": ALL, "element": ALL}, "n_clicks"),
+    Input({"type": "wall-ticker", "alarm": ALL, "element": ALL}, "n_clicks"),
+    Input({"type": "wall-goto", "element": ALL}, "n_clicks"),
+    Input("wall-panel-close", "n_clicks"), prevent_initial_call=True)
+clientside_callback("function(ready) { return Math.max(1, window.innerWidth / 1920); }",
+                    Output("wall-px", "data"), Input("wall-setup", "children"))
+clientside_callback("function(live, scales) { return window.dash_clientside.heattwin.applyLive(live, scales); }",
+                    Output("wall-applied", "children"), Input("wall-live", "data"), State("wall-scales", "data"))
+clientside_callback("function(v) { return window.dash_clientside.heattwin.toggleLayers(v); }",
+                    Output("wall-map-wrap", "className"), Input("wall-layers", "value"))
+clientside_callback("function(f) { return window.dash_clientside.heattwin.focus(f); }",
+                    Output("wall-focused", "children"), Input("wall-focus", "data"))
+clientside_callback(
+    """function(n, lang, tz) {
+        return new Date().toLocaleString(lang === 'en' ? 'en-GB' : 'zh-CN', {timeZone: tz, hour12: false});
+    }""", Output("wall-clock", "children"), Input("wall-interval", "n_intervals"), Input("wall-lang", "data"),
+    State("wall-tz", "data"))

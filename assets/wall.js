@@ -1,0 +1,252 @@
+/* HeatTwin video wall: Leaflet style functions and clientside callbacks.
+ *
+ * Geometry arrives once (GeoJSON in the layout). Every refresh brings compact arrays in feature
+ * order (see layers/style.py); applyLive restyles the layers in place through the refs that
+ * onEach keeps, so nothing is rebuilt (dash-leaflet rebuilds a whole layer on any prop change).
+ */
+(function () {
+    "use strict";
+    var ht = window.heattwin = window.heattwin || {};
+    ht.refs = ht.refs || {};        // GeoJSON component id -> [layer by feature index]
+    ht.created = ht.created || 0;   // features created since page load: a rebuild would raise it
+    ht.scales = ht.scales || null;
+    ht.live = ht.live || null;
+    var NO_DATA = "#5b6472";
+    // Marker sizes and line widths are in CSS pixels: scale them with the wall (1 at 1920 px wide).
+    function px(n) { return n * Math.max(1, window.innerWidth / 1920); }
+    var VALVE = {open: "#e8f1ff", closed: "#ff3b30"};
+
+    function colourOf(v, spec) {
+        if (v === null || v === undefined || !spec) { return NO_DATA; }
+        var x = (v / spec.factor - spec.low) / (spec.high - spec.low);
+        x = Math.min(1, Math.max(0, x));
+        return spec.palette[Math.round(x * (spec.palette.length - 1))];
+    }
+
+    // The style one feature gets from the live arrays (null: keep the static style).
+    function liveStyle(layerId, i, layer) {
+        var live = ht.live, sc = ht.scales;
+        if (!live || !sc) { return null; }
+        var props = layer.feature.properties;
+        if (layerId === "wall-pipes") {
+            var v = live.pipes[i];
+            var spec = sc.pipes[live.quantity];
+            props.value = (v === null || v === undefined) ? null : v / spec.factor;
+            props.quantity = live.quantity;
+            return {color: colourOf(v, spec)};
+        }
+        if (layerId === "wall-stations" || layerId === "wall-sources") {
+            var code = live[layerId === "wall-stations" ? "stations" : "sources"][i];
+            var known = code !== null && code !== undefined && sc.status[code];
+            props.status = known ? sc.status[code].value : null;
+            return {fillColor: known ? sc.status[code].colour : NO_DATA};
+        }
+        if (layerId === "wall-valves") {
+            var open = live.valves[i] === 1;
+            props.open = open;
+            return {fillColor: open ? VALVE.open : VALVE.closed, color: open ? "#0b1220" : "#ffd60a"};
+        }
+        if (layerId === "wall-communities") {
+            var share = live.communities[i];
+            props.share_ok = (share === null || share === undefined) ? null : share / 100;
+            var c = colourOf(share, sc.communities);
+            return {fillColor: c, color: c};
+        }
+        return null;
+    }
+
+    function restyle(layerId, i, layer) {
+        var style = liveStyle(layerId, i, layer);
+        if (!style) { return; }
+        var key = JSON.stringify(style);
+        if (layer._htKey === key) { return; }  // unchanged: skip the canvas redraw request
+        layer._htKey = key;
+        layer.setStyle(style);
+    }
+
+    function allDrawn() {
+        var want = ht.expected || {};
+        for (var id in want) {
+            if (!ht.refs[id] || ht.refs[id].length !== want[id]) { return false; }
+        }
+        return Object.keys(want).length > 0;
+    }
+
+    ht.counts = function () {
+        var out = {};
+        for (var id in ht.refs) { out[id] = ht.refs[id].filter(Boolean).length; }
+        return out;
+    };
+
+    ht.wall = {
+        onEach: function (feature, layer, context) {
+            var id = context.id;
+            ht.map = context.map;
+            var i = feature.properties.i;
+            if (i === 0 || !ht.refs[id]) { ht.refs[id] = []; }  // a (re)built layer starts afresh
+            ht.refs[id][i] = layer;
+            ht.created += 1;
+            if (!ht.firstEachAt) { ht.firstEachAt = performance.now(); }
+            restyle(id, i, layer);
+            if (!ht.drawnAt && allDrawn()) {
+                if (ht.fitOnDraw) { ht.fitNetwork(); }
+                // Stamp after the canvas has painted the last features.
+                requestAnimationFrame(function () {
+                    requestAnimationFrame(function () {
+                        ht.drawnAt = performance.now();
+                        window.dash_clientside.set_props("wall-drawn", {data: true});
+                    });
+                });
+            }
+        },
+        onEachOverlay: function (feature, layer, context) {
+            var id = context.id;
+            if (feature.properties.i === 0 || !ht.refs[id]) { ht.refs[id] = []; }
+            ht.refs[id][feature.properties.i] = layer;
+        },
+        pointStation: function (feature, latlng) {
+            return L.circleMarker(latlng, {radius: px(6), weight: px(1.5), color: "#0b1220", fillColor: NO_DATA,
+                                           fillOpacity: 1});
+        },
+        pointSource: function (feature, latlng) {
+            return L.circleMarker(latlng, {radius: px(13), weight: px(4), color: "#ffb703", fillColor: NO_DATA,
+                                           fillOpacity: 1});
+        },
+        pointValve: function (feature, latlng) {
+            return L.circleMarker(latlng, {radius: px(3.5), weight: px(1), color: "#0b1220", fillColor: VALVE.open,
+                                           fillOpacity: 1});
+        },
+        pointAlarm: function (feature, latlng) {
+            return L.circleMarker(latlng, {radius: px(11), weight: px(3), color: feature.properties.colour,
+                                           fill: false, opacity: 0.95});
+        },
+        pointWorkOrder: function (feature, latlng) {
+            // A badge up and to the right of its element, so the element itself stays visible and clickable.
+            var size = px(14);
+            var icon = L.divIcon({className: "wo-marker", iconSize: [size, size], iconAnchor: [-0.4 * size, 1.4 * size],
+                                  html: "<span style='background:" + feature.properties.colour + "'></span>"});
+            return L.marker(latlng, {icon: icon, title: feature.properties.title || ""});
+        },
+        stylePipe: function () { return {color: NO_DATA, weight: px(2.2), opacity: 0.95}; },
+        styleCommunity: function () {
+            return {color: NO_DATA, weight: px(1), fillColor: NO_DATA, fillOpacity: 0.28, opacity: 0.6};
+        },
+        styleBasemap: function (feature) {
+            var k = feature.properties.kind;
+            if (k === "river") { return {color: "#1d4e89", weight: px(7), opacity: 0.9, fillColor: "#163e6e",
+                                         fillOpacity: 0.8}; }
+            if (k === "railway") { return {color: "#6b7280", weight: px(2), dashArray: "8 6", opacity: 0.9}; }
+            if (k === "arterial") { return {color: "#3a4556", weight: px(4), opacity: 0.9}; }
+            return {color: "#252e3b", weight: px(1.5), opacity: 0.9};
+        }
+    };
+
+    function findLayer(elementId) {
+        for (var id in ht.refs) {
+            var list = ht.refs[id];
+            for (var i = 0; i < list.length; i++) {
+                if (list[i] && list[i].feature && list[i].feature.properties.id === elementId &&
+                    id.indexOf("wall-") === 0 && id !== "wall-alarms" && id !== "wall-orders") {
+                    return list[i];
+                }
+            }
+        }
+        return null;
+    }
+    ht.findLayer = findLayer;
+
+    function highlight(elementId) {
+        if (!ht.map) { return; }
+        if (ht.highlight) { ht.map.removeLayer(ht.highlight); ht.highlight = null; }
+        var layer = elementId && findLayer(elementId);
+        if (!layer) { return; }
+        ht.highlight = L.geoJSON(layer.feature, {
+            interactive: false,
+            style: {color: "#ffffff", weight: 9, opacity: 0.45, fill: false},
+            pointToLayer: function (f, ll) {
+                return L.circleMarker(ll, {radius: 18, color: "#ffffff", weight: 3, fill: false,
+                                           interactive: false, dashArray: "6 4"});
+            }
+        }).addTo(ht.map);
+    }
+
+    // Fly so the element sits in the middle of the map area the open panel leaves visible.
+    function flyBeside(focus) {
+        var map = ht.map, zoom = Math.max(map.getZoom(), focus.zoom || 15);
+        var panel = document.getElementById("wall-panel");
+        var covered = panel && panel.className.indexOf("open") >= 0 ? panel.offsetWidth : 0;
+        var point = map.project([focus.lat, focus.lon], zoom).add([covered / 2, 0]);
+        map.flyTo(map.unproject(point, zoom), zoom, {duration: 0.8});
+    }
+
+    // The map (and the element's layer) may not exist yet on a deep link: retry for a while.
+    function applyFocus(attempt) {
+        var focus = ht.focus;
+        if (!focus) { highlight(null); return; }
+        if (!ht.map || (!findLayer(focus.id) && attempt < 100)) {
+            if (attempt < 100) { setTimeout(function () { applyFocus(attempt + 1); }, 100); }
+            return;
+        }
+        highlight(focus.id);
+        if (focus.fly) { flyBeside(focus); }
+    }
+
+    ht.fitNetwork = function () {
+        var bounds = null;
+        ["wall-pipes", "wall-stations", "wall-sources"].forEach(function (id) {
+            (ht.refs[id] || []).forEach(function (l) {
+                if (!l) { return; }
+                var b = l.getBounds ? l.getBounds() : L.latLngBounds([l.getLatLng()]);
+                bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast());
+            });
+        });
+        if (bounds && ht.map) { ht.map.invalidateSize(); ht.map.fitBounds(bounds, {padding: [20, 20], animate: false}); }
+    };
+
+    window.dash_clientside = Object.assign({}, window.dash_clientside, {
+        heattwin: {
+            setup: function (scales, expected, fit) {
+                ht.scales = scales;
+                ht.expected = expected;
+                ht.fitOnDraw = fit;
+                return "ready";
+            },
+            applyLive: function (live, scales) {
+                if (!live) { return window.dash_clientside.no_update; }
+                var start = performance.now();
+                ht.scales = scales;
+                ht.live = live;
+                ht.liveBytes = JSON.stringify(live).length;
+                var n = 0;
+                ["wall-pipes", "wall-stations", "wall-sources", "wall-valves", "wall-communities"].forEach(
+                    function (id) {
+                        (ht.refs[id] || []).forEach(function (layer, i) {
+                            if (layer) { restyle(id, i, layer); n += 1; }
+                        });
+                    });
+                ht.applied = (ht.applied || 0) + 1;
+                ht.applyMs = performance.now() - start;
+                return "run:" + live.run_id + "|q:" + live.quantity + "|n:" + n + "|k:" + ht.applied;
+            },
+            toggleLayers: function (visible) {
+                var on = {};
+                (visible || []).forEach(function (v) { on["wall-" + v] = true; });
+                for (var id in ht.refs) {
+                    var layer = ht.refs[id].find(Boolean);
+                    var group = layer && layer._eventParents && Object.values(layer._eventParents)[0];
+                    if (!group || !ht.map || id === "wall-basemap") { continue; }
+                    var want = !!on[id];
+                    if (want && !ht.map.hasLayer(group)) { ht.map.addLayer(group); }
+                    if (!want && ht.map.hasLayer(group)) { ht.map.removeLayer(group); }
+                }
+                var hidden = ["alarms", "orders"].filter(function (v) { return !on["wall-" + v]; });
+                return "wall-map-wrap " + hidden.map(function (v) { return "hide-" + v; }).join(" ");
+            },
+            focus: function (focus) {
+                ht.focus = focus;
+                applyFocus(0);
+                return focus ? focus.id : null;
+            }
+        }
+    });
+})();

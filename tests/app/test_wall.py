@@ -1,0 +1,281 @@
+"""The video wall in a real headless Chromium against a real PostgreSQL holding a city."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from layers.style import PIPE_SCALES, colour_index, palette
+from scripts.wall_browser import click_feature, open_wall, screenshot, set_viewport, wait_for, wait_panel
+from store import alarms as store_alarms
+from store import records as store_records
+from store import twin_runs
+from store import work_orders as store_orders
+from store.assets import count_by_kind, get_asset_rows
+from store.db import get_pool
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+LAYER_OF_KIND = {"station": "wall-stations", "pipe": "wall-pipes", "valve": "wall-valves",
+                 "source": "wall-sources", "community": "wall-communities"}
+
+
+# The element sits mid-height, in the middle of the part of the map the open panel leaves visible.
+_CENTRED_BESIDE_PANEL = """
+var ht = window.heattwin, layer = ht.findLayer(arguments[0]);
+if (!layer) { return false; }
+var size = ht.map.getSize(), p = ht.map.latLngToContainerPoint(layer.getLatLng());
+var visible = size.x - document.getElementById('wall-panel').offsetWidth;
+return Math.abs(p.x - visible / 2) < 40 && Math.abs(p.y - size.y / 2) < 40;
+"""
+
+
+def _element_with_records(pool, prefix: str) -> tuple[str, pd.DataFrame]:
+    """An element of the given kind with an open work order on it (stations: with equipment and a drawing).
+
+    The city's own open orders are used when there are some; otherwise the test opens one.
+    """
+    orders = store_orders.list_work_orders(pool, open_only=True, limit=5000)
+    assets, _ = get_asset_rows(pool)
+    candidates = [a for a in orders["asset_id"].dropna().unique() if a.startswith(prefix)]
+    candidates += sorted(assets.loc[assets["id"].str.startswith(prefix), "id"])
+    for asset_id in candidates:
+        if prefix == "ST-" and not (store_records.get_equipment(pool, asset_id)
+                                    and store_records.get_drawings(pool, asset_id)):
+            continue
+        if not (orders["asset_id"] == asset_id).any():
+            store_orders.add_work_order(pool, title="测试工单", actor="test", asset_id=asset_id)
+            orders = store_orders.list_work_orders(pool, open_only=True, limit=5000)
+        return asset_id, orders[orders["asset_id"] == asset_id]
+    pytest.fail(f"the city has no {prefix} element with records")
+
+
+def _add_readings(pool, station: str):
+    """24 h of supply-temperature readings (rising 0.1 K per half hour) on the station's sensor."""
+    telemetry = pytest.importorskip("store.telemetry")
+    assets, _ = get_asset_rows(pool)
+    sensors = assets[(assets["kind"] == "sensor") & assets["attrs"].map(
+        lambda a: a.get("element_id") == station and a.get("kind") == "t_supply")]
+    if sensors.empty:
+        pytest.skip(f"{station} has no supply-temperature sensor in this city")
+    sensor_id = sensors["id"].iloc[0]
+    now = pd.Timestamp.now(tz="UTC").floor("min")
+    times = pd.date_range(now - pd.Timedelta(hours=23), now, freq="30min")
+    telemetry.ingest_rows(pool, pd.DataFrame({"time": times, "sensor_id": sensor_id,
+                                              "value": 90.0 + 0.1 * np.arange(len(times))}), "test")
+    return sensor_id, times
+
+
+def _add_run(pool, t_supply_c: float) -> int:
+    assets, _ = get_asset_rows(pool)
+    ids = assets.loc[assets["kind"].isin(("pipe", "station", "source")), "id"]
+    states = pd.DataFrame({"element_id": ids, "status": "normal", "t_supply_c": t_supply_c, "p_supply_bar": 8.0,
+                           "v_m_per_s": 1.0, "heat_mw": 2.0})
+    now = datetime.now(UTC)
+    return twin_runs.add_run(pool, started_at=now, finished_at=now, converged=True, cycle_s=1.5, solve_s=1.2,
+                             states=states)
+
+
+def test_wall_draws_every_layer_the_store_holds(wall_url, browser, city_db_url):
+    pool = get_pool(city_db_url)
+    pipe = get_asset_rows(pool)[0].query("kind == 'pipe'")["id"].iloc[0]
+    store_alarms.add_alarm(pool, asset_id=pipe, cause="leak", severity="critical", message="疑似泄漏")
+    open_wall(browser, wall_url + "/")
+    counts = browser.execute_script("return window.heattwin.counts()")
+    stored = count_by_kind(pool)
+    for kind, layer in LAYER_OF_KIND.items():
+        assert counts.get(layer, 0) == stored.get(kind, 0), f"{layer}: drawn {counts.get(layer)} vs stored"
+    open_alarms = store_alarms.list_open_alarms(pool)
+    wait_for(browser, "return document.querySelectorAll('.leak-pulse').length === arguments[0]",
+             int((open_alarms["cause"] == "leak").sum()), what="one pulsing marker per open leak alarm")
+    orders = store_orders.list_open_locations(pool)
+    wait_for(browser, "return (window.heattwin.counts()['wall-orders'] || 0) === arguments[0]", len(orders),
+             what="one marker per open work order")
+    # Offline: the basemap comes from basemap_feature, no tile is requested.
+    assert browser.execute_script("return document.querySelectorAll('.leaflet-tile').length") == 0
+    assert browser.execute_script("return !!document.querySelector('.leaflet-basemap-pane canvas')")
+
+
+def test_clicking_a_station_opens_its_records_drawing_and_work_orders(wall_url, browser, city_db_url):
+    pool = get_pool(city_db_url)
+    station, orders = _element_with_records(pool, "ST-")
+    open_wall(browser, wall_url + "/")
+    click_feature(browser, "wall-stations", station)
+    text = wait_panel(browser, station)
+    equipment = store_records.get_equipment(pool, station)[0]
+    assert equipment["serial"] in text and equipment["maker"] in text
+    drawing = store_records.get_drawings(pool, station)[0]
+    wait_for(browser, "var i = document.querySelector('[data-drawing=\"' + arguments[0] + '\"] img');"
+                      "return i && i.complete && i.naturalWidth > 0", drawing["id"], what="the drawing shown")
+    for wo_id in orders["id"]:
+        assert browser.execute_script("return !!document.querySelector('#wall-panel-orders [data-wo=\"' +"
+                                      " arguments[0] + '\"]')", str(wo_id))
+    # Full screen drawing, then close it again.
+    browser.find_element("css selector", ".open-full").click()
+    wait_for(browser, "return document.getElementById('wall-drawing-overlay').className.indexOf('open') >= 0",
+             what="drawing overlay")
+    screenshot(browser, "wall-drawing-fullscreen-1920")
+
+
+def test_clicking_a_pipe_shows_dn_length_and_its_valves(wall_url, browser, city_db_url):
+    pool = get_pool(city_db_url)
+    pipe, orders = _element_with_records(pool, "P-")
+    assets, _ = get_asset_rows(pool)
+    attrs = assets.set_index("id").at[pipe, "attrs"]
+    open_wall(browser, wall_url + "/")
+    click_feature(browser, "wall-pipes", pipe)
+    text = wait_panel(browser, pipe)
+    assert f"DN{attrs['dn_mm']}" in text
+    valves = assets[(assets["kind"] == "valve") & assets["attrs"].map(
+        lambda a: a.get("pipe_id") == pipe or a.get("node_id") in (attrs.get("from_node"), attrs.get("to_node")))]
+    for valve_id in valves["id"]:
+        assert valve_id in text
+    for wo_id in orders["id"]:
+        assert browser.execute_script("return !!document.querySelector('[data-wo=\"' + arguments[0] + '\"]')",
+                                      str(wo_id))
+    if len(valves):  # a valve in the list opens that valve
+        link = browser.find_element("css selector", ".valves button")
+        valve_id = link.text
+        link.click()
+        wait_panel(browser, valve_id)
+
+
+def test_clicking_a_leak_alarm_opens_its_pipe_and_the_ticker_lists_it(wall_url, browser, city_db_url):
+    pool = get_pool(city_db_url)
+    pipe, _ = _element_with_records(pool, "P-")
+    alarm_id = store_alarms.add_alarm(pool, asset_id=pipe, cause="leak", severity="critical",
+                                      message="压力骤降，疑似泄漏")
+    open_wall(browser, wall_url + "/")
+    wait_for(browser, "return document.querySelector('.leak-pulse')", what="the pulsing leak marker")
+    first = browser.find_element("css selector", ".ticker-item")
+    assert "压力骤降" in first.text  # newest first
+    browser.find_element("css selector", ".leak-pulse").click()
+    text = wait_panel(browser, pipe)
+    assert "压力骤降，疑似泄漏" in text
+    assert store_alarms.get_alarm(pool, alarm_id)["state"] == "raised"
+
+
+def test_ticker_click_flies_to_the_element(wall_url, browser, city_db_url):
+    pool = get_pool(city_db_url)
+    station, _ = _element_with_records(pool, "ST-")
+    store_alarms.add_alarm(pool, asset_id=station, cause="room_t_low", severity="warning", message="室温偏低")
+    open_wall(browser, wall_url + "/")
+    wait_for(browser, "return document.querySelector('.ticker-item')", what="ticker item").click()
+    wait_panel(browser, station)
+    wait_for(browser, _CENTRED_BESIDE_PANEL, station, what="map centred on the element, beside the panel")
+
+
+def test_refresh_recolours_pipes_without_resending_geometry(wall_url, browser, city_db_url):
+    pool = get_pool(city_db_url)
+    _add_run(pool, 60.0)
+    open_wall(browser, wall_url + "/")
+    created = browser.execute_script("return window.heattwin.created")
+    run_id = _add_run(pool, 120.0)
+    wait_for(browser, "return document.getElementById('wall-applied').textContent.indexOf('run:' + arguments[0])"
+                      " === 0", run_id, what="the new run applied")
+    colours = browser.execute_script(
+        "return window.heattwin.refs['wall-pipes'].map(function (l) { return l.options.color; })")
+    expected = palette(PIPE_SCALES["t_supply"])[int(colour_index([120.0], PIPE_SCALES["t_supply"])[0])]
+    assert set(colours) == {expected}
+    assert browser.execute_script("return window.heattwin.created") == created, "a layer was rebuilt"
+    live = json.loads(browser.execute_script("return JSON.stringify(window.heattwin.live)"))
+    assert "coordinates" not in json.dumps(live) and "geometry" not in json.dumps(live)
+    assert len(live["pipes"]) == count_by_kind(pool)["pipe"]
+
+
+def test_layer_toggle_and_quantity_choice(wall_url, browser, city_db_url):
+    _add_run(get_pool(city_db_url), 100.0)
+    open_wall(browser, wall_url + "/")
+    on_map = ("var l = window.heattwin.refs['wall-pipes'][0];"
+              "return window.heattwin.map.hasLayer(Object.values(l._eventParents)[0]);")
+    assert browser.execute_script(on_map)
+    browser.find_element("css selector", "#wall-layers input[value='pipes']").click()
+    wait_for(browser, "return !(function () {" + on_map + "})()", what="pipes hidden")
+    browser.find_element("css selector", "#wall-layers input[value='pipes']").click()
+    wait_for(browser, "return (function () {" + on_map + "})()", what="pipes shown again")
+    browser.find_element("css selector", "#wall-quantity input[value='p_supply']").click()
+    wait_for(browser, "return document.getElementById('wall-applied').textContent.indexOf('q:p_supply') > 0",
+             what="pipes coloured by pressure")
+    expected = palette(PIPE_SCALES["p_supply"])[int(colour_index([8.0], PIPE_SCALES["p_supply"])[0])]
+    colours = browser.execute_script(
+        "return window.heattwin.refs['wall-pipes'].map(function (l) { return l.options.color; })")
+    assert set(colours) == {expected}
+    assert "bar" in browser.find_element("id", "wall-legend").text
+
+
+def test_language_toggle_changes_labels(wall_url, browser):
+    open_wall(browser, wall_url + "/")
+    assert browser.find_element("id", "wall-title").text == "智慧供热调度中心"
+    browser.find_element("id", "wall-lang-toggle").click()
+    wait_for(browser, "return document.getElementById('wall-title').textContent === 'HeatTwin Dispatch Center'",
+             what="English title")
+    assert "Layers" in browser.find_element("css selector", ".wall-layers").text
+    assert "Supply temperature" in browser.find_element("id", "wall-legend").text
+
+
+def test_deep_link_opens_the_wall_on_the_element(wall_url, browser, city_db_url):
+    station, _ = _element_with_records(get_pool(city_db_url), "ST-")
+    open_wall(browser, f"{wall_url}/?element={station}")
+    wait_panel(browser, station)
+    wait_for(browser, _CENTRED_BESIDE_PANEL, station, what="map centred on the element, beside the panel")
+    open_wall(browser, f"{wall_url}/wall?element={station}&lang=en")
+    assert "Equipment records" in wait_panel(browser, station)
+
+
+def test_new_work_order_button_opens_one_on_the_element(wall_url, browser, city_db_url):
+    pool = get_pool(city_db_url)
+    station, orders = _element_with_records(pool, "ST-")
+    open_wall(browser, f"{wall_url}/?element={station}")
+    wait_panel(browser, station)
+    browser.find_element("id", "wall-new-order").click()
+    wait_for(browser, "return document.getElementById('wall-order-msg').textContent", what="order created")
+    now = store_orders.list_work_orders(pool, asset_id=station)
+    new = now[~now["id"].isin(orders["id"])]
+    assert len(new) == 1 and new["lon"].notna().all()
+    wait_for(browser, "return !!document.querySelector('[data-wo=\"' + arguments[0] + '\"]')",
+             str(int(new["id"].iloc[0])), what="the new order in the panel")
+
+
+def test_panel_shows_measured_twin_residual_and_the_24h_trend(wall_url, browser, city_db_url):
+    pool = get_pool(city_db_url)
+    station, _ = _element_with_records(pool, "ST-")
+    sensor_id, times = _add_readings(pool, station)
+    now = times[-1]
+    measured = 90.0 + 0.1 * (len(times) - 1)
+    twin_runs.add_run(pool, started_at=now, finished_at=now, converged=True, cycle_s=1.0,
+                      states=pd.DataFrame({"element_id": [station], "status": ["normal"], "t_supply_c": [95.0]}),
+                      residuals=pd.DataFrame({"sensor_id": [sensor_id], "measured": [measured],
+                                              "modelled": [95.0], "residual": [95.0 - measured]}))
+    open_wall(browser, f"{wall_url}/?element={station}")
+    text = wait_panel(browser, station)
+    assert f"{measured:.1f} °C" in text and "95.0 °C" in text and f"{95.0 - measured:.2f} °C" in text
+    wait_for(browser, "var g = document.querySelector('#wall-panel-trend .js-plotly-plot');"
+                      "return g && g.data && g.data.length > 0 && g.data[0].x.length > 10",
+             what="the 24 h trend drawn from telemetry")
+
+
+@pytest.mark.parametrize("width,height", [(1920, 1080), (3840, 2160)])
+def test_screenshots_of_wall_and_panel(wall_url, browser, city_db_url, width, height):
+    pool = get_pool(city_db_url)
+    _add_run(pool, 95.0)
+    station, _ = _element_with_records(pool, "ST-")
+    pipe, _ = _element_with_records(pool, "P-")
+    store_alarms.add_alarm(pool, asset_id=pipe, cause="leak", severity="critical", message="压力骤降，疑似泄漏")
+    _add_readings(pool, station)
+    set_viewport(browser, width, height)  # before loading: the wall sizes its markers at load
+    open_wall(browser, wall_url + "/")
+    wait_for(browser, "return document.querySelector('.leak-pulse') && document.querySelector('.kpi-tile')",
+             what="alarms and KPI tiles")
+    assert screenshot(browser, f"wall-{width}").stat().st_size > 0
+    click_feature(browser, "wall-stations", station)
+    wait_panel(browser, station)
+    assert screenshot(browser, f"wall-panel-{width}").stat().st_size > 0
+    browser.execute_script("var p = document.getElementById('wall-panel'); p.scrollTop = p.scrollHeight;")
+    assert screenshot(browser, f"wall-panel-records-{width}").stat().st_size > 0
+    browser.find_element("id", "wall-lang-toggle").click()
+    wait_for(browser, "return document.querySelector('.panel-kind').textContent === 'Station'", what="English")
+    assert screenshot(browser, f"wall-panel-en-{width}").stat().st_size > 0
