@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import least_squares
 
 from layers.network import Network
 from twin.boundary import LastGood, boundary_from_readings
@@ -101,18 +100,40 @@ class Calibrator:
         residuals["kind"] = residuals["sensor_id"].map(self.kinds)
         return {k: round(float(np.sqrt(np.mean(g["residual"] ** 2))), 5) for k, g in residuals.groupby("kind")}
 
-    def fit(self, max_nfev: int = 20) -> CalibrationResult:
-        start = np.zeros(len(self.zones) + len(self.ages))
+    def _objective(self, x: np.ndarray) -> np.ndarray:
+        try:
+            return self.residuals(_calibration(self.zones, self.ages, x)).to_numpy()
+        except TwinDidNotConverge:
+            return np.full(self._size, 1e3)
 
-        def objective(x):
-            try:
-                return self.residuals(_calibration(self.zones, self.ages, x)).to_numpy()
-            except TwinDidNotConverge:
-                return np.full(self._size, 1e3)
+    def _jacobian(self, x: np.ndarray, r: np.ndarray, step: float = 0.05) -> np.ndarray:
+        columns = []
+        for k in range(len(x)):
+            moved = x.copy()
+            moved[k] += step
+            columns.append((self._objective(moved) - r) / step)
+        return np.column_stack(columns)
 
-        neutral = _calibration(self.zones, self.ages, start)
+    def fit(self, max_iterations: int = 4) -> CalibrationResult:
+        """Levenberg–Marquardt on log-multipliers, with forward-difference sensitivities."""
+        x = np.zeros(len(self.zones) + len(self.ages))
+        neutral = _calibration(self.zones, self.ages, x)
         self._size = len(self.residuals(neutral))
         rms_before = self.rms_by_kind(neutral)
-        fit = least_squares(objective, start, bounds=_BOUNDS, diff_step=0.05, x_scale=0.5, max_nfev=max_nfev)
-        params = _calibration(self.zones, self.ages, fit.x)
+        r, damping = self._objective(x), 1e-3
+        for _ in range(max_iterations):
+            jac = self._jacobian(x, r)
+            normal = jac.T @ jac
+            gradient = jac.T @ r
+            while damping < 1e6:
+                trial = np.clip(x - np.linalg.solve(normal + damping * np.diag(np.diag(normal) + 1e-9), gradient),
+                                *_BOUNDS)
+                r_trial = self._objective(trial)
+                if r_trial @ r_trial < r @ r:
+                    x, r, damping = trial, r_trial, damping / 3
+                    break
+                damping *= 10
+            else:
+                break
+        params = _calibration(self.zones, self.ages, x)
         return CalibrationResult(params, rms_before, self.rms_by_kind(params))

@@ -22,7 +22,6 @@ def test_drawings_are_served_from_the_configured_folder_only(db_url, tmp_path):
     (tmp_path / "stations" / "ST-1.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     (tmp_path.parent / "secret.svg").write_text("<svg/>")
     app = create_app(db_url, dataclasses.replace(load_settings(), drawings_dir=Path(tmp_path)))
-    drawings.mount(app.server)
     client = app.server.test_client()
     response = client.get("/drawings/stations/ST-1.svg")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"

@@ -31,6 +31,6 @@ def test_calibration_recovers_a_rougher_zone_and_shrinks_pressure_residuals(city
         at = START + pd.Timedelta(hours=hours)
         readings = plant.step(at, 3600.0)
         snapshots.append(Snapshot(at, readings.set_index("sensor_id")["value"]))
-    result = Calibrator(network, snapshots).fit(max_nfev=8)
+    result = Calibrator(network, snapshots).fit(max_iterations=3)
     assert result.params["roughness"][zones[0]] == pytest.approx(2.5, rel=0.2)
     assert result.rms_after["p_node"] < 0.5 * result.rms_before["p_node"]
