@@ -6,8 +6,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg
-
 from heattwin.settings import load_settings
 from scripts.loading import load_city
 from store import cluster
@@ -16,12 +14,7 @@ BENCH_DB = "heattwin_bench_import"
 
 
 def _fresh_database(settings) -> str:
-    url = cluster.database_url(settings)
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return url.rsplit("/", 1)[0] + "/" + BENCH_DB
+    return cluster.recreate_database(cluster.database_url(settings), BENCH_DB)
 
 
 def _measure(settings, stations: int, workdir: Path) -> dict:

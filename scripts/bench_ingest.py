@@ -36,12 +36,7 @@ MQTT_READINGS_PER_MESSAGE = 10
 
 
 def _fresh_database() -> str:
-    url = cluster.database_url(load_settings())
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    bench_url = url.rsplit("/", 1)[0] + "/" + BENCH_DB
+    bench_url = cluster.recreate_database(cluster.database_url(load_settings()), BENCH_DB)
     migrate(bench_url)
     return bench_url
 

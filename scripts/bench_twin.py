@@ -41,17 +41,10 @@ def _democity(stations: int, workdir: Path):
 
 
 def _bench_database(name: str) -> str:
-    import psycopg
-
     from heattwin.settings import load_settings
     from store import cluster
 
-    url = cluster.database_url(load_settings())
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return url.rsplit("/", 1)[0] + "/" + name
+    return cluster.recreate_database(cluster.database_url(load_settings()), name)
 
 
 def measure_cycle(city_dir: Path, stations: int, repeat: int) -> dict:

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import psycopg
 
 from heattwin.settings import load_settings
 from store import cluster
@@ -38,12 +37,7 @@ BENCH_DB = "heattwin_bench_wall"
 
 
 def _fresh_database(settings) -> str:
-    url = cluster.database_url(settings)
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return url.rsplit("/", 1)[0] + "/" + BENCH_DB
+    return cluster.recreate_database(cluster.database_url(settings), BENCH_DB)
 
 
 def _load_city(url: str, stations: int, workdir: Path) -> str:

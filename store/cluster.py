@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 DB_NAME = "heattwin"
 DB_USER = "heattwin"
@@ -213,3 +214,12 @@ def database_url(settings) -> str:
     if settings.database_url:
         return settings.database_url
     return up(settings.cluster_dir)
+
+
+def recreate_database(url: str, name: str) -> str:
+    """Drop and create database ``name`` on the server of ``url`` (benches work in their own); its URL."""
+    server = url.rsplit("/", 1)[0]
+    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return f"{server}/{name}"
