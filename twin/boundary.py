@@ -14,7 +14,7 @@ import pandas as pd
 
 from heattwin import units
 from layers.network import Network
-from twin.plant.control import DESIGN_OUTDOOR_C, station_heat_mw
+from twin.plant.control import DESIGN_OUTDOOR_C, fixed_flow_dispatch_t_h, station_heat_mw
 
 DEFAULT_OUTDOOR_C = DESIGN_OUTDOOR_C + 7.0  # a typical heating-season day when nothing is known
 
@@ -88,14 +88,18 @@ def _column(readings: pd.DataFrame, ids, kind: str) -> pd.Series:
     return readings[kind].reindex(ids).astype(float)
 
 
-def _sources(network: Network, readings, last_good, fallbacks) -> pd.DataFrame:
+def _sources(network: Network, readings, last_good, fallbacks, stations: pd.DataFrame) -> pd.DataFrame:
     src = network.sources.set_index(network.sources["id"].astype(str))
     ids = src.index
+    t_supply = _column(readings, ids, "t_supply").fillna(src["t_supply_c"].astype(float))
+    # Without a flow reading a fixed-flow plant is assumed dispatched to the load, as the plant would be.
+    load_ratio = stations["heat_mw"].sum() / network.stations["design_heat_mw"].astype(float).sum()
     design = {
         "t_supply_c": src["t_supply_c"].astype(float),
         "p_supply_bar": src["p_flow_bar"].astype(float),
         "p_return_bar": (src["p_flow_bar"] - src["plift_bar"]).astype(float),
-        "flow_t_h": pd.to_numeric(src["flow_t_h"], errors="coerce"),
+        "flow_t_h": pd.Series(fixed_flow_dispatch_t_h(pd.to_numeric(src["flow_t_h"], errors="coerce"), load_ratio,
+                                                      t_supply.mean(), stations["t_return_c"].mean()), index=ids),
     }
     kinds = {"t_supply_c": "t_supply", "p_supply_bar": "p_supply", "p_return_bar": "p_return", "flow_t_h": "flow"}
     # Which sources the model drives by each quantity (the rest are outputs of the solve).
@@ -153,9 +157,6 @@ def boundary_from_readings(network: Network, means: pd.Series, *, at: pd.Timesta
     fallbacks: list[dict] = []
     outdoor_c = _outdoor(network, readings, last_good, fallbacks)
     local_hour = (at.hour + at.minute / 60.0 + utc_offset_h) % 24.0
-    return Boundary(
-        at=at, outdoor_c=outdoor_c,
-        sources=_sources(network, readings, last_good, fallbacks),
-        stations=_stations(network, readings, last_good, fallbacks, outdoor_c, local_hour),
-        fallbacks=fallbacks,
-    )
+    stations = _stations(network, readings, last_good, fallbacks, outdoor_c, local_hour)
+    sources = _sources(network, readings, last_good, fallbacks, stations)
+    return Boundary(at=at, outdoor_c=outdoor_c, sources=sources, stations=stations, fallbacks=fallbacks)

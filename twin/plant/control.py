@@ -38,6 +38,17 @@ def station_heat_mw(design_heat_mw, outdoor_c, local_hour):
     return np.asarray(design_heat_mw, dtype=float) * ratio * occupancy_factor(local_hour)
 
 
+def fixed_flow_dispatch_t_h(design_flow_t_h, load_ratio: float, t_supply_c: float, t_return_c: float,
+                            design_delta_t_k: float = 60.0, max_share: float = 1.2):
+    """Flow of plants dispatched on fixed flow: their design flow scaled by the load and by the
+    temperature drop (smaller on mild days, when the heating curve lowers the supply), t/h.
+
+    A plant never pumps more than ``max_share`` of its design flow.
+    """
+    delta_t_k = max(float(t_supply_c) - float(t_return_c), 10.0)
+    return np.asarray(design_flow_t_h, dtype=float) * min(load_ratio * design_delta_t_k / delta_t_k, max_share)
+
+
 def lagged_outdoor_c(previous_c: float, outdoor_c: float, dt_s: float, tau_h: float = 12.0) -> float:
     """Outdoor temperature as weather-compensated controllers see it: smoothed over ``tau_h`` hours."""
     alpha = 1.0 - np.exp(-dt_s / (tau_h * 3600.0))

@@ -9,13 +9,12 @@ import pandas as pd
 from layers.network import Network
 from twin.model import Twin
 from twin.observe import SensorMap
-from twin.plant.control import lagged_outdoor_c, station_heat_mw, supply_setpoint_c
+from twin.plant.control import fixed_flow_dispatch_t_h, lagged_outdoor_c, station_heat_mw, supply_setpoint_c
 from twin.plant.faults import Fault
 from twin.plant.rooms import RoomModel
 from twin.plant.sensors import SensorRealism
 
 UTC_OFFSET_H = 8.0  # Asia/Shanghai: occupancy follows local time
-DESIGN_DELTA_T_K = 60.0  # supply − return at design conditions (the demo city is sized for it)
 
 
 def _with_building_height(households: pd.DataFrame) -> pd.DataFrame:
@@ -75,14 +74,9 @@ class VirtualPlant:
         return demand
 
     def _fixed_flows_t_h(self, load_ratio: float, t_supply_c: float) -> np.ndarray:
-        """Dispatch: plants on fixed flow follow the load, the pressure-holding plant takes the rest.
-
-        Flow scales with heat over the temperature drop, which shrinks as the heating curve lowers
-        the supply temperature on mild days; a plant never pumps more than 1.2 × its design flow.
-        """
-        design_flow = pd.to_numeric(self.network.sources["flow_t_h"], errors="coerce").to_numpy()
-        delta_t_k = max(t_supply_c - float(self.stations["t_return_c"].astype(float).mean()), 10.0)
-        return design_flow * min(load_ratio * DESIGN_DELTA_T_K / delta_t_k, 1.2)
+        """Dispatch: plants on fixed flow follow the load, the pressure-holding plant takes the rest."""
+        return fixed_flow_dispatch_t_h(pd.to_numeric(self.network.sources["flow_t_h"], errors="coerce"),
+                                       load_ratio, t_supply_c, self.stations["t_return_c"].astype(float).mean())
 
     def _apply_faults(self, at: pd.Timestamp) -> None:
         active = [f for f in self.faults if f.active(at)]

@@ -28,6 +28,7 @@ class SensorRealism:
         self.drift_rate = np.where((self.rng.random(n) < drift_share) & noise, drift_k_per_day / 86400.0, 0.0)
         self.stuck_value = np.full(n, np.nan)
         self.offline = np.zeros(n, dtype=bool)
+        self.never_negative = kinds == "makeup_flow"  # a make-up meter does not read backwards
 
     def set_offline(self, sensor_ids, offline: bool = True) -> None:
         self.offline[np.isin(self.ids, list(sensor_ids))] = offline
@@ -40,5 +41,6 @@ class SensorRealism:
         first_stuck = self.stuck & np.isnan(self.stuck_value)
         self.stuck_value[first_stuck] = values[first_stuck]
         values = np.where(self.stuck, self.stuck_value, values)
+        values = np.where(self.never_negative, np.maximum(values, 0.0), values)
         missing = self.offline | (self.rng.random(len(values)) < self.dropout_p) | ~np.isfinite(true_values)
         return np.where(missing, np.nan, values)
