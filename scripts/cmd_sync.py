@@ -28,7 +28,7 @@ def _start_loop(pool, settings):
 
     while True:
         try:
-            return SyncLoop(pool, window_s=settings.telemetry_window_s)
+            return SyncLoop(pool, window_s=settings.telemetry_window_s, retention_days=settings.retention_days)
         except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
             log.warning("database unavailable, retrying in 5 s: %s", exc)
             time.sleep(5)

@@ -62,9 +62,11 @@ def _states(result, boundary: Boundary) -> pd.DataFrame:
 
 
 class SyncLoop:
-    def __init__(self, pool, *, window_s: float = 300.0, network=None):
+    def __init__(self, pool, *, window_s: float = 300.0, network=None, retention_days: int = 183):
         self.pool = pool
         self.window_s = window_s
+        self.retention_days = retention_days
+        self._retention_due = 0.0
         self.network = network if network is not None else load_network(pool)
         self.twin = Twin(self.network)
         self.calibration_id = None
@@ -132,9 +134,13 @@ class SyncLoop:
         return CycleOutcome(run_id, True, time.perf_counter() - clock, solve_s, len(boundary.fallbacks))
 
     def housekeeping(self, keep_run_hours: float = 48.0) -> None:
+        """Every few cycles: newer calibration, rollups, old runs; once a day the readings' retention."""
         self.use_latest_calibration()
         telemetry.refresh_rollups(self.pool)
         twin_runs.prune_runs(self.pool, keep_hours=keep_run_hours)
+        if time.monotonic() >= self._retention_due:
+            telemetry.apply_retention(self.pool, keep_days=self.retention_days)
+            self._retention_due = time.monotonic() + 86400.0
 
     def run_forever(self, interval_s: float, stop: threading.Event | None = None) -> None:
         """Cycle every ``interval_s`` until ``stop`` is set; a database outage only pauses it."""

@@ -147,3 +147,36 @@ def test_the_loop_uses_the_latest_calibration(pool):
     # A rougher zone changes the predicted pressures: the readings (from the design network) now differ.
     residuals = _residuals(pool, outcome.run_id)
     assert residuals["residual"].abs().max() > 0.01
+
+
+def test_a_failed_solve_is_recorded_with_its_reason_raises_an_alarm_and_keeps_the_last_good_state(pool):
+    from store.alarms import list_open_alarms
+    from twin.model import TwinDidNotConverge
+
+    _send_true_readings(pool)
+    loop = SyncLoop(pool)
+    good = loop.cycle(AT)
+
+    def diverge():
+        raise TwinDidNotConverge("pipeflow did not converge after 40 iterations")
+
+    loop.twin.solve = diverge
+    failed = loop.cycle(AT)
+    assert not failed.converged and "did not converge" in failed.error
+    runs = twin_runs.list_runs(pool)
+    assert bool(runs.loc[runs["id"] == failed.run_id, "converged"].iloc[0]) is False
+    assert twin_runs.get_latest_run(pool)["id"] == good.run_id   # the wall keeps showing the good state
+    alarms = list_open_alarms(pool)
+    assert (alarms["cause"] == "twin_not_converged").sum() == 1
+    loop.cycle(AT)                                               # a second failure re-raises, not duplicates
+    assert (list_open_alarms(pool)["cause"] == "twin_not_converged").sum() == 1
+
+
+def test_housekeeping_runs_against_the_store_and_refreshes_rollups(pool):
+    _send_true_readings(pool)
+    loop = SyncLoop(pool, retention_days=1)
+    loop.cycle(AT)
+    loop.housekeeping()
+    trend = telemetry.get_trend(pool, [loop.network.sensors["id"].iloc[0]], AT - pd.Timedelta(days=2),
+                                AT + pd.Timedelta(minutes=1), resolution="5m")
+    assert len(trend) == 1
