@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 
@@ -50,6 +51,10 @@ def _start_background(url: str) -> list[subprocess.Popen]:
     return children
 
 
+def _interrupt(*_signal) -> None:
+    raise KeyboardInterrupt
+
+
 def _run(args) -> int:
     settings = load_settings()
     url = cluster.database_url(settings)
@@ -62,6 +67,8 @@ def _run(args) -> int:
     if args.no_serve:
         return 0
     children = _start_background(url)
+    # A service manager stops with SIGTERM: end the plant and the sync loop with the demo.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         from app.server import serve
 
