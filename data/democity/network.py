@@ -12,7 +12,8 @@ import shapely
 from data.democity.grid import BLOCK_M, Grid
 from data.democity.layout import Layout
 
-DN_SERIES = np.array([150, 200, 250, 300, 350, 400, 450, 500, 600, 700, 800, 900, 1000])
+# DN 1200/1400 only appear at city scale, on the few trunks leaving the largest plants.
+DN_SERIES = np.array([150, 200, 250, 300, 350, 400, 450, 500, 600, 700, 800, 900, 1000, 1200, 1400])
 DESIGN_DELTA_T_K = 60.0
 CP_J_PER_KGK = 4186.0
 DENSITY_KG_PER_M3 = 983.0
@@ -30,10 +31,11 @@ class NetworkTables:
 
 
 def size_dn(flow_kg_per_s: np.ndarray) -> np.ndarray:
-    """Smallest standard DN whose velocity stays under its limit (0.8 m/s at DN150 to 2 m/s at DN1000)."""
+    """Smallest standard DN whose velocity stays under its limit (0.8 m/s at DN150 to 2 m/s at DN1000
+    and above)."""
     volume_m3_per_s = np.asarray(flow_kg_per_s, dtype=float)[:, None] / DENSITY_KG_PER_M3
     area_m2 = np.pi * (DN_SERIES / 1000.0) ** 2 / 4.0
-    v_max = 0.8 + 1.2 * (DN_SERIES - 150) / 850.0
+    v_max = np.minimum(0.8 + 1.2 * (DN_SERIES - 150) / 850.0, 2.0)
     fits = volume_m3_per_s / area_m2[None, :] <= v_max[None, :]
     first = np.where(fits.any(axis=1), fits.argmax(axis=1), len(DN_SERIES) - 1)
     return DN_SERIES[first]

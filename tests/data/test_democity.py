@@ -42,7 +42,7 @@ def test_same_seed_same_city_other_seed_other_city(demo_city_dir, tmp_path):
 def test_proportions_of_a_district(city, demo_city_dir):
     summary = json.loads((demo_city_dir / "summary.json").read_text())
     assert len(city["stations"]) == 150 and len(city["sources"]) == 3
-    assert 550 <= len(city["pipes"]) <= 700
+    assert 550 <= len(city["pipes"]) <= 650
     assert 100 <= city["pipes"].to_crs(32650).length.sum() / 1000 <= 140
     assert 250 <= len(city["valves"]) <= 350
     assert 40 <= len(city["communities"]) <= 60
