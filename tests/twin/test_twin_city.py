@@ -3,8 +3,6 @@ small networks, at the size the product runs."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -54,7 +52,6 @@ def test_synthetic_city_balances_and_resolve():
     _resolve_matches_fresh(network, twin)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("data.democity") is None, reason="data.democity not written yet")
 def test_demo_city_balances_and_resolve(demo_city_dir):
     from layers.read import read_network
 
