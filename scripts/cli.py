@@ -23,6 +23,9 @@ COMMAND_MODULES = (
     "scripts.cmd_simulate",
     "scripts.cmd_isolate",
     "scripts.cmd_calibrate",
+    "scripts.cmd_alarms",
+    "scripts.cmd_leaks",
+    "scripts.cmd_scenario",
 )
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from data.democity.drawings import write_drawings
-from data.democity.grid import CENTRE_X_M, CENTRE_Y_M, basemap, make_grid
+from data.democity.grid import CENTRE_X_M, CENTRE_Y_M, basemap, ground_elevation_m, make_grid
 from data.democity.layout import make_layout
 from data.democity.network import make_network
 from data.democity.people import make_communities, make_households
@@ -63,7 +63,9 @@ def _layers(grid, net, communities, sensors) -> dict[str, gpd.GeoDataFrame]:
                                          "t_supply_c", "flow_t_h", "p_static_bar"]),
         "stations": _points(net.stations, ["id", "name", "node_id", "design_heat_mw", "heated_area_m2",
                                            "t_return_c", "min_dp_bar", "elevation_m", "install_year"]),
-        "nodes": _points(net.nodes.assign(elevation_m=0.0, chamber=False), ["id", "elevation_m", "chamber"]),
+        "nodes": _points(net.nodes.assign(elevation_m=ground_elevation_m(net.nodes["y"].to_numpy()).round(1),
+                                          chamber=net.nodes["id"].isin(net.valves["node_id"])),
+                         ["id", "elevation_m", "chamber"]),
         "pipes": _frame(pipes, lines, ["id", "dn_mm", "material", "install_year", "insulation", "roughness_mm",
                                        "zone", "depth_m", "length_m"]),
         "valves": _points(net.valves, ["id", "pipe_id", "node_id", "normally_open", "operable", "dn_mm",

@@ -15,6 +15,10 @@ BLOCK_M = 300.0            # local street spacing
 ARTERIAL_EVERY = 4         # every 4th street is an arterial (~1.1 km)
 RIVER_HALF_WIDTH_M = 35.0
 BRIDGE_EVERY = 6           # grid columns between bridges over the river
+# Weifang's plain falls gently from the southern hills towards Laizhou Bay (~2 m per km northwards).
+GROUND_CENTRE_M = 35.0
+GROUND_SLOPE_M_PER_M = 0.002
+GROUND_RANGE_M = (8.0, 90.0)
 
 STREET_NAMES = ("东风街", "胜利街", "健康街", "福寿街", "四平路", "北海路", "潍州路", "新华路", "和平路",
                 "樱前街", "向阳路", "虞河路", "金马路", "文化路", "友爱街", "玉清街", "清平路", "卧龙街")
@@ -27,6 +31,7 @@ class Grid:
     xy: np.ndarray          # (n, 2) node coordinates, index = j * nx + i
     edges: np.ndarray       # (m, 2) node index pairs of street edges the network may use
     river: shapely.Geometry
+    bridge_columns: np.ndarray  # grid columns whose street crosses the river on a bridge
 
     def node(self, i, j):
         return np.asarray(j) * self.nx + np.asarray(i)
@@ -38,10 +43,15 @@ def grid_size(stations: int) -> tuple[int, int]:
     return int(np.ceil(side * 1.1)), int(np.ceil(side / 1.1))
 
 
+def river_block_row(ny: int) -> int:
+    """The row of blocks the river runs through (between street rows ``j`` and ``j + 1``)."""
+    return ny // 2
+
+
 def _river_line(nx: int, ny: int, rng: np.random.Generator) -> shapely.LineString:
     """A meandering river crossing the district west to east, between two street rows."""
     x = np.linspace(-BLOCK_M, nx * BLOCK_M, 60)
-    base = (ny // 2 + 0.5) * BLOCK_M
+    base = (river_block_row(ny) + 0.5) * BLOCK_M
     phase = rng.uniform(0, 2 * np.pi)
     y = base + 0.25 * BLOCK_M * np.sin(x / (3.1 * BLOCK_M) + phase)
     return shapely.LineString(np.column_stack([x, y]))
@@ -63,29 +73,40 @@ def make_grid(stations: int, rng: np.random.Generator) -> Grid:
     column = np.minimum(edges[:, 0] % nx, edges[:, 1] % nx)
     bridge = crosses & (column % BRIDGE_EVERY == BRIDGE_EVERY // 2)
     edges = edges[~crosses | bridge]
-    return Grid(nx, ny, xy, edges, shapely.buffer(river, RIVER_HALF_WIDTH_M))
+    return Grid(nx, ny, xy, edges, shapely.buffer(river, RIVER_HALF_WIDTH_M), np.unique(column[bridge]))
+
+
+def ground_elevation_m(y_m: np.ndarray) -> np.ndarray:
+    """Ground level (m above sea) at a northing measured from the city centre."""
+    return np.clip(GROUND_CENTRE_M - GROUND_SLOPE_M_PER_M * np.asarray(y_m), *GROUND_RANGE_M)
+
+
+def _street_kind(index: np.ndarray) -> np.ndarray:
+    return np.where(index % ARTERIAL_EVERY == 0, "arterial", "street")
 
 
 def basemap(grid: Grid, offset_m: np.ndarray) -> list[dict]:
-    """Streets (whole rows and columns), the river and a railway, for the offline map.
+    """Streets (whole rows and columns through the grid's nodes, so the pipes lie on them), the river
+    and a railway, for the offline map.
 
-    ``offset_m`` is what was subtracted from the grid's coordinates to centre it on the city.
+    Grid coordinates are already centred on the city; ``offset_m`` is what was subtracted to centre
+    them (the railway is laid out in uncentred grid metres). Streets stop at the river banks except
+    where a bridge carries them (and the network) across.
     """
-    features = []
-    x_max, y_max = (grid.nx - 1) * BLOCK_M, (grid.ny - 1) * BLOCK_M
-    for j in range(grid.ny):
-        kind = "arterial" if j % ARTERIAL_EVERY == 0 else "street"
-        features.append({"kind": kind, "name": STREET_NAMES[j % len(STREET_NAMES)],
-                         "geometry": shapely.LineString([(-60, j * BLOCK_M), (x_max + 60, j * BLOCK_M)])})
-    for i in range(grid.nx):
-        kind = "arterial" if i % ARTERIAL_EVERY == 0 else "street"
-        name = STREET_NAMES[(i + 7) % len(STREET_NAMES)].replace("街", "路")
-        features.append({"kind": kind, "name": name,
-                         "geometry": shapely.LineString([(i * BLOCK_M, -60), (i * BLOCK_M, y_max + 60)])})
-    rail_y = (grid.ny - 0.5) * BLOCK_M
+    xy = grid.xy.reshape(grid.ny, grid.nx, 2)
+    rows = shapely.linestrings(xy)
+    columns = shapely.linestrings(xy.transpose(1, 0, 2))
+    no_bridge = ~np.isin(np.arange(grid.nx), grid.bridge_columns)
+    columns[no_bridge] = shapely.difference(columns[no_bridge], grid.river)
+    features = [{"kind": kind, "name": STREET_NAMES[j % len(STREET_NAMES)], "geometry": line}
+                for j, (kind, line) in enumerate(zip(_street_kind(np.arange(grid.ny)), rows, strict=True))]
+    features += [{"kind": kind, "name": STREET_NAMES[(i + 7) % len(STREET_NAMES)].replace("街", "路"),
+                  "geometry": line}
+                 for i, (kind, line) in enumerate(zip(_street_kind(np.arange(grid.nx)), columns, strict=True))]
+    # The railway skirts the district's north edge, clear of the blocks and stations.
+    x_max, y_top = (grid.nx - 1) * BLOCK_M, (grid.ny - 1) * BLOCK_M
+    railway = shapely.LineString([(-200, y_top + 200), (x_max + 200, y_top + 380)])
     features.append({"kind": "railway", "name": "胶济铁路",
-                     "geometry": shapely.LineString([(-200, rail_y - 300), (x_max + 200, rail_y + 200)])})
-    for feature in features:
-        feature["geometry"] = shapely.transform(feature["geometry"], lambda xy: xy - offset_m)
+                     "geometry": shapely.transform(railway, lambda pts: pts - offset_m)})
     features.append({"kind": "river", "name": "白浪河", "geometry": grid.river})
     return features

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from data.democity.grid import BLOCK_M, Grid
+from data.democity.grid import BLOCK_M, Grid, ground_elevation_m, river_block_row
 from data.democity.layout import Layout
 
 # DN 1200/1400 only appear at city scale, on the few trunks leaving the largest plants.
@@ -54,20 +54,28 @@ def _stations(grid: Grid, layout: Layout, rng) -> pd.DataFrame:
     n = len(layout.station_nodes)
     area = rng.uniform(40_000, 150_000, n).round(-2)
     w_per_m2 = rng.uniform(45, 60, n)
-    offset = rng.uniform(40, 90, (n, 2))
+    # The building stands a few tens of metres into the block north-east of its street corner,
+    # or south-east where that block holds the river.
+    offset = rng.uniform(25, 50, (n, 2))
     xy = grid.xy[layout.station_nodes] + offset
+    wet = shapely.dwithin(shapely.points(xy), grid.river, 15.0)
+    xy[wet, 1] -= 2 * offset[wet, 1]
     return pd.DataFrame({
         "id": [f"ST-{k + 1:04d}" for k in range(n)], "grid_node": layout.station_nodes,
         "name": [f"{k + 1}号换热站" for k in range(n)], "x": xy[:, 0], "y": xy[:, 1],
         "heated_area_m2": area, "design_heat_mw": (area * w_per_m2 / 1e6).round(3),
         "t_return_c": rng.uniform(45, 55, n).round(1), "min_dp_bar": rng.uniform(0.5, 1.0, n).round(2),
-        "elevation_m": rng.uniform(20, 40, n).round(1), "install_year": rng.integers(1998, 2024, n),
+        "elevation_m": (ground_elevation_m(xy[:, 1]) + rng.uniform(-1.5, 1.5, n)).round(1),
+        "install_year": rng.integers(1998, 2024, n),
     })
 
 
 def _split(edges: np.ndarray, load: np.ndarray, kind: str, grid: Grid, rng, next_node: int):
     """Pipes for street edges, some split by a mid-block chamber node; returns pipes and new nodes."""
-    split = rng.random(len(edges)) < SPLIT_SHARE
+    # No chamber on a bridge: a river crossing stays one pipe from bank to bank.
+    on_bridge = shapely.intersects(shapely.linestrings(np.stack([grid.xy[edges[:, 0]], grid.xy[edges[:, 1]]],
+                                                                axis=1)), grid.river)
+    split = (rng.random(len(edges)) < SPLIT_SHARE) & ~on_bridge
     mid_ids = next_node + np.arange(split.sum())
     mid_xy = (grid.xy[edges[split, 0]] + grid.xy[edges[split, 1]]) / 2.0
     first = np.where(split, -1, edges[:, 1])
@@ -173,7 +181,22 @@ def _valves(pipes: pd.DataFrame, nodes: pd.DataFrame, rng) -> pd.DataFrame:
 
 
 def block_of(grid: Grid, node: np.ndarray) -> np.ndarray:
-    """Lower-left corner of the block diagonal to a grid node (the block left of it on the east edge)."""
+    """Lower-left corner of the block diagonal to a grid node (the block left of it on the east edge).
+
+    The river's row of blocks holds no buildings, and a block holds one community: a block in the
+    river's row, or already given to an earlier node (on the district's edges), moves to a free
+    block across the street beside it.
+    """
     i = np.minimum(node % grid.nx, grid.nx - 2)
     j = np.minimum(node // grid.nx, grid.ny - 2)
+    wet = j == river_block_row(grid.ny)
+    clash = pd.Series(list(zip(i.tolist(), j.tolist(), strict=True))).duplicated().to_numpy()
+    taken = set(zip(i[~wet].tolist(), j[~wet].tolist(), strict=True))
+    for k in np.flatnonzero(wet | clash).tolist():   # a handful of blocks
+        free = [(i[k] + di, j[k] + dj) for dj in (-1, 1, 0) for di in (0, -1, 1)
+                if 0 <= i[k] + di <= grid.nx - 2 and 0 <= j[k] + dj <= grid.ny - 2
+                and j[k] + dj != river_block_row(grid.ny) and (i[k] + di, j[k] + dj) not in taken]
+        if free:
+            taken.add(free[0])
+            i[k], j[k] = free[0]
     return np.column_stack([i * BLOCK_M, j * BLOCK_M])
