@@ -19,32 +19,16 @@ def register(subparsers) -> None:
     parser.add_argument("--inoperable", default="",
                         help="comma-separated valve ids that cannot be closed, besides those recorded so")
     parser.add_argument("--network", help="read this GeoPackage/folder instead of the store's current network")
+    parser.add_argument("--solve", action="store_true",
+                        help="also solve the twin with the valves closed: what else degrades (design conditions)")
     parser.set_defaults(func=_run)
 
 
-def _load_network(path: str | None):
-    """The network to analyse, and the problems its reader reported (empty from the store)."""
-    if path:
-        from layers.read import read_network
-
-        network, report = read_network(path)
-        return network, list(report.errors)
-    from heattwin.settings import load_settings
-    from layers.records import asset_rows_to_network
-    from store import cluster
-    from store.assets import get_asset_rows
-    from store.db import get_pool
-
-    assets, basemap = get_asset_rows(get_pool(cluster.database_url(load_settings())))
-    if assets.empty:
-        raise SystemExit("the store holds no network: run `heattwin import FILE` or `heattwin demo` first")
-    return asset_rows_to_network(assets, basemap), []
-
-
 def _run(args) -> int:
+    from scripts.loading import network_for_command
     from twin.isolation import IsolationGraph
 
-    network, errors = _load_network(args.network)
+    network, errors = network_for_command(args.network)
     if errors:
         print("\n".join([f"{args.network}: the network has errors; fix them first:", *errors]))
         return 1
@@ -55,11 +39,30 @@ def _run(args) -> int:
     except KeyError as exc:
         print(exc.args[0])
         return 2
+    degraded = _solve(network, args.element_id) if args.solve else None
     if args.json:
-        print(json.dumps({**result.to_dict(), "problems": graph.problems}, ensure_ascii=False))
+        out = {**result.to_dict(), "problems": graph.problems}
+        if degraded is not None:
+            out["scenario"] = {"summary": degraded.summary,
+                               "affected_stations": degraded.affected_stations().index.tolist()}
+        print(json.dumps(out, ensure_ascii=False, default=str))
     else:
         print(_text(result, graph.problems))
+        if degraded is not None:
+            from scripts.cmd_scenario import report
+
+            print("\nwith these valves closed (design conditions):\n" + report(degraded))
     return 0
+
+
+def _solve(network, element_id: str):
+    """The twin re-solved with the segment isolated: a pipe_break scenario on the design base."""
+    from twin.scenarios import Change, Scenario, ScenarioRunner
+
+    if not element_id.startswith("P-"):
+        return None
+    scenario = Scenario(name=f"isolate {element_id}", changes=[Change("pipe_break", element_id)])
+    return ScenarioRunner(network).run(scenario)
 
 
 def _ids(title: str, ids: list[str]) -> str:

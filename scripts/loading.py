@@ -38,3 +38,19 @@ def load_city(url: str, city_dir: Path) -> dict:
     if not records.has_records(pool) and (city_dir / "records").is_dir():
         summary["records"] = records.load_records(pool, city_dir / "records")
     return summary
+
+
+def network_for_command(path: str | None):
+    """The network a command works on: the file at ``path`` (with its reader's errors), or the
+    store's current network (no errors). Exits with a message when the store has none."""
+    if path:
+        network, report = read_network(Path(path))
+        return network, list(report.errors)
+    from heattwin.settings import load_settings
+    from layers.records import asset_rows_to_network
+    from store import cluster
+
+    rows, basemap = assets.get_asset_rows(get_pool(cluster.database_url(load_settings())))
+    if rows.empty:
+        raise SystemExit("the store holds no network: run `heattwin import FILE` or `heattwin demo` first")
+    return asset_rows_to_network(rows, basemap), []

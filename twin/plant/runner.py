@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from layers.network import Network
+from twin.dispatch import PressureHoldingDispatch
 from twin.model import Twin
 from twin.observe import SensorMap
 from twin.plant.control import fixed_flow_dispatch_t_h, lagged_outdoor_c, station_heat_mw, supply_setpoint_c
@@ -56,6 +57,12 @@ class VirtualPlant:
         self.started_at: pd.Timestamp | None = None
         self.lagged_outdoor_c: float | None = None
         self.last_result = None
+        sources = network.sources.set_index(network.sources["id"].astype(str))
+        fixed_flow = sources["role"].astype(str) == "fixed_flow"
+        self.held_pressure_bar = pd.to_numeric(sources.loc[fixed_flow, "p_flow_bar"], errors="coerce").fillna(12.0)
+        self.max_flow_t_h = 1.2 * pd.to_numeric(sources.loc[fixed_flow, "flow_t_h"], errors="coerce")
+        self.dispatch = PressureHoldingDispatch()
+        self._trim = None   # (dispatched flows, trimmed flows, Jacobian) of the last step
 
     def _control(self, at: pd.Timestamp, outdoor_c: float, dt_s: float) -> pd.Series:
         self.lagged_outdoor_c = outdoor_c if self.lagged_outdoor_c is None else \
@@ -67,6 +74,7 @@ class VirtualPlant:
         sources = pd.DataFrame({"t_supply_c": t_supply_c,
                                 "flow_t_h": self._fixed_flows_t_h(demand.sum() / design_mw.sum(), t_supply_c)},
                                index=self.network.sources["id"].astype(str))
+        self.dispatched_t_h = sources["flow_t_h"]
         self.twin.set_outdoor(outdoor_c)
         self.twin.set_sources(sources)
         self.twin.set_station_demand(pd.DataFrame({"heat_mw": demand,
@@ -93,6 +101,26 @@ class VirtualPlant:
         self.realism.offline[:] = False
         self.realism.set_offline({f.element_id for f in by_kind["collector_offline"]})
 
+    def _solve(self):
+        """Solve with the fixed-flow plants trimmed to hold their outlet pressure (``twin.dispatch``),
+        starting from the last step's trim scaled by the change in dispatched flow."""
+        twin = self.twin
+        islanded = set(twin.index.source_ids[list(twin.islanded)])
+        held = self.held_pressure_bar[[s for s in self.held_pressure_bar.index
+                                       if s not in twin.sources_out and s not in islanded]]
+        flows, jacobian = self.dispatched_t_h.copy(), None
+        if self._trim is not None:
+            dispatched, trimmed, jacobian = self._trim
+            flows = (trimmed * (self.dispatched_t_h / dispatched)).where(np.isfinite(trimmed), flows)
+
+        def with_flows(f):
+            twin.set_sources(pd.DataFrame({"flow_t_h": f}))
+            return twin.solve()
+
+        trim = self.dispatch.solve(with_flows, flows, held, max_flow_t_h=self.max_flow_t_h, jacobian=jacobian)
+        self._trim = (self.dispatched_t_h, trim.flows, trim.jacobian)
+        return trim.result
+
     def _truth(self, result, outdoor_c: float, demand: pd.Series, dt_s: float) -> np.ndarray:
         truth = self.sensor_map.predict(result).reindex(self.sensor_ids).to_numpy(dtype=float)
         truth[self.kinds == "outdoor_t"] = outdoor_c
@@ -110,7 +138,7 @@ class VirtualPlant:
         outdoor_c = float(self.weather.temperature_c([at])[0])
         demand = self._control(at, outdoor_c, dt_s)
         self._apply_faults(at)
-        result = self.twin.solve()
+        result = self._solve()
         self.last_result = result
         truth = self._truth(result, outdoor_c, demand, dt_s)
         values = self.realism.observe(truth, (at - self.started_at).total_seconds())

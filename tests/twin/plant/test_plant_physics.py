@@ -97,3 +97,17 @@ def test_noise_dropouts_and_faulty_sensors_are_present_when_noise_is_on(city):
     per_step = readings.groupby("step").size()
     assert (per_step < len(network.sensors)).all()
     assert np.isfinite(readings["value"]).all()
+
+
+def test_fixed_flow_plants_hold_their_outlet_pressure_through_a_cold_wave(city):
+    """The plants on fixed flow are trimmed to their set pressure: no 50 bar outlets, no vacuum."""
+    network, _ = city
+    plant = _plant(city, waves=[ColdWave(start_h=2.0, depth_k=14.0, duration_h=30.0)])
+    _, results = _run(plant, 8, step_h=2)
+    held = network.sources.set_index("id").query("role == 'fixed_flow'")["p_flow_bar"].astype(float)
+    for result in results:
+        assert result.sources.loc[held.index, "p_supply_bar"].to_numpy() == pytest.approx(held.to_numpy(), abs=0.15)
+        assert result.summary["p_min_bar"] > 0.5
+        flows = result.sources["flow_t_h"]
+        # Mass balance: what the plants pump is what the stations draw (no leaks, no make-up).
+        assert flows.sum() == pytest.approx(result.stations["flow_t_h"].sum(), rel=1e-3)
