@@ -13,8 +13,10 @@ Boundary conventions (all documented choices):
 - soil temperature around the pipes follows the outdoor air damped (``twin.pipes.soil_temperature_c``);
 - a station's heat set-point is ``min(demand, capacity share × design heat)``, floored at
   ``MIN_STATION_HEAT_W`` so a zero demand stays a well-posed consumer;
-- a leak is a sink at the pipe end nearer to ``position`` (0 = from node, 1 = to node), on the
-  pipe's side of a section valve there; sinks are created once per junction and set to zero when
+- a leak at ``position`` x along a pipe (0 = from node, 1 = to node) draws (1 − x) of its rate at
+  the from end and x at the to end (on the pipe's side of a section valve there): to first order
+  that is what a sink x along the pipe does to the pressures elsewhere, and it tells a leak on
+  this pipe from one on its neighbours; sinks are created once per junction and set to zero when
   the leak stops, so only a leak at a new place changes the structure (a fresh pipeflow);
 - ``set_valves(closed)`` closes the given valves plus the normally-closed ones; ``opened``
   overrides the latter;
@@ -211,8 +213,10 @@ class Twin:
                     log.warning("set_leaks: unknown pipe ignored")
                     continue
                 ends = ix.supply_pipe_ends if side == "supply" else ix.return_pipe_ends
-                junction = int(ends[p, 0 if not pos > 0.5 else 1])
-                rates[junction] = rates.get(junction, 0.0) + units.t_h_to_kg_per_s(float(rate))
+                share = min(max(float(pos), 0.0), 1.0) if np.isfinite(pos) else 0.5
+                for junction, part in ((int(ends[p, 0]), 1.0 - share), (int(ends[p, 1]), share)):
+                    if part > 0:
+                        rates[junction] = rates.get(junction, 0.0) + part * units.t_h_to_kg_per_s(float(rate))
         for junction in rates.keys() - self.leak_sinks.keys():
             self.leak_sinks[junction] = int(pp.create_sink(self.net, junction, mdot_kg_per_s=0.0, name="leak"))
         for junction, sink in self.leak_sinks.items():

@@ -61,8 +61,9 @@ def node_imbalance_t_h(network, result, leaks=None):
         ret[src_node[sid]] -= row["flow_t_h"]
     for leak in (leaks or []):
         side = supply if leak["side"] == "supply" else ret
-        end = "from_node" if leak["position"] <= 0.5 else "to_node"
-        side[pipes.at[leak["pipe_id"], end]] -= leak["rate_t_h"]
+        # The twin draws a leak x along a pipe as (1 - x) at its from end and x at its to end.
+        side[pipes.at[leak["pipe_id"], "from_node"]] -= (1.0 - leak["position"]) * leak["rate_t_h"]
+        side[pipes.at[leak["pipe_id"], "to_node"]] -= leak["position"] * leak["rate_t_h"]
     return supply, ret
 
 

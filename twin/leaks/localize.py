@@ -1,0 +1,143 @@
+"""Where is the leak: every pipe segment, supply and return side, ranked by how well a leak there
+explains the observed change of the pressure readings.
+
+``change`` is, per pressure sensor, the (measured − modelled) residual now minus the same residual
+over a recent no-leak window: the twin's standing model error cancels, what the leak did stays.
+For a candidate (pipe, side, position x) the signature is ``s = (1 − x)·s_from + x·s_to`` per t/h;
+the leak rate that fits best is the weighted least-squares ``q = sᵀWr / sᵀWs`` (with the make-up
+excess as a prior when known), and ``χ² = Σ W (r − q s)²``. Positions x = 0, ¼, ½, ¾, 1 are scored
+and their likelihoods summed per (pipe, side); the posterior over candidates is normalised to one.
+All candidates are scored at once from ``LeakSensitivity``: one linear solve per localization.
+``localize_relinearized`` refines with full solves: the leak placed at the best candidate, the twin
+re-linearized there, every candidate re-scored (big leaks bend the pressures).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from twin.leaks.sensitivity import LeakSensitivity
+
+POSITIONS = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+RATE_PRIOR_SHARE = 0.3   # σ of the rate prior, as a share of the make-up excess it comes from
+
+
+@dataclass
+class LeakLocation:
+    candidates: pd.DataFrame        # pipe_id, side, position, rate_t_h, score, rank, chi2 (all, best first)
+    region: list[str]               # pipes holding ``mass`` of the probability
+    valves: list[str] = field(default_factory=list)
+    isolation: dict | None = None
+    rate_t_h: float | None = None
+
+    @property
+    def top(self) -> pd.Series:
+        return self.candidates.iloc[0]
+
+    def to_dict(self, top: int = 10) -> dict:
+        head = self.candidates.head(top)
+        return {"candidates": head.round({"position": 2, "rate_t_h": 2, "score": 4, "chi2": 2}).to_dict("records"),
+                "region": self.region, "valves": self.valves, "rate_t_h": self.rate_t_h,
+                "pipe_id": str(self.top["pipe_id"]), "side": str(self.top["side"])}
+
+
+def _fit(b: np.ndarray, a: np.ndarray, base: float, rate: float | None):
+    """Best rate (≥ 0) and χ² per candidate from sᵀWr (b), sᵀWs (a) and rᵀWr (base)."""
+    if rate is not None and rate > 0:
+        prior_w = 1.0 / (RATE_PRIOR_SHARE * rate) ** 2
+        q = np.maximum((b + prior_w * rate) / (a + prior_w), 0.0)
+        chi2 = base - 2.0 * q * b + q * q * a + prior_w * (q - rate) ** 2
+    else:
+        q = np.maximum(b / np.maximum(a, 1e-30), 0.0)
+        chi2 = base - 2.0 * q * b + q * q * a
+    return q, chi2
+
+
+def score(sens: LeakSensitivity, change: pd.Series, *, rate_t_h: float | None = None,
+          sides=("supply", "return")) -> pd.DataFrame:
+    """Every (pipe, side) with its best position, rate and χ², and the log-likelihood summed over x."""
+    r = pd.Series(change, dtype=float).reindex(sens.sensor_ids).to_numpy()
+    seen = np.isfinite(r)
+    r = np.where(seen, r, 0.0)
+    base = float(np.sum(sens.weights * r * r))
+    b_ends = sens.correlation(r)
+    frames = []
+    n_pipes = len(next(iter(sens.ends.values())))
+    for side in sides:
+        bf, bt = b_ends[side][:, 0], b_ends[side][:, 1]
+        g = sens.gram[side]
+        x = POSITIONS[:, None]
+        b = (1 - x) * bf + x * bt
+        a = (1 - x) ** 2 * g[:, 0] + x ** 2 * g[:, 1] + 2 * x * (1 - x) * g[:, 2]
+        q, chi2 = _fit(b, a, base, rate_t_h)
+        best = np.argmin(chi2, axis=0)
+        cols = np.arange(n_pipes)
+        # Likelihood of the pipe: its positions' likelihoods, averaged (uniform position prior).
+        low = chi2.min(axis=0)
+        log_like = -0.5 * low + np.log(np.mean(np.exp(-0.5 * (chi2 - low)), axis=0))
+        frames.append(pd.DataFrame({"pipe_pos": cols, "side": side, "position": POSITIONS[best],
+                                    "rate_t_h": q[best, cols], "chi2": chi2[best, cols], "log_like": log_like}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def localize(sens: LeakSensitivity, change: pd.Series, *, pipe_ids, rate_t_h: float | None = None,
+             sides=("supply", "return"), mass: float = 0.9, isolation_graph=None) -> LeakLocation:
+    """Rank every candidate; the region is the fewest pipes holding ``mass`` of the probability."""
+    frame = score(sens, change, rate_t_h=rate_t_h, sides=sides)
+    log_like = frame["log_like"].to_numpy()
+    weight = np.exp(log_like - log_like.max())
+    frame["score"] = weight / weight.sum()
+    frame["pipe_id"] = np.asarray(pipe_ids, dtype=str)[frame["pipe_pos"].to_numpy()]
+    frame = frame.sort_values(["score", "chi2"], ascending=[False, True]).reset_index(drop=True)
+    frame["rank"] = np.arange(1, len(frame) + 1)
+    by_pipe = frame.groupby("pipe_id", sort=False)["score"].sum().sort_values(ascending=False)
+    needed = int(np.searchsorted(by_pipe.cumsum().to_numpy(), mass) + 1)
+    region = by_pipe.index[:needed].tolist()
+    location = LeakLocation(frame[["pipe_id", "side", "position", "rate_t_h", "score", "rank", "chi2"]], region,
+                            rate_t_h=rate_t_h)
+    if isolation_graph is not None:
+        isolation = isolation_graph.isolate(str(location.top["pipe_id"]))
+        location.valves, location.isolation = isolation.valves_to_close, isolation.to_dict()
+    return location
+
+
+def _signature_of(sens: LeakSensitivity, candidate, ends_side: np.ndarray, pipe_pos: int) -> np.ndarray:
+    junctions = ends_side[pipe_pos]
+    both = sens.node_signature(list(junctions))
+    return (1.0 - candidate.position) * both[:, 0] + candidate.position * both[:, 1]
+
+
+def localize_relinearized(twin, sensor_map, change: pd.Series, *, rate_t_h: float, sigma_bar=0.01,
+                          iterations: int = 2, sens: LeakSensitivity | None = None, **options) -> LeakLocation:
+    """``localize``, then re-linearized at the state with the leak where it was placed (Gauss–Newton).
+
+    A big leak (several % of the circulating flow) bends the pressures: signatures taken at the no-leak
+    state misplace it among its neighbours. Each iteration solves the twin with the leak at the current
+    best candidate (rate from the make-up excess), linearizes there and re-scores every candidate
+    against what is left of the change. ``twin`` must be solved at the no-leak state; it is returned there.
+    """
+    ix = twin.index
+    pipe_pos = pd.Index(ix.pipe_ids)
+    before = sensor_map.predict(twin.last_result)
+    sens = sens or LeakSensitivity.from_twin(twin, sensor_map, sigma_bar)
+    location = localize(sens, change, pipe_ids=ix.pipe_ids, rate_t_h=rate_t_h, **options)
+    try:
+        for _ in range(iterations):
+            top = location.top
+            twin.set_leaks(pd.DataFrame([{"pipe_id": top.pipe_id, "side": top.side, "rate_t_h": rate_t_h,
+                                          "position": top.position}]))
+            leaky = twin.solve()
+            placed = (sensor_map.predict(leaky) - before).reindex(sens.sensor_ids)
+            here = LeakSensitivity.from_twin(twin, sensor_map, sigma_bar)
+            ends = here.ends[top.side]
+            own = _signature_of(here, top, ends, pipe_pos.get_loc(top.pipe_id))
+            # What is left to explain, seen from the leaky state, plus the placed leak's own share.
+            left = change.reindex(here.sensor_ids) - placed + rate_t_h * own
+            location = localize(here, left, pipe_ids=ix.pipe_ids, rate_t_h=rate_t_h, **options)
+    finally:
+        twin.set_leaks(None)
+        twin.solve()
+    return location
