@@ -34,7 +34,9 @@ class Trim:
 
 
 class PressureHoldingDispatch:
-    def __init__(self, *, tolerance_bar: float = 0.1, max_solves: int = 12):
+    """``tolerance_bar``: the band a plant's pressure control holds (±0.2 bar is a usual setting)."""
+
+    def __init__(self, *, tolerance_bar: float = 0.2, max_solves: int = 12):
         self.tolerance = tolerance_bar
         self.max_solves = max_solves
 

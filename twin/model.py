@@ -223,6 +223,16 @@ class Twin:
             self.net.sink.at[sink, "mdot_kg_per_s"] = rates.get(junction, 0.0)
 
     # -- solving -------------------------------------------------------------------------------
+    @property
+    def warm_state(self) -> WarmStart | None:
+        """The last converged solution the next solve starts from."""
+        return self._warm
+
+    def start_from(self, warm: WarmStart | None) -> None:
+        """Start the next solve from ``warm`` (an earlier ``warm_state``): many variants of one state
+        solve faster from that state than from whichever variant was solved last."""
+        if warm is not None and self._warm is not None:
+            self._warm = warm
     def _island_pressure_holding(self) -> tuple:
         """Switch on the pressure holding of one source per island cut off from the pressure source."""
         ix = self.index

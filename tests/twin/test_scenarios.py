@@ -84,7 +84,7 @@ def test_the_design_base_holds_every_plant_at_its_set_pressure(runner, network):
     assert base.summary["feasible"] and base.summary["p_min_bar"] > 0.5
     assert base.sources["heat_mw"].sum() == pytest.approx(base.summary["heat_produced_mw"])
     sources = runner.twin.last_result.sources
-    assert sources["p_supply_bar"].to_numpy() == pytest.approx(held.reindex(sources.index).to_numpy(), abs=0.15)
+    assert sources["p_supply_bar"].to_numpy() == pytest.approx(held.reindex(sources.index).to_numpy(), abs=0.25)
     assert base.summary["heat_not_delivered_mw"] == 0.0 and base.summary["stations_affected"] == 0
 
 

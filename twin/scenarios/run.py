@@ -308,8 +308,8 @@ class ScenarioRunner:
         if key not in self._base_cache or base.kind == "live":
             boundary = self.base_boundary(base)
             result, jacobian = self.solve(boundary)
-            self._base_cache[key] = (boundary, result, jacobian)
-        return self._base_cache[key]
+            self._base_cache[key] = (boundary, result, jacobian, self.twin.warm_state)
+        return self._base_cache[key][:3]
 
     def run(self, scenario: Scenario) -> ScenarioResult:
         """Solve ``scenario`` and its base; a scenario the twin cannot solve gives ``converged`` False."""
@@ -320,6 +320,7 @@ class ScenarioRunner:
         except TwinDidNotConverge as exc:
             raise ScenarioError(f"the base state does not solve: {exc.reason}") from exc
         boundary, isolation = self.apply_changes(base_boundary, scenario)
+        self.twin.start_from(self._base_cache[scenario.base.key()][3])
         try:
             result, _ = self.solve(boundary, jacobian)
         except TwinDidNotConverge as exc:

@@ -106,7 +106,7 @@ def test_fixed_flow_plants_hold_their_outlet_pressure_through_a_cold_wave(city):
     _, results = _run(plant, 8, step_h=2)
     held = network.sources.set_index("id").query("role == 'fixed_flow'")["p_flow_bar"].astype(float)
     for result in results:
-        assert result.sources.loc[held.index, "p_supply_bar"].to_numpy() == pytest.approx(held.to_numpy(), abs=0.15)
+        assert result.sources.loc[held.index, "p_supply_bar"].to_numpy() == pytest.approx(held.to_numpy(), abs=0.25)
         assert result.summary["p_min_bar"] > 0.5
         flows = result.sources["flow_t_h"]
         # Mass balance: what the plants pump is what the stations draw (no leaks, no make-up).
