@@ -61,7 +61,10 @@ class PressureHoldingDispatch:
         jac = jacobian if jacobian is not None and jacobian.shape == (len(ids), len(ids)) else state.probe(q, err)
         while state.solves < self.max_solves and not state.done(q, err, low, high):
             step = np.linalg.lstsq(jac, -err, rcond=None)[0]
-            q_new, err_new = state.line_search(q, err, step, low, high)
+            found = state.line_search(q, err, step, low, high)
+            if found is None:
+                break  # no better flows along this step: keep the best found so far
+            q_new, err_new = found
             dq, de = q_new - q, err_new - err
             if dq @ dq > 1e-9:  # Broyden: the Jacobian learns from every step
                 jac = jac + np.outer(de - jac @ dq, dq) / (dq @ dq)
@@ -97,6 +100,15 @@ class _State:
         pressure = self.result_at(q).sources["p_supply_bar"].reindex(self.ids).to_numpy(dtype=float)
         return np.where(np.isfinite(pressure), pressure - self.target, 1e3)
 
+    def trial_error(self, q) -> np.ndarray | None:
+        """The error at trial flows, or None where the twin finds no solution there."""
+        from twin.model import TwinDidNotConverge
+
+        try:
+            return self.error(q)
+        except TwinDidNotConverge:
+            return None
+
     def probe(self, q, err) -> np.ndarray:
         jac = np.zeros((len(q), len(q)))
         for k in range(len(q)):
@@ -107,13 +119,14 @@ class _State:
         return jac
 
     def line_search(self, q, err, step, low, high):
+        """The first of step, step/2, … that lowers the largest error; None if none of four does."""
         for _ in range(4):
             q_new = np.clip(q + step, low, high)
-            err_new = self.error(q_new)
-            if np.abs(err_new).max() < np.abs(err).max():
-                break
+            err_new = self.trial_error(q_new)
+            if err_new is not None and np.abs(err_new).max() < np.abs(err).max():
+                return q_new, err_new
             step = step / 2.0
-        return q_new, err_new
+        return None
 
     def done(self, q, err, low, high) -> bool:
         pinned = ((q >= high - 1e-6) & (err < 0)) | ((q <= low + 1e-6) & (err > 0))
