@@ -6,12 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from heattwin import units
 from layers.network import Network
 from twin.dispatch import PressureHoldingDispatch
 from twin.model import Twin
 from twin.observe import SensorMap
 from twin.plant.control import fixed_flow_dispatch_t_h, lagged_outdoor_c, station_heat_mw, supply_setpoint_c
 from twin.plant.faults import Fault
+from twin.plant.losses import BackgroundLoss
 from twin.plant.rooms import RoomModel
 from twin.plant.sensors import SensorRealism
 
@@ -37,7 +39,8 @@ class VirtualPlant:
     """
 
     def __init__(self, network: Network, households: pd.DataFrame, weather, *, faults: list[Fault] = (),
-                 seed: int = 7, noise: bool = True, calibration: dict | None = None):
+                 seed: int = 7, noise: bool = True, calibration: dict | None = None,
+                 background_loss: bool = True):
         self.network = network
         self.weather = weather
         self.faults = list(faults)
@@ -63,6 +66,7 @@ class VirtualPlant:
         self.max_flow_t_h = 1.2 * pd.to_numeric(sources.loc[fixed_flow, "flow_t_h"], errors="coerce")
         self.dispatch = PressureHoldingDispatch()
         self._trim = None   # (dispatched flows, trimmed flows, Jacobian) of the last step
+        self.losses = BackgroundLoss(network.pipes["id"], seed=seed) if background_loss else None
 
     def _control(self, at: pd.Timestamp, outdoor_c: float, dt_s: float) -> pd.Series:
         self.lagged_outdoor_c = outdoor_c if self.lagged_outdoor_c is None else \
@@ -75,6 +79,9 @@ class VirtualPlant:
                                 "flow_t_h": self._fixed_flows_t_h(demand.sum() / design_mw.sum(), t_supply_c)},
                                index=self.network.sources["id"].astype(str))
         self.dispatched_t_h = sources["flow_t_h"]
+        delta_t_k = max(t_supply_c - float(self.stations["t_return_c"].astype(float).mean()), 10.0)
+        self.circulating_t_h = units.kg_per_s_to_t_h(units.mdot_for_heat_kg_per_s(units.mw_to_w(demand.sum()),
+                                                                                  delta_t_k))
         self.twin.set_outdoor(outdoor_c)
         self.twin.set_sources(sources)
         self.twin.set_station_demand(pd.DataFrame({"heat_mw": demand,
@@ -90,10 +97,13 @@ class VirtualPlant:
         active = [f for f in self.faults if f.active(at)]
         by_kind = {kind: [f for f in active if f.kind == kind] for kind in
                    ("leak", "pump_trip", "valve_closed", "fouling", "collector_offline")}
-        self.twin.set_leaks(pd.DataFrame(
+        leaks = pd.DataFrame(
             [{"pipe_id": f.element_id, "side": f.params["side"], "rate_t_h": float(f.params["rate_t_h"]),
               "position": float(f.params["position"])} for f in by_kind["leak"]],
-            columns=["pipe_id", "side", "rate_t_h", "position"]))
+            columns=["pipe_id", "side", "rate_t_h", "position"])
+        if self.losses is not None:
+            leaks = pd.concat([leaks, self.losses.rows(at, self.circulating_t_h)], ignore_index=True)
+        self.twin.set_leaks(leaks)
         self.twin.set_source_out({f.element_id for f in by_kind["pump_trip"]})
         self.twin.set_valves({f.element_id for f in by_kind["valve_closed"]})
         self.twin.set_station_capacity(pd.Series(

@@ -23,10 +23,11 @@ def city(demo_city_dir):
     return network, households
 
 
-def _plant(city, *, faults=(), waves=(), noise=False):
+def _plant(city, *, faults=(), waves=(), noise=False, background_loss=True):
     network, households = city
     weather = SyntheticWeather(START.floor("D"), seed=3, cold_waves=list(waves))
-    return VirtualPlant(network, households, weather, faults=list(faults), noise=noise, seed=3)
+    return VirtualPlant(network, households, weather, faults=list(faults), noise=noise, seed=3,
+                        background_loss=background_loss)
 
 
 def _run(plant, hours, step_h=0.5):
@@ -84,7 +85,7 @@ def test_an_injected_leak_raises_make_up_flow_by_its_rate(city):
     network, _ = city
     pipe = network.pipes["id"].iloc[len(network.pipes) // 2]
     fault = make_fault({"kind": "leak", "element_id": pipe, "start": "+1h", "rate_t_h": 30.0}, START)
-    plant = _plant(city, faults=[fault])
+    plant = _plant(city, faults=[fault], background_loss=False)
     readings, _ = _run(plant, 2, step_h=1)
     makeup = _by(readings, network, "makeup_flow", "SRC-").groupby("step")["value"].sum()
     assert makeup.loc[1] - makeup.loc[0] == pytest.approx(30.0, rel=0.02)
@@ -109,5 +110,19 @@ def test_fixed_flow_plants_hold_their_outlet_pressure_through_a_cold_wave(city):
         assert result.sources.loc[held.index, "p_supply_bar"].to_numpy() == pytest.approx(held.to_numpy(), abs=0.25)
         assert result.summary["p_min_bar"] > 0.5
         flows = result.sources["flow_t_h"]
-        # Mass balance: what the plants pump is what the stations draw (no leaks, no make-up).
-        assert flows.sum() == pytest.approx(result.stations["flow_t_h"].sum(), rel=1e-3)
+        # Mass balance: the stations draw what the plants pump plus the make-up of the return-side losses.
+        assert flows.sum() + result.summary["makeup_t_h"] == pytest.approx(result.stations["flow_t_h"].sum(),
+                                                                           rel=1e-3)
+
+
+def test_without_a_leak_the_make_up_water_is_a_small_background_that_peaks_in_the_evening(city):
+    network, _ = city
+    plant = _plant(city)
+    readings, results = _run(plant, 24, step_h=2)
+    makeup = pd.Series([r.summary["makeup_t_h"] for r in results])
+    circulating = pd.Series([r.sources["flow_t_h"].sum() for r in results])
+    share = makeup / circulating
+    assert ((share > 0.001) & (share < 0.01)).all()
+    local_hour = [(START + pd.Timedelta(hours=2 * k)).tz_convert("Asia/Shanghai").hour for k in range(12)]
+    by_hour = pd.Series(share.to_numpy(), index=local_hour)
+    assert by_hour.loc[[18, 20, 22]].mean() > by_hour.loc[[2, 4]].mean() * 1.2
