@@ -72,7 +72,7 @@ def _sender(args, pool, settings):
     return DirectSender(pool)
 
 
-def build_plant(pool, *, start, faults, seed=7, noise=True, weather_csv=None):
+def build_plant(pool, *, start, faults, seed=7, noise=True, weather_csv=None, background_loss=True):
     """The virtual plant for the store's current network, with its faults recorded as ground truth."""
     from store.households import list_households
     from store.simulation import add_simulated_faults
@@ -82,7 +82,7 @@ def build_plant(pool, *, start, faults, seed=7, noise=True, weather_csv=None):
 
     weather = CsvWeather(weather_csv) if weather_csv else SyntheticWeather(start.floor("D"), seed=seed)
     plant = VirtualPlant(load_network(pool), list_households(pool, with_collector=True), weather,
-                         faults=faults, seed=seed, noise=noise)
+                         faults=faults, seed=seed, noise=noise, background_loss=background_loss)
     if faults:
         add_simulated_faults(pool, faults)
     return plant

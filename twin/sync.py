@@ -17,18 +17,22 @@ import pandas as pd
 import psycopg
 import psycopg_pool
 
+from heattwin import units
 from layers.records import asset_rows_to_network
 from store import assets as asset_store
 from store import telemetry, twin_runs
 from store.alarms import add_alarm
 from store.calibrations import get_latest_calibration
 from twin.boundary import Boundary, LastGood, boundary_from_readings
+from twin.leaks.detect import Cusum, LeakMonitor, MakeupBaseline
 from twin.model import Twin, TwinDidNotConverge
 from twin.observe import SensorMap
 
 log = logging.getLogger(__name__)
 DATABASE_DOWN = (psycopg.OperationalError, psycopg_pool.PoolTimeout)
 HOUSEKEEPING_EVERY = 10  # cycles between rollup refreshes and pruning of old runs
+MIN_LEAK_SHARE = 0.005  # the smallest leak the detector is tuned for: 0.5 % of the circulating flow
+LEAK_PRESSURE_SIGMA_BAR = 0.01  # pressure transmitters' noise: what a residual change is weighed against
 
 
 @dataclass
@@ -45,6 +49,12 @@ def load_network(pool):
     """The current network from the store, as the twin builds it."""
     rows, basemap = asset_store.get_asset_rows(pool)
     return asset_rows_to_network(rows, basemap)
+
+
+def design_circulating_t_h(network) -> float:
+    """The network's circulating flow at design load (stations' design heat over a 60 K drop), t/h."""
+    heat_mw = pd.to_numeric(network.stations["design_heat_mw"], errors="coerce").fillna(3.0).sum()
+    return float(units.kg_per_s_to_t_h(units.mdot_for_heat_kg_per_s(units.mw_to_w(heat_mw), 60.0)))
 
 
 def apply_boundary(twin: Twin, boundary: Boundary) -> None:
@@ -77,6 +87,7 @@ class SyncLoop:
         self.cycles = 0
         self._pressure_source = str(self.network.sources.loc[self.network.sources["role"] == "pressure",
                                                              "id"].iloc[0])
+        self.leaks: LeakMonitor | None = None
 
     def use_latest_calibration(self) -> None:
         """Switch to the store's latest calibration when there is a newer one."""
@@ -124,6 +135,8 @@ class SyncLoop:
             return CycleOutcome(run_id, False, cycle_s, None, len(boundary.fallbacks), str(exc))
         solve_s = time.perf_counter() - solve_clock
         residuals = self.sensor_map.residuals(result, measured)
+        if self.leaks is not None:
+            self._watch_leaks(at, measured, residuals)
         run_id = twin_runs.add_run(
             self.pool, started_at=started, finished_at=pd.Timestamp.now(tz="UTC"), converged=True,
             iterations=result.summary.get("iterations"), solve_s=solve_s,
@@ -132,6 +145,57 @@ class SyncLoop:
             states=_states(result, boundary), residuals=residuals, calibration_id=self.calibration_id)
         self.cycles += 1
         return CycleOutcome(run_id, True, time.perf_counter() - clock, solve_s, len(boundary.fallbacks))
+
+    # -- leaks -------------------------------------------------------------------------------------
+    def enable_leak_detection(self, *, end: pd.Timestamp | None = None, history_h: float = 7 * 24.0,
+                              min_history_h: float = 2.0) -> bool:
+        """Learn the make-up baseline and the CUSUM threshold from the store's last ``history_h`` hours
+        (5-minute means); False (and detection stays off) while there is less than ``min_history_h``."""
+        end = pd.Timestamp.now(tz="UTC") if end is None else pd.Timestamp(end)
+        sensors = self.network.sensors
+        makeup = sensors[sensors["kind"] == "makeup_flow"]
+        by_sensor = dict(zip(makeup["id"].astype(str), makeup["element_id"].astype(str), strict=True))
+        trend = telemetry.get_trend(self.pool, list(by_sensor), (end - pd.Timedelta(hours=history_h)).to_pydatetime(),
+                                    end.to_pydatetime(), resolution="5m")
+        if trend.empty or (trend["bucket"].max() - trend["bucket"].min()) < pd.Timedelta(hours=min_history_h):
+            log.info("leak detection waits for %.0f h of make-up history", min_history_h)
+            return False
+        history = pd.DataFrame({"time": trend["bucket"], "source_id": trend["sensor_id"].map(by_sensor),
+                                "value": trend["avg"].astype(float)})
+        baseline = MakeupBaseline.learn(history)
+        excess = [baseline.excess(r.source_id, r.time, r.value)[0] for r in history.itertuples(index=False)]
+        smallest = MIN_LEAK_SHARE * design_circulating_t_h(self.network)
+        cusum = Cusum.calibrate(excess, k=0.5 * smallest, floor=0.5 * smallest,
+                                samples_per_day=86400.0 / 300.0)
+        self.leaks = LeakMonitor(baseline, cusum, {src: sid for sid, src in by_sensor.items()}, locate=self._locate)
+        log.info("leak detection on: CUSUM k=%.1f t/h h=%.1f t/h from %d samples", cusum.k, cusum.h, len(excess))
+        return True
+
+    def _locate(self, change: pd.Series, rate_t_h: float):
+        from twin.leaks.localize import localize_relinearized
+
+        return localize_relinearized(self.twin, self.sensor_map, change, rate_t_h=rate_t_h,
+                                     sigma_bar=LEAK_PRESSURE_SIGMA_BAR, isolation_graph=self._isolation())
+
+    def _isolation(self):
+        from twin.isolation import IsolationGraph
+
+        if getattr(self, "_isolation_graph", None) is None:
+            self._isolation_graph = IsolationGraph(self.network)
+        return self._isolation_graph
+
+    def _watch_leaks(self, at, measured: pd.Series, residuals: pd.DataFrame) -> None:
+        """Feed the monitor; raise the leak alarm on the most likely segment when it detects."""
+        observed = residuals.set_index("sensor_id")
+        change_basis = observed["measured"] - observed["modelled"]
+        decision = self.leaks.update(at, measured, change_basis)
+        if decision is None:
+            return
+        details = decision.alarm_details()
+        where = details.get("pipe_id", decision.source_id)
+        add_alarm(self.pool, asset_id=where, cause="leak", severity="alarm",
+                  message=f"make-up {decision.rate_t_h:.0f} t/h above its baseline at {decision.source_id}",
+                  details=details, raised_at=pd.Timestamp(at).to_pydatetime(), actor="sync")
 
     def housekeeping(self, keep_run_hours: float = 48.0) -> None:
         """Every few cycles: newer calibration, rollups, old runs; once a day the readings' retention."""

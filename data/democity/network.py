@@ -17,7 +17,8 @@ from twin.pipes import diameters_mm
 
 # DN 1200/1400 only appear at city scale, on the few trunks leaving the largest plants.
 DN_SERIES = np.array([150, 200, 250, 300, 350, 400, 450, 500, 600, 700, 800, 900, 1000, 1200, 1400])
-DESIGN_DELTA_T_K = 60.0
+DESIGN_SUPPLY_C = 110.0
+SUPPLY_COOLING_K = 2.0         # the supply water's cooling on its way to a far station at design
 CP_J_PER_KGK = 4186.0
 DENSITY_KG_PER_M3 = 983.0
 SPLIT_SHARE = 0.75       # share of street edges with a chamber (a node) mid-block
@@ -31,13 +32,16 @@ R_BRANCH_PA_PER_M = 150.0
 MAIN_DN_MIN = 300
 DESIGN_ROUGHNESS_MM = 0.4      # the oldest pipes' roughness: sizing holds as the network ages
 KINEMATIC_VISCOSITY_M2_PER_S = 0.3e-6   # water at ~80 °C
-DESIGN_PASSES = 12
+DESIGN_PASSES = 20
+PLANT_LIFT_BAR = 9.0           # every plant's pump lift (supply minus return pressure)
+TRANSFER_SHARE = 0.1          # fixed-flow plants' dispatch error the ties must carry at design
+DP_MARGIN_BAR = 0.5            # design reserve over a station's minimum differential pressure
 
 
 @dataclass
 class NetworkTables:
     nodes: pd.DataFrame      # id, x, y
-    pipes: pd.DataFrame      # id, from_node, to_node, x0, y0, x1, y1, load_mw, dn_mm, kind (tree|loop)
+    pipes: pd.DataFrame      # id, from_node, to_node, x0, y0, x1, y1, load_mw, flow_kg_per_s, dn_mm, kind (tree|loop)
     stations: pd.DataFrame   # id, name, node_id, x, y, heated_area_m2, design_heat_mw, ...
     sources: pd.DataFrame
     valves: pd.DataFrame     # id, pipe_id, node_id, x, y, ...
@@ -71,8 +75,16 @@ def size_dn(flow_kg_per_s: np.ndarray) -> np.ndarray:
     return DN_SERIES[first]
 
 
+def station_design_flow_kg_per_s(stations: pd.DataFrame) -> np.ndarray:
+    """Primary flow a station draws at design: its design heat over the drop from the design supply
+    temperature (less the supply line's cooling) to its own return temperature."""
+    drop_k = DESIGN_SUPPLY_C - SUPPLY_COOLING_K - stations["t_return_c"].to_numpy(dtype=float)
+    return stations["design_heat_mw"].to_numpy(dtype=float) * 1e6 / (CP_J_PER_KGK * drop_k)
+
+
 def _downstream_load(layout: Layout, heat_by_node: np.ndarray, depth: np.ndarray) -> np.ndarray:
-    """Design load (MW) each tree edge carries: the sum of stations in the child's subtree."""
+    """Design load each tree edge carries (per column of ``heat_by_node``, e.g. MW and kg/s): the sum of
+    the stations in the child's subtree."""
     load = heat_by_node.copy()
     parent_of = dict(zip(layout.tree_edges[:, 1].tolist(), layout.tree_edges[:, 0].tolist(), strict=True))
     for child in layout.tree_edges[np.argsort(-depth[layout.tree_edges[:, 1]]), 1].tolist():
@@ -110,21 +122,23 @@ def _split(edges: np.ndarray, load: np.ndarray, kind: str, grid: Grid, rng, next
     mid_xy = (grid.xy[edges[split, 0]] + grid.xy[edges[split, 1]]) / 2.0
     first = np.where(split, -1, edges[:, 1])
     first[split] = mid_ids
-    pipes = [pd.DataFrame({"from_node": edges[:, 0], "to_node": first, "load_mw": load, "kind": kind}),
-             pd.DataFrame({"from_node": mid_ids, "to_node": edges[split, 1], "load_mw": load[split],
-                           "kind": kind})]
+    pipes = [pd.DataFrame({"from_node": edges[:, 0], "to_node": first, "load_mw": load[:, 0],
+                           "flow_kg_per_s": load[:, 1], "kind": kind}),
+             pd.DataFrame({"from_node": mid_ids, "to_node": edges[split, 1], "load_mw": load[split, 0],
+                           "flow_kg_per_s": load[split, 1], "kind": kind})]
     return pd.concat(pipes, ignore_index=True), mid_xy
 
 
 def make_network(grid: Grid, layout: Layout, rng) -> NetworkTables:
     depth = layout.depth_m
     stations = _stations(grid, layout, rng)
-    heat_by_node = np.zeros(len(grid.xy))
-    np.add.at(heat_by_node, stations["grid_node"].to_numpy(), stations["design_heat_mw"].to_numpy())
-    load = _downstream_load(layout, heat_by_node, depth)
+    heat_by_node = np.zeros((len(grid.xy), 2))
+    np.add.at(heat_by_node, stations["grid_node"].to_numpy(),
+              np.column_stack([stations["design_heat_mw"].to_numpy(), station_design_flow_kg_per_s(stations)]))
+    load = _downstream_load(layout, heat_by_node, depth)   # (edges, 2): MW and kg/s
     order = np.argsort(depth[layout.tree_edges[:, 1]], kind="stable")
     tree, tree_mid = _split(layout.tree_edges[order], load[order], "tree", grid, rng, len(grid.xy))
-    loop_load = np.zeros(len(layout.loop_edges))
+    loop_load = np.zeros((len(layout.loop_edges), 2))
     loops, loop_mid = _split(layout.loop_edges, loop_load, "loop", grid, rng, len(grid.xy) + len(tree_mid))
     xy = np.vstack([grid.xy, tree_mid, loop_mid])
     pipes = pd.concat([tree, loops], ignore_index=True)
@@ -134,8 +148,7 @@ def make_network(grid: Grid, layout: Layout, rng) -> NetworkTables:
 
 
 def _size(pipes: pd.DataFrame, layout: Layout) -> pd.DataFrame:
-    flow = pipes["load_mw"].to_numpy() * 1e6 / (CP_J_PER_KGK * DESIGN_DELTA_T_K)
-    dn = size_dn(flow)
+    dn = size_dn(pipes["flow_kg_per_s"].to_numpy())
     at_source = np.isin(pipes["from_node"], layout.source_nodes)
     dn[at_source] = np.maximum(dn[at_source], SOURCE_MAIN_DN_MIN)
     is_loop = (pipes["kind"] == "loop").to_numpy()
@@ -156,8 +169,9 @@ def _pipe_constant(dn_mm: np.ndarray, length_m: np.ndarray, flow_kg_per_s: np.nd
 
 
 def design_flows_kg_per_s(ends: np.ndarray, length_m: np.ndarray, dn_mm: np.ndarray, balance_kg_per_s: np.ndarray,
-                          slack: np.ndarray, start_kg_per_s: np.ndarray, iterations: int = 60) -> np.ndarray:
-    """Steady flows (kg/s, from → to) in the meshed supply network (the return mirrors it).
+                          slack: np.ndarray, start_kg_per_s: np.ndarray, iterations: int = 60):
+    """Steady flows (kg/s, from → to) in the meshed supply network (the return mirrors it) and each
+    node's pressure relative to the plants' (Pa, ≤ 0 where water is drawn; NaN off the network).
 
     ``balance_kg_per_s`` per node is feed-in minus draw-off; ``slack`` nodes hold a common pressure
     (the pressure-holding or fixed-head plants) and take the rest. Nodal method with the pipes'
@@ -170,6 +184,7 @@ def design_flows_kg_per_s(ends: np.ndarray, length_m: np.ndarray, dn_mm: np.ndar
     free = np.setdiff1d(np.unique(ends), slack)   # street corners off the network are no nodes
     a_free = incidence[:, free]
     flow = start_kg_per_s.astype(float).copy()
+    pressure = np.zeros(len(free))
     for _ in range(iterations):
         conductance = 1.0 / (_pipe_constant(dn_mm, length_m, flow) * np.maximum(np.abs(flow), 0.05))
         laplacian = (a_free.T @ diags(conductance) @ a_free).tocsc()
@@ -179,37 +194,81 @@ def design_flows_kg_per_s(ends: np.ndarray, length_m: np.ndarray, dn_mm: np.ndar
         flow = 0.5 * (flow + new)
         if change < 1e-4:
             break
-    return flow
+    node_pressure = np.full(n, np.nan)
+    node_pressure[slack] = 0.0
+    node_pressure[free] = pressure
+    return flow, node_pressure
+
+
+def _paths_to_plants(ends: np.ndarray, is_tree: np.ndarray, nodes: np.ndarray, n: int) -> np.ndarray:
+    """Mask of the tree pipes on the way from ``nodes`` back to their plant."""
+    pipe_into = np.full(n, -1)
+    pipe_into[ends[is_tree, 1]] = np.flatnonzero(is_tree)
+    on_path = np.zeros(len(ends), dtype=bool)
+    frontier = pipe_into[nodes]
+    frontier = frontier[frontier >= 0]
+    while len(frontier):
+        on_path[frontier] = True
+        frontier = pipe_into[ends[frontier, 0]]
+        frontier = np.unique(frontier[(frontier >= 0) & ~on_path[np.maximum(frontier, 0)]])
+    return on_path
+
+
+def _step_up(dn: np.ndarray) -> np.ndarray:
+    return DN_SERIES[np.minimum(np.searchsorted(DN_SERIES, dn) + 1, len(DN_SERIES) - 1)]
 
 
 def hydraulic_design(pipes: pd.DataFrame, xy: np.ndarray, stations: pd.DataFrame, layout: Layout) -> pd.DataFrame:
-    """Check the tree-sized network as a mesh at design load and upsize every pipe (loop ties
-    included: they carry transfer flow between plant districts) whose specific pressure loss exceeds
-    its limit; repeat until none does.
+    """水力计算 of the tree-sized network as a mesh at design load, repeated until it holds:
 
-    Design load: every station's design heat at DESIGN_DELTA_T_K; plants on fixed flow feed their
-    district's design flow, the pressure-holding (or fixed-head) plants hold the pressure.
+    - every pipe (loop ties included: they carry transfer flow between plant districts) whose
+      specific pressure loss exceeds its limit is upsized to the DN that meets it;
+    - where a station's differential pressure (the plants' lift less the supply and return runs)
+      falls below its minimum plus DP_MARGIN_BAR, the steepest pipes on its way back to the plant
+      are upsized one step.
+
+    Design load: every station's design flow (``station_design_flow_kg_per_s``); plants on fixed flow
+    feed their district's design flow (± TRANSFER_SHARE), the pressure-holding (or fixed-head) plants hold the
+    pressure.
     """
     ends = pipes[["from_node", "to_node"]].to_numpy()
+    is_tree = (pipes["kind"] == "tree").to_numpy()
     length = np.linalg.norm(xy[ends[:, 0]] - xy[ends[:, 1]], axis=1)
-    station_flow = stations["design_heat_mw"].to_numpy() * 1e6 / (CP_J_PER_KGK * DESIGN_DELTA_T_K)
-    balance = -np.bincount(stations["grid_node"].to_numpy(), weights=station_flow, minlength=len(xy))
+    station_node = stations["grid_node"].to_numpy()
+    station_flow = station_design_flow_kg_per_s(stations)
+    draw = -np.bincount(station_node, weights=station_flow, minlength=len(xy))
     k = len(layout.source_nodes)
     slack = layout.source_nodes[:1] if k <= 3 else layout.source_nodes
+    cases = [draw]
     if k <= 3:
-        district = layout.region[stations["grid_node"].to_numpy()]
-        feed = np.bincount(district, weights=station_flow, minlength=k)
-        balance[layout.source_nodes[1:]] += feed[1:]
+        # Plants on fixed flow feed their district's design flow, and (dispatch is never exact)
+        # TRANSFER_SHARE more or less: the difference crosses the ties to the pressure-holding plant.
+        feed = np.bincount(layout.region[station_node], weights=station_flow, minlength=k)
+        cases = []
+        for share in (1.0, 1.0 + TRANSFER_SHARE, 1.0 - TRANSFER_SHARE):
+            balance = draw.copy()
+            balance[layout.source_nodes[1:]] += share * feed[1:]
+            cases.append(balance)
+    need_bar = stations["min_dp_bar"].to_numpy() + DP_MARGIN_BAR
     dn = pipes["dn_mm"].to_numpy().copy()
-    flow = np.where((pipes["kind"] == "tree").to_numpy(),
-                    pipes["load_mw"].to_numpy() * 1e6 / (CP_J_PER_KGK * DESIGN_DELTA_T_K), 1.0)
+    start = np.where(is_tree, pipes["flow_kg_per_s"].to_numpy(), 1.0)
+    flows = [start] * len(cases)
     for _ in range(DESIGN_PASSES):
-        flow = design_flows_kg_per_s(ends, length, dn, balance, slack, flow)
-        needed = size_dn(flow)
-        if np.all(needed <= dn):
+        needed = dn.copy()
+        for c, balance in enumerate(cases):
+            flows[c], pressure = design_flows_kg_per_s(ends, length, dn, balance, slack, flows[c])
+            needed = np.maximum(needed, size_dn(flows[c]))
+            dp_bar = PLANT_LIFT_BAR + 2.0 * np.nan_to_num(pressure[station_node]) / 1e5
+            short = station_node[dp_bar < need_bar]
+            if len(short) and c == 0:   # the pressure budget holds for the dispatch as planned
+                on_path = _paths_to_plants(ends, is_tree, short, len(xy))
+                loss = specific_loss_pa_per_m(flows[c], dn)
+                steep = on_path & (loss >= np.median(loss[on_path]))
+                needed[steep] = np.maximum(needed[steep], _step_up(dn[steep]))
+        if np.all(needed == dn):
             break
-        dn = np.maximum(dn, needed)
-    return pipes.assign(dn_mm=dn, design_flow_t_h=np.abs(flow) * 3.6)
+        dn = needed
+    return pipes.assign(dn_mm=dn)
 
 
 def _with_ids(xy, pipes, stations, layout, grid, rng) -> NetworkTables:
@@ -240,14 +299,15 @@ def _sources(grid, layout, node_id, stations, pipes) -> pd.DataFrame:
     outward[:3, 0] = [-180.0, 180.0, 180.0]   # edge plants stand outside town
     outward[3:] = [60.0, -60.0]
     xy = grid.xy[layout.source_nodes] + outward
-    flow_t_h = load_mw * 1e6 / (CP_J_PER_KGK * DESIGN_DELTA_T_K) * 3.6
+    # A district's design flow is what its stations draw at the design supply temperature.
+    flow_t_h = np.bincount(region_of_station, weights=station_design_flow_kg_per_s(stations), minlength=k) * 3.6
     names = ["潍坊第一热电厂", "北海热电厂", "寒亭热电厂", *[f"第{n}热源厂" for n in range(4, k + 1)]]
     # The other plants feed their district's design flow; the main plant holds pressure and balances.
     return pd.DataFrame({
         "id": [f"SRC-{n}" for n in range(1, k + 1)], "name": names,
         "node_id": node_id[layout.source_nodes].to_numpy(), "role": ["pressure"] + [_role(k)] * (k - 1),
         "x": xy[:, 0], "y": xy[:, 1], "capacity_mw": (1.2 * load_mw).round(0), "p_flow_bar": 14.0,
-        "plift_bar": 9.0, "t_supply_c": 110.0, "flow_t_h": [np.nan, *flow_t_h[1:].round(0)],
+        "plift_bar": PLANT_LIFT_BAR, "t_supply_c": 110.0, "flow_t_h": [np.nan, *flow_t_h[1:].round(0)],
         "p_static_bar": 4.0})
 
 

@@ -29,7 +29,7 @@ def pool(demo_db_url):
 
 def _send_true_readings(pool, at=AT):
     """Readings from the virtual plant's model with noise off: the twin should reproduce them."""
-    plant = build_plant(pool, start=at, faults=[], noise=False)
+    plant = build_plant(pool, start=at, faults=[], noise=False, background_loss=False)
     readings = plant.step(at, 60.0)
     telemetry.ingest_rows(pool, readings, origin="test")
     return readings

@@ -42,14 +42,19 @@ def station_heat_mw(design_heat_mw, outdoor_c, local_hour):
 
 
 def fixed_flow_dispatch_t_h(design_flow_t_h, load_ratio: float, t_supply_c: float, t_return_c: float,
-                            design_delta_t_k: float = 60.0, max_share: float = 1.2):
-    """Flow of plants dispatched on fixed flow: their design flow scaled by the load and by the
-    temperature drop (smaller on mild days, when the heating curve lowers the supply), t/h.
+                            design_delta_t_k: float = 60.0, max_share: float = 1.2, station_cap_ratio: float = 1.0):
+    """Flow of plants dispatched on fixed flow: their district's real hydraulic demand — design flow
+    scaled by the heat the stations can take and by the temperature drop — t/h.
 
-    A plant never pumps more than ``max_share`` of its design flow.
+    A station's exchanger passes at most ``station_cap_ratio`` of its design heat (the twin caps it
+    there), so colder than design the load no longer grows while the heating curve widens the drop:
+    in a cold wave the district draws *less* flow. Dispatching more would push the surplus across town
+    through the small ties to the pressure-holding plant. A plant never pumps more than ``max_share``
+    of its design flow.
     """
     delta_t_k = max(float(t_supply_c) - float(t_return_c), 10.0)
-    return np.asarray(design_flow_t_h, dtype=float) * min(load_ratio * design_delta_t_k / delta_t_k, max_share)
+    share = min(float(load_ratio), station_cap_ratio) * design_delta_t_k / delta_t_k
+    return np.asarray(design_flow_t_h, dtype=float) * min(share, max_share)
 
 
 def lagged_outdoor_c(previous_c: float, outdoor_c: float, dt_s: float, tau_h: float = 12.0) -> float:
