@@ -229,6 +229,16 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
     "scenario.kind.station_fouling": {"zh-CN": "换热器结垢（能力比例）", "en": "Exchanger fouled (share)"},
     "scenario.kind.new_station": {"zh-CN": "新增换热站 MW", "en": "New station MW"},
     "scenario.kind.outdoor": {"zh-CN": "室外温度（寒潮）°C", "en": "Outdoor (cold wave) °C"},
+    "leak.candidates": {"zh-CN": "疑似漏点管段（按可能性排序）", "en": "Candidate segments, most likely first"},
+    "leak.valves": {"zh-CN": "隔离最可能管段需关闭的阀门", "en": "Valves to close to isolate the most likely segment"},
+    "leak.segment": {"zh-CN": "管段", "en": "Segment"},
+    "leak.side": {"zh-CN": "供/回", "en": "Side"},
+    "leak.score": {"zh-CN": "可能性", "en": "Likelihood"},
+    "leak.rate": {"zh-CN": "估计漏量", "en": "Est. rate"},
+    "leak.side.supply": {"zh-CN": "供水", "en": "supply"},
+    "leak.side.return": {"zh-CN": "回水", "en": "return"},
+    "leak.what_if": {"zh-CN": "情景推演：关阀隔离后的影响 →", "en": "What if: isolate it and see who loses heat →"},
+    "panel.what_if": {"zh-CN": "情景推演：此管段爆管 →", "en": "What if this segment breaks →"},
 }
 
 

@@ -103,7 +103,9 @@ def _pipe_section(geo, pipe_id: str, attrs: dict, state, lang: str) -> html.Sect
                       " · " + t("legend.valve_open" if open_ else "legend.valve_closed", lang)])
              for valve_id, where, _, open_ in valves]
     return _section(t("panel.pipe", lang), [_facts(facts), html.H4(t("panel.valves", lang)),
-                                            html.Ul(items or [html.Li(t("panel.none", lang))], className="valves")],
+                                            html.Ul(items or [html.Li(t("panel.none", lang))], className="valves"),
+                                            html.A(t("panel.what_if", lang), className="what-if",
+                                                   href=f"/scenarios?pipe={pipe_id}&action=break")],
                     "pipe")
 
 
@@ -147,10 +149,35 @@ def _alarms_section(pool, element_id: str, lang: str, timezone: str) -> html.Sec
     alarms = store_alarms.list_open_alarms(pool, asset_id=element_id)
     if alarms.empty:
         return None
-    return _section(t("panel.alarms", lang), html.Ul([
-        html.Li(className=f"sev-{a.severity}", children=[
-            f"{fmt.clock(a.raised_at, timezone, True)} · {t(f'severity.{a.severity}', lang)} · {a.message or a.cause}"])
-        for a in alarms.itertuples(index=False)]), "alarms")
+    items = []
+    for a in alarms.itertuples(index=False):
+        line = [f"{fmt.clock(a.raised_at, timezone, True)} · {t(f'severity.{a.severity}', lang)} · "
+                f"{a.message or a.cause}"]
+        if a.cause == "leak":
+            line.append(_leak_details((store_alarms.get_alarm(pool, int(a.id)) or {}).get("details") or {}, lang))
+        items.append(html.Li(className=f"sev-{a.severity}", children=line))
+    return _section(t("panel.alarms", lang), html.Ul(items), "alarms")
+
+
+def _goto(element_id: str) -> html.Button:
+    return html.Button(element_id, id={"type": "wall-goto", "element": element_id}, className="link", n_clicks=0)
+
+
+def _leak_details(details: dict, lang: str) -> html.Div:
+    """A leak alarm's ranked candidate segments and the valves that isolate the most likely one."""
+    rows = [html.Tr([html.Td(str(c.get("rank", ""))), html.Td(_goto(str(c["pipe_id"]))),
+                     html.Td(t(f"leak.side.{c.get('side', 'supply')}", lang)),
+                     html.Td(fmt.number(100 * float(c.get("score") or 0), "%")),
+                     html.Td(fmt.number(c.get("rate_t_h"), "t/h"))], **{"data-candidate": str(c["pipe_id"])})
+            for c in details.get("candidates", [])]
+    head = html.Tr([html.Th(x) for x in ("#", t("leak.segment", lang), t("leak.side", lang), t("leak.score", lang),
+                                        t("leak.rate", lang))])
+    valves = [html.Span(_goto(v), **{"data-valve": v}) for v in details.get("valves", [])]
+    return html.Div(className="leak-details", children=[
+        html.H4(t("leak.candidates", lang)), html.Table([head, *rows], className="leak-candidates"),
+        html.H4(t("leak.valves", lang)), html.Div(valves or fmt.DASH, className="leak-valves"),
+        html.A(t("leak.what_if", lang), href=f"/scenarios?pipe={details.get('pipe_id', '')}&action=break",
+               className="what-if")])
 
 
 def _element_state(pool, element_id: str) -> pd.Series | None:

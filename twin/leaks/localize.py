@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from twin.leaks.sensitivity import LeakSensitivity
+from twin.model import TwinDidNotConverge
 
 POSITIONS = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
 RATE_PRIOR_SHARE = 0.3   # σ of the rate prior, as a share of the make-up excess it comes from
@@ -129,7 +130,10 @@ def localize_relinearized(twin, sensor_map, change: pd.Series, *, rate_t_h: floa
             top = location.top
             twin.set_leaks(pd.DataFrame([{"pipe_id": top.pipe_id, "side": top.side, "rate_t_h": rate_t_h,
                                           "position": top.position}]))
-            leaky = twin.solve()
+            try:
+                leaky = twin.solve()
+            except TwinDidNotConverge:
+                break  # no state with the leak there: keep the linear ranking
             placed = (sensor_map.predict(leaky) - before).reindex(sens.sensor_ids)
             here = LeakSensitivity.from_twin(twin, sensor_map, sigma_bar)
             ends = here.ends[top.side]

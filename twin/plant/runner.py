@@ -9,7 +9,7 @@ import pandas as pd
 from heattwin import units
 from layers.network import Network
 from twin.dispatch import PressureHoldingDispatch
-from twin.model import Twin
+from twin.model import Twin, TwinDidNotConverge
 from twin.observe import SensorMap
 from twin.plant.control import fixed_flow_dispatch_t_h, lagged_outdoor_c, station_heat_mw, supply_setpoint_c
 from twin.plant.faults import Fault
@@ -102,7 +102,8 @@ class VirtualPlant:
               "position": float(f.params["position"])} for f in by_kind["leak"]],
             columns=["pipe_id", "side", "rate_t_h", "position"])
         if self.losses is not None:
-            leaks = pd.concat([leaks, self.losses.rows(at, self.circulating_t_h)], ignore_index=True)
+            losses = self.losses.rows(at, self.circulating_t_h)
+            leaks = pd.concat([leaks, losses], ignore_index=True) if len(leaks) else losses
         self.twin.set_leaks(leaks)
         self.twin.set_source_out({f.element_id for f in by_kind["pump_trip"]})
         self.twin.set_valves({f.element_id for f in by_kind["valve_closed"]})
@@ -127,7 +128,14 @@ class VirtualPlant:
             twin.set_sources(pd.DataFrame({"flow_t_h": f}))
             return twin.solve()
 
-        trim = self.dispatch.solve(with_flows, flows, held, max_flow_t_h=self.max_flow_t_h, jacobian=jacobian)
+        try:
+            trim = self.dispatch.solve(with_flows, flows, held, max_flow_t_h=self.max_flow_t_h, jacobian=jacobian)
+        except TwinDidNotConverge:
+            if self._trim is None:
+                raise
+            # The last step's trim led nowhere here: start over from the dispatched flows.
+            self._trim = None
+            trim = self.dispatch.solve(with_flows, self.dispatched_t_h.copy(), held, max_flow_t_h=self.max_flow_t_h)
         self._trim = (self.dispatched_t_h, trim.flows, trim.jacobian)
         return trim.result
 

@@ -57,9 +57,11 @@ def test_csv_weather_interpolates(tmp_path):
 
 
 def test_heating_curve_rises_as_it_gets_colder_and_holds_at_the_ends():
-    curve = supply_setpoint_c(np.array([20.0, 12.0, 0.0, -7.0, -20.0]))
-    assert curve[0] == curve[1] == 70.0 and curve[3] == curve[4] == 110.0
-    assert np.all(np.diff(curve[1:4]) > 0)
+    curve = supply_setpoint_c(np.array([20.0, 12.0, 0.0, -7.0, -14.0, -20.0, -30.0]))
+    assert curve[0] == curve[1] == 70.0 and curve[3] == 110.0 and curve[5] == curve[6] == 130.0
+    assert np.all(np.diff(curve[1:6]) > 0)
+    # Below the design point the curve rises more gently: the wider drop carries the extra heat.
+    assert (curve[5] - curve[3]) / 13.0 < (curve[3] - curve[1]) / 19.0
 
 
 def test_station_demand_follows_degree_hours_and_daily_profile():
