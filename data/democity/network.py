@@ -15,7 +15,7 @@ from data.democity.grid import BLOCK_M, Grid, ground_elevation_m, river_block_ro
 from data.democity.layout import Layout
 from twin.pipes import diameters_mm
 
-# DN 1200/1400 only appear at city scale, on the few trunks leaving the largest plants.
+# DN 1200/1400 only appear on the trunks leaving the largest plants (the velocity cap binds there).
 DN_SERIES = np.array([150, 200, 250, 300, 350, 400, 450, 500, 600, 700, 800, 900, 1000, 1200, 1400])
 DESIGN_SUPPLY_C = 110.0
 SUPPLY_COOLING_K = 2.0         # the supply water's cooling on its way to a far station at design
@@ -30,6 +30,7 @@ SOURCE_MAIN_DN_MIN = 700
 R_MAIN_PA_PER_M = 70.0
 R_BRANCH_PA_PER_M = 150.0
 MAIN_DN_MIN = 300
+V_MAX_M_PER_S = 2.0
 DESIGN_ROUGHNESS_MM = 0.4      # the oldest pipes' roughness: sizing holds as the network ages
 KINEMATIC_VISCOSITY_M2_PER_S = 0.3e-6   # water at ~80 °C
 DESIGN_PASSES = 20
@@ -67,10 +68,13 @@ def r_limit_pa_per_m(dn_mm) -> np.ndarray:
 
 def size_dn(flow_kg_per_s: np.ndarray) -> np.ndarray:
     """Smallest standard DN whose specific pressure loss at the design flow stays within its limit
-    (``r_limit_pa_per_m``: 70 Pa/m on mains, 150 Pa/m on branches), as a 水力计算 sizes pipes."""
+    (``r_limit_pa_per_m``: 70 Pa/m on mains, 150 Pa/m on branches), as a 水力计算 sizes pipes, and whose
+    velocity stays under V_MAX_M_PER_S (it binds only on the largest trunks)."""
     flow = np.abs(np.asarray(flow_kg_per_s, dtype=float))[:, None]
     loss = specific_loss_pa_per_m(flow, DN_SERIES[None, :])
-    fits = loss <= r_limit_pa_per_m(DN_SERIES)[None, :]
+    inner_m = diameters_mm(DN_SERIES)[0] / 1000.0
+    velocity = flow / (DENSITY_KG_PER_M3 * np.pi * inner_m[None, :] ** 2 / 4.0)
+    fits = (loss <= r_limit_pa_per_m(DN_SERIES)[None, :]) & (velocity <= V_MAX_M_PER_S)
     first = np.where(fits.any(axis=1), fits.argmax(axis=1), len(DN_SERIES) - 1)
     return DN_SERIES[first]
 
