@@ -92,3 +92,91 @@ def update_alarm_state(pool: ConnectionPool, alarm_id: int, state: str, *, actor
             raise ValueError(f"alarm {alarm_id} is not open")
         conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, note) VALUES (%s, %s, %s, %s)",
                      (alarm_id, actor, state, note))
+
+
+def upsert_alarms(pool: ConnectionPool, conditions: list[dict], *, at, continuing_s: float,
+                  actor: str = "system") -> dict[str, int]:
+    """Raise or refresh one alarm per condition (asset_id, cause, severity, message, details), in one
+    transaction.
+
+    A condition whose open alarm was last seen within ``continuing_s`` continues it (last seen,
+    severity, message and details refreshed; an escalation or de-escalation is an event); after a
+    longer gap it is a re-raise (``raise_count`` + 1). Returns counts of raised / re_raised / continued.
+    """
+    counts = {"raised": 0, "re_raised": 0, "continued": 0}
+    with transaction(pool) as conn:
+        for c in conditions:
+            if c["severity"] not in alarm_severity_values:
+                raise ValueError(f"alarm severity {c['severity']!r} is not one of {alarm_severity_values}")
+            row = conn.execute(
+                "SELECT id, last_seen_at, severity::text FROM alarm WHERE asset_id = %s AND cause = %s"
+                " AND state <> 'cleared' FOR UPDATE", (c["asset_id"], c["cause"])).fetchone()
+            values = (c["severity"], c.get("message", ""), Jsonb(c.get("details") or {}), at)
+            if row is None:
+                alarm_id = conn.execute(
+                    "INSERT INTO alarm (severity, message, details, raised_at, last_seen_at, asset_id, cause)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                    (*values, at, c["asset_id"], c["cause"])).fetchone()[0]
+                action = "raised"
+            else:
+                alarm_id, last_seen, severity = row
+                gap = (pd.Timestamp(at) - pd.Timestamp(last_seen)).total_seconds()
+                action = "re_raised" if gap > continuing_s else "continued"
+                conn.execute(
+                    "UPDATE alarm SET severity = %s, message = %s, details = %s, last_seen_at = %s,"
+                    " raise_count = raise_count + %s WHERE id = %s", (*values, int(action == "re_raised"), alarm_id))
+                if action == "continued" and severity != c["severity"]:
+                    conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, note) VALUES (%s, %s, %s, %s)",
+                                 (alarm_id, actor, "severity", f"{severity} → {c['severity']}"))
+            if action != "continued":
+                conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, at) VALUES (%s, %s, %s, %s)",
+                             (alarm_id, actor, action, at))
+            counts[action] += 1
+    return counts
+
+
+def clear_gone(pool: ConnectionPool, cause: str, still_active: set[str], *, at, hold_off_s: float,
+               actor: str = "system") -> list[int]:
+    """Clear the open alarms of ``cause`` whose element is not in ``still_active`` and was last seen
+    more than ``hold_off_s`` before ``at``; returns their ids."""
+    with transaction(pool) as conn:
+        rows = conn.execute(
+            "UPDATE alarm SET state = 'cleared', cleared_at = %s, cleared_by = %s,"
+            " clear_note = 'cause gone for ' || round(%s / 60.0) || ' min'"
+            " WHERE cause = %s AND state <> 'cleared' AND NOT (asset_id = ANY(%s))"
+            " AND last_seen_at < %s - make_interval(secs => %s) RETURNING id",
+            (at, actor, hold_off_s, cause, list(still_active), at, hold_off_s)).fetchall()
+        ids = [r[0] for r in rows]
+        if ids:
+            conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, note, at)"
+                         " SELECT unnest(%s::bigint[]), %s, 'cleared', 'cause gone (automatic)', %s",
+                         (ids, actor, at))
+    return ids
+
+
+def list_alarm_events(pool: ConnectionPool, alarm_id: int) -> pd.DataFrame:
+    """Every change of an alarm, oldest first: at, actor, action, note."""
+    with pool.connection() as conn:
+        rows = conn.execute("SELECT at, actor, action, note FROM alarm_event WHERE alarm_id = %s ORDER BY at, id",
+                            (alarm_id,)).fetchall()
+    return pd.DataFrame(rows, columns=["at", "actor", "action", "note"])
+
+
+def open_work_order_from_alarm(pool: ConnectionPool, alarm_id: int, *, actor: str, team_id: str | None = None,
+                               priority: str | None = None) -> int:
+    """A work order for the alarm's element and location (origin 'alarm'), noted in the alarm's events."""
+    from store.work_orders import add_work_order
+
+    alarm = get_alarm(pool, alarm_id)
+    if alarm is None:
+        raise ValueError(f"alarm {alarm_id} does not exist")
+    urgent = alarm["severity"] in ("critical", "alarm")
+    wo_id = add_work_order(pool, title=f"{alarm['cause']}: {alarm['asset_id']}", actor=actor,
+                           asset_id=alarm["asset_id"], description=alarm["message"] or "", origin="alarm",
+                           priority=priority or ("urgent" if urgent else "normal"), team_id=team_id,
+                           sla_hours=4.0 if urgent else 24.0, alarm_id=alarm_id,
+                           note=f"from alarm #{alarm_id}")
+    with transaction(pool) as conn:
+        conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, note) VALUES (%s, %s, %s, %s)",
+                     (alarm_id, actor, "work_order", f"work order #{wo_id}"))
+    return wo_id

@@ -21,8 +21,9 @@ from heattwin import units
 from layers.records import asset_rows_to_network
 from store import assets as asset_store
 from store import telemetry, twin_runs
-from store.alarms import add_alarm
+from store.alarms import add_alarm, clear_gone
 from store.calibrations import get_latest_calibration
+from twin.alarm_rules import AlarmEngine
 from twin.boundary import Boundary, LastGood, boundary_from_readings
 from twin.leaks.detect import Cusum, LeakMonitor, MakeupBaseline
 from twin.model import Twin, TwinDidNotConverge
@@ -88,6 +89,7 @@ class SyncLoop:
         self._pressure_source = str(self.network.sources.loc[self.network.sources["role"] == "pressure",
                                                              "id"].iloc[0])
         self.leaks: LeakMonitor | None = None
+        self.alarms = AlarmEngine(pool, self.network, window_s=window_s)
 
     def use_latest_calibration(self) -> None:
         """Switch to the store's latest calibration when there is a newer one."""
@@ -105,8 +107,7 @@ class SyncLoop:
         run_id = twin_runs.add_run(self.pool, started_at=started, finished_at=pd.Timestamp.now(tz="UTC"),
                                    converged=False, error=error, cycle_s=cycle_s,
                                    inputs=boundary.inputs(), fallbacks=boundary.fallbacks)
-        add_alarm(self.pool, asset_id=self._pressure_source, cause="twin_not_converged", severity="alarm",
-                  message=f"twin did not converge: {error}", details={"run_id": run_id}, actor="sync")
+        self.alarms.evaluate(boundary.at, error=error, outdoor_c=boundary.outdoor_c)
         return run_id
 
     def cycle(self, at: pd.Timestamp | None = None) -> CycleOutcome | None:
@@ -137,6 +138,7 @@ class SyncLoop:
         residuals = self.sensor_map.residuals(result, measured)
         if self.leaks is not None:
             self._watch_leaks(at, measured, residuals)
+        self.alarms.evaluate(at, result=result, measured=measured, outdoor_c=boundary.outdoor_c)
         run_id = twin_runs.add_run(
             self.pool, started_at=started, finished_at=pd.Timestamp.now(tz="UTC"), converged=True,
             iterations=result.summary.get("iterations"), solve_s=solve_s,
@@ -188,7 +190,11 @@ class SyncLoop:
         """Feed the monitor; raise the leak alarm on the most likely segment when it detects."""
         observed = residuals.set_index("sensor_id")
         change_basis = observed["measured"] - observed["modelled"]
+        was_active = self.leaks.active is not None
         decision = self.leaks.update(at, measured, change_basis)
+        if was_active and self.leaks.active is None:
+            # The make-up is back at its baseline: the leak is repaired or isolated.
+            clear_gone(self.pool, "leak", set(), at=pd.Timestamp(at).to_pydatetime(), hold_off_s=0.0, actor="sync")
         if decision is None:
             return
         details = decision.alarm_details()

@@ -1,0 +1,157 @@
+"""Alarm rules on the demo city in PostgreSQL: each rule raises on crafted readings, continues rather
+than duplicates, escalates, and clears itself after its hold-off; people's actions carry their names."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from store import alarms, telemetry, twin_runs
+from store.db import get_pool
+from twin.alarm_rules import AlarmEngine, RuleConfig, load_config
+from twin.model import Twin
+from twin.sync import load_network
+
+AT = pd.Timestamp.now(tz="UTC").floor("min") - pd.Timedelta(hours=1)
+
+
+@pytest.fixture
+def setup(demo_db_url):
+    pool = get_pool(demo_db_url)
+    network = load_network(pool)
+    # Cycles here are tens of minutes apart; in service they are minutes apart.
+    return pool, network, AlarmEngine(pool, network, RuleConfig(continuing_s=3600.0), window_s=300.0)
+
+
+def _sensor(network, kind: str, k: int = 0) -> str:
+    return str(network.sensors.loc[network.sensors["kind"] == kind, "id"].iloc[k])
+
+
+def _readings(pool, sensor_id: str, start, end, value, every="5min"):
+    times = pd.date_range(start, end, freq=every)
+    values = value(np.arange(len(times))) if callable(value) else np.full(len(times), float(value))
+    telemetry.ingest_rows(pool, pd.DataFrame({"time": times, "sensor_id": sensor_id, "value": values}), "test")
+
+
+def _open(pool, cause: str) -> pd.DataFrame:
+    frame = alarms.list_open_alarms(pool)
+    return frame[frame["cause"] == cause]
+
+
+def test_a_cold_room_warns_escalates_continues_and_clears_after_its_hold_off(setup):
+    pool, network, engine = setup
+    room = _sensor(network, "room_t")
+    _readings(pool, room, AT - pd.Timedelta(minutes=40), AT, 17.2)
+    engine.evaluate(AT)
+    cold = _open(pool, "room_t_low")
+    assert cold["asset_id"].tolist() == [room] and cold["severity"].tolist() == ["warning"]
+    _readings(pool, room, AT + pd.Timedelta(minutes=5), AT + pd.Timedelta(minutes=40), 15.1)
+    engine.evaluate(AT + pd.Timedelta(minutes=40))                     # all of the last 30 min under 16 °C
+    again = _open(pool, "room_t_low")
+    assert again["severity"].tolist() == ["alarm"] and again["raise_count"].tolist() == [1]
+    events = alarms.list_alarm_events(pool, int(again["id"].iloc[0]))
+    assert events["action"].tolist() == ["raised", "severity"]
+    _readings(pool, room, AT + pd.Timedelta(minutes=45), AT + pd.Timedelta(minutes=90), 20.5)
+    engine.evaluate(AT + pd.Timedelta(minutes=50))                     # warm again, within the hold-off
+    assert len(_open(pool, "room_t_low")) == 1
+    engine.evaluate(AT + pd.Timedelta(minutes=90))                     # gone for longer than 15 min
+    assert _open(pool, "room_t_low").empty
+    cleared = alarms.get_alarm(pool, int(again["id"].iloc[0]))
+    assert cleared["state"] == "cleared" and cleared["cleared_by"] == "rules"
+
+
+def test_a_silent_sensor_goes_offline_and_a_flat_one_is_stuck(setup):
+    pool, network, engine = setup
+    silent, flat, lively = (_sensor(network, "t_supply", k) for k in range(3))
+    _readings(pool, silent, AT - pd.Timedelta(hours=3), AT - pd.Timedelta(minutes=40), lambda k: 95.0 + 0.1 * k)
+    _readings(pool, flat, AT - pd.Timedelta(hours=3), AT, 95.0)
+    _readings(pool, lively, AT - pd.Timedelta(hours=3), AT, lambda k: 95.0 + 0.1 * np.sin(k))
+    engine.evaluate(AT)
+    assert _open(pool, "sensor_offline")["asset_id"].tolist() == [silent]
+    assert _open(pool, "sensor_stuck")["asset_id"].tolist() == [flat]
+    _readings(pool, silent, AT + pd.Timedelta(minutes=5), AT + pd.Timedelta(minutes=50), lambda k: 96.0 + 0.1 * k)
+    engine.evaluate(AT + pd.Timedelta(minutes=50))        # heard again for longer than the hold-off
+    assert silent not in _open(pool, "sensor_offline")["asset_id"].tolist()
+    assert {flat, lively} <= set(_open(pool, "sensor_offline")["asset_id"])   # these two fell silent at AT
+
+
+def test_a_residual_that_grows_steadily_is_drift(setup):
+    pool, network, engine = setup
+    drifting, steady = _sensor(network, "p_node", 0), _sensor(network, "p_node", 1)
+    rng = np.random.default_rng(1)
+    for k in range(18):
+        at = AT - pd.Timedelta(minutes=20 * (17 - k))
+        residuals = pd.DataFrame({"sensor_id": [drifting, steady], "measured": [8.0, 8.0], "modelled": [8.0, 8.0],
+                                  "residual": [0.05 * k / 3.0 + rng.normal(0, 0.002), rng.normal(0, 0.05)]})
+        twin_runs.add_run(pool, started_at=at, finished_at=at, converged=True, cycle_s=1.0,
+                          summary={"at": at.isoformat()}, residuals=residuals)
+    engine.evaluate(AT)
+    drift = _open(pool, "sensor_drift")
+    assert drift["asset_id"].tolist() == [drifting]
+    assert alarms.get_alarm(pool, int(drift["id"].iloc[0]))["details"]["slope_per_day"] == pytest.approx(
+        0.05 * 24, rel=0.1)   # 0.05/3 bar per 20-minute run
+
+
+def test_station_and_source_limits_come_from_the_twin_where_nothing_is_measured(setup):
+    pool, network, engine = setup
+    result = Twin(network).solve()
+    station = str(result.stations.index[5])
+    stations = result.stations.copy()
+    stations.loc[station, "dp_bar"] = 0.1
+    stations.loc[result.stations.index[6], "t_return_c"] = 68.0
+    sources = result.sources.copy()
+    sources.loc["SRC-2", "p_supply_bar"] = 9.0
+    engine.evaluate(AT, result=replace(result, stations=stations, sources=sources), outdoor_c=-5.0)
+    assert _open(pool, "station_dp_low")["asset_id"].tolist() == [station]
+    assert _open(pool, "station_dp_low")["severity"].tolist() == ["alarm"]
+    assert _open(pool, "station_t_return_high")["asset_id"].tolist() == [str(result.stations.index[6])]
+    assert _open(pool, "source_p_out_of_band")["asset_id"].tolist() == ["SRC-2"]
+    # A measured value wins over the model's.
+    sensor = network.sensors[(network.sensors["element_id"] == "SRC-2") & (network.sensors["kind"] == "p_supply")]
+    measured = pd.Series({str(sensor["id"].iloc[0]): float(network.sources.set_index("id").at["SRC-2", "p_flow_bar"])})
+    engine.evaluate(AT + pd.Timedelta(minutes=20), result=replace(result, sources=sources), measured=measured,
+                    outdoor_c=-5.0)
+    assert _open(pool, "source_p_out_of_band").empty
+
+
+def test_a_failed_solve_raises_and_a_good_one_clears_after_the_hold_off(setup):
+    pool, network, engine = setup
+    engine.evaluate(AT, error="PipeflowNotConverged")
+    engine.evaluate(AT + pd.Timedelta(minutes=5), error="PipeflowNotConverged")
+    failed = _open(pool, "twin_not_converged")
+    assert len(failed) == 1 and failed["raise_count"].tolist() == [1]
+    result = Twin(network).solve()
+    engine.evaluate(AT + pd.Timedelta(minutes=10), result=result, outdoor_c=-5.0)
+    assert len(_open(pool, "twin_not_converged")) == 1
+    engine.evaluate(AT + pd.Timedelta(minutes=30), result=result, outdoor_c=-5.0)
+    assert _open(pool, "twin_not_converged").empty
+
+
+def test_acknowledge_clear_and_work_order_record_who(setup):
+    pool, network, engine = setup
+    engine.evaluate(AT, error="x")
+    alarm_id = int(_open(pool, "twin_not_converged")["id"].iloc[0])
+    alarms.update_alarm_state(pool, alarm_id, "acknowledged", actor="值班员 王")
+    wo = alarms.open_work_order_from_alarm(pool, alarm_id, actor="值班员 王")
+    alarms.update_alarm_state(pool, alarm_id, "cleared", actor="班长 李", note="热源已恢复")
+    stored = alarms.get_alarm(pool, alarm_id)
+    assert stored["acknowledged_by"] == "值班员 王" and stored["cleared_by"] == "班长 李"
+    events = alarms.list_alarm_events(pool, alarm_id)
+    assert events[["actor", "action"]].values.tolist() == [["rules", "raised"], ["值班员 王", "acknowledged"],
+                                                           ["值班员 王", "work_order"], ["班长 李", "cleared"]]
+    from store.work_orders import get_work_order
+    order = get_work_order(pool, wo)
+    assert order["asset_id"] == "SRC-1" and order["origin"] == "alarm" and order["lon"] is not None
+
+
+def test_thresholds_come_from_a_file_and_a_typo_is_named(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("room_warn_c: 17.5\nhold_off_s: 600\n")
+    assert load_config(path).room_warn_c == 17.5 and load_config(path).hold_off_s == 600.0
+    path.write_text("room_warn: 17\n")
+    with pytest.raises(ValueError, match=r"rules.yaml: unknown alarm setting\(s\) \['room_warn'\]"):
+        load_config(path)
+

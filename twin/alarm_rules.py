@@ -1,0 +1,217 @@
+"""The alarm rules the sync loop runs every cycle: each turns readings, the twin's result and the
+residual history into conditions (element, cause, severity, message), and the engine raises,
+refreshes and — after a rule's hold-off without its cause — clears them in the store.
+
+Thresholds and severities are ``RuleConfig`` defaults, overridable from a YAML file
+(``HEATTWIN_ALARM_RULES``): ``{rule: {field: value}}``; an unknown rule or field is refused with
+the file and the name.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from store import alarms as store_alarms
+from store.telemetry import health
+from twin.plant.control import supply_setpoint_c
+
+log = logging.getLogger(__name__)
+RULES_ENV = "HEATTWIN_ALARM_RULES"
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    room_warn_c: float = 18.0
+    room_alarm_c: float = 16.0
+    room_duration_s: float = 1800.0
+    station_supply_margin_k: float = 12.0     # below the heating curve's setpoint by this much
+    station_return_high_c: float = 60.0
+    source_p_band_bar: float = 1.0            # around the plant's set supply pressure
+    source_supply_margin_k: float = 8.0
+    offline_intervals: int = 3                # sync windows without a reading
+    stuck_window_s: float = 3 * 3600.0
+    stuck_min_readings: int = 6
+    drift_window_s: float = 6 * 3600.0
+    drift_min_runs: int = 12
+    drift_r2: float = 0.8
+    drift_k_per_day: float = 1.0              # °C or bar or t/h per day, in the sensor's unit
+    hold_off_s: float = 900.0                 # a cause gone this long clears its alarm
+    continuing_s: float = 1800.0              # seen again within this: the same episode
+
+
+@dataclass
+class Condition:
+    asset_id: str
+    cause: str
+    severity: str
+    message: str
+    details: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"asset_id": self.asset_id, "cause": self.cause, "severity": self.severity,
+                "message": self.message, "details": self.details}
+
+
+def load_config(path: str | Path | None = None) -> RuleConfig:
+    path = path or os.environ.get(RULES_ENV)
+    if not path:
+        return RuleConfig()
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    known = {f.name for f in fields(RuleConfig)}
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"{path}: unknown alarm setting(s) {sorted(unknown)}; known: {sorted(known)}")
+    return replace(RuleConfig(), **{k: type(getattr(RuleConfig(), k))(v) for k, v in data.items()})
+
+
+# Every cause the engine owns (it also clears them); "leak" is raised by the leak monitor and cleared here.
+CAUSES = ("room_t_low", "station_t_supply_low", "station_dp_low", "station_t_return_high",
+          "source_p_out_of_band", "source_t_supply_low", "sensor_offline", "sensor_stuck", "sensor_drift",
+          "twin_not_converged")
+
+
+class AlarmEngine:
+    def __init__(self, pool, network, config: RuleConfig | None = None, *, window_s: float = 300.0):
+        self.pool = pool
+        self.outdoor_c: float | None = None
+        self.config = config or load_config()
+        self.window_s = window_s
+        sensors = network.sensors
+        self.sensors = pd.DataFrame({"kind": sensors["kind"].astype(str).to_numpy(),
+                                     "element_id": sensors["element_id"].astype(str).to_numpy()},
+                                    index=sensors["id"].astype(str).to_numpy())
+        self.stations = network.stations.set_index(network.stations["id"].astype(str))
+        self.sources = network.sources.set_index(network.sources["id"].astype(str))
+        self.pressure_source = str(self.sources.index[self.sources["role"] == "pressure"][0])
+
+    def evaluate(self, at, *, result=None, measured: pd.Series | None = None, error: str | None = None,
+                 outdoor_c: float | None = None) -> dict:
+        """Run every rule at ``at``; raise what holds, clear what has been gone the hold-off time."""
+        at = pd.Timestamp(at)
+        self.outdoor_c = outdoor_c
+        measured = measured if measured is not None else pd.Series(dtype=float)
+        conditions = [*self.rooms(at), *self.sensor_health(at), *self.drift(at)]
+        if result is not None:
+            conditions += [*self.stations_rules(result, measured), *self.sources_rules(result, measured)]
+        if error is not None:
+            conditions.append(Condition(self.pressure_source, "twin_not_converged", "alarm",
+                                        f"twin did not converge: {error}"))
+        counts = store_alarms.upsert_alarms(self.pool, [c.as_dict() for c in conditions], at=at.to_pydatetime(),
+                                            continuing_s=self.config.continuing_s, actor="rules")
+        active = {}
+        for c in conditions:
+            active.setdefault(c.cause, set()).add(c.asset_id)
+        cleared = []
+        # A failed solve says nothing about rules that need the twin's result: keep theirs open.
+        needs_result = {"station_t_supply_low", "station_dp_low", "station_t_return_high", "source_p_out_of_band",
+                        "source_t_supply_low"}
+        for cause in CAUSES:
+            if result is None and cause in needs_result:
+                continue
+            cleared += store_alarms.clear_gone(self.pool, cause, active.get(cause, set()), at=at.to_pydatetime(),
+                                               hold_off_s=self.config.hold_off_s, actor="rules")
+        return {**counts, "cleared": len(cleared), "conditions": len(conditions)}
+
+    # -- rules ---------------------------------------------------------------------------------
+    def rooms(self, at) -> list[Condition]:
+        """Collectors whose every reading of the last ``room_duration_s`` was under the threshold."""
+        cfg = self.config
+        stats = health.get_window_stats(self.pool, end=at.to_pydatetime(), window_s=cfg.room_duration_s)
+        rooms = stats[stats["sensor_id"].isin(self.sensors.index[self.sensors["kind"] == "room_t"])]
+        # Readings must cover the duration: at least two, spanning most of it.
+        low = rooms[(rooms["max"] < cfg.room_warn_c) & (rooms["n"] >= 2)]
+        return [Condition(r.sensor_id, "room_t_low", "alarm" if r.max < cfg.room_alarm_c else "warning",
+                          f"room {r.max:.1f} °C or less for {cfg.room_duration_s / 60:.0f} min",
+                          {"max_c": round(float(r.max), 2), "household_collector": r.sensor_id})
+                for r in low.itertuples(index=False)]
+
+    def sensor_health(self, at) -> list[Condition]:
+        cfg = self.config
+        lookback = max(cfg.stuck_window_s, cfg.offline_intervals * self.window_s) * 4
+        last = health.get_last_reading_times(self.pool, end=at.to_pydatetime(), lookback_s=lookback)
+        out = []
+        # Silent for N windows after being heard within the lookback (a sensor never heard is not
+        # yet commissioned, not offline).
+        silent_for = (at - pd.to_datetime(last, utc=True)).dt.total_seconds() if len(last) else pd.Series(dtype=float)
+        offline = silent_for[silent_for > cfg.offline_intervals * self.window_s]
+        for sensor_id, seconds in offline.items():
+            out.append(Condition(sensor_id, "sensor_offline", "warning", f"no reading for {seconds / 60:.0f} min",
+                                 {"silent_s": round(float(seconds))}))
+        stats = health.get_window_stats(self.pool, end=at.to_pydatetime(), window_s=cfg.stuck_window_s)
+        flat = stats[(stats["n"] >= cfg.stuck_min_readings) & (stats["max"] - stats["min"] == 0)]
+        flat = flat[~flat["sensor_id"].isin(self.sensors.index[self.sensors["kind"] == "makeup_flow"])]
+        out += [Condition(r.sensor_id, "sensor_stuck", "warning",
+                          f"the same value {r.max:g} for {cfg.stuck_window_s / 3600:.0f} h ({r.n} readings)",
+                          {"value": float(r.max), "readings": int(r.n)}) for r in flat.itertuples(index=False)]
+        return out
+
+    def drift(self, at) -> list[Condition]:
+        cfg = self.config
+        trends = health.get_residual_trends(self.pool, end=at.to_pydatetime(), window_s=cfg.drift_window_s)
+        steady = trends[(trends["n"] >= cfg.drift_min_runs) & (trends["r2"] >= cfg.drift_r2)
+                        & (trends["slope_per_h"].abs() * 24.0 >= cfg.drift_k_per_day)]
+        return [Condition(r.sensor_id, "sensor_drift", "warning",
+                          f"residual against the twin drifts {r.slope_per_h * 24:+.2f} per day (r² {r.r2:.2f})",
+                          {"slope_per_day": round(float(r.slope_per_h) * 24, 3), "r2": round(float(r.r2), 3)})
+                for r in steady.itertuples(index=False)]
+
+    def _measured_or_model(self, measured, element_ids, kind, model: pd.Series) -> pd.DataFrame:
+        sensors = self.sensors[self.sensors["kind"] == kind]
+        by_element = pd.Series(measured.reindex(sensors.index).to_numpy(), index=sensors["element_id"].to_numpy())
+        by_element = by_element[~by_element.index.duplicated()].reindex(element_ids)
+        value = by_element.where(by_element.notna(), model.reindex(element_ids))
+        return pd.DataFrame({"value": value, "measured": by_element.notna()})
+
+    def stations_rules(self, result, measured) -> list[Condition]:
+        cfg = self.config
+        st = result.stations[result.stations["status"] != "cut_off"]
+        out = []
+        setpoint = float(supply_setpoint_c(self.outdoor_c)) if self.outdoor_c is not None \
+            else float(np.nanmax(result.sources["t_supply_c"]))
+        supply = self._measured_or_model(measured, st.index, "t_supply", st["t_supply_c"])
+        for sid, row in supply[supply["value"] < setpoint - cfg.station_supply_margin_k].iterrows():
+            out.append(Condition(sid, "station_t_supply_low", "warning",
+                                 f"supply {row.value:.1f} °C, {setpoint - row.value:.0f} K under the curve",
+                                 {"value_c": round(float(row.value), 2), "source": _source(row.measured)}))
+        min_dp = pd.to_numeric(self.stations["min_dp_bar"], errors="coerce").fillna(0.5).reindex(st.index)
+        low = st[st["dp_bar"] < min_dp]
+        for sid, row in low.iterrows():
+            out.append(Condition(sid, "station_dp_low", "alarm" if row.dp_bar < 0.5 * min_dp[sid] else "warning",
+                                 f"differential pressure {row.dp_bar:.2f} bar under its minimum {min_dp[sid]:.2f}",
+                                 {"dp_bar": round(float(row.dp_bar), 3), "source": "model"}))
+        ret = self._measured_or_model(measured, st.index, "t_return", st["t_return_c"])
+        for sid, row in ret[ret["value"] > cfg.station_return_high_c].iterrows():
+            out.append(Condition(sid, "station_t_return_high", "warning", f"return {row.value:.1f} °C",
+                                 {"value_c": round(float(row.value), 2), "source": _source(row.measured)}))
+        return out
+
+    def sources_rules(self, result, measured) -> list[Condition]:
+        cfg = self.config
+        src = result.sources[result.sources["status"] != "cut_off"]
+        set_p = pd.to_numeric(self.sources["p_flow_bar"], errors="coerce").reindex(src.index)
+        pressure = self._measured_or_model(measured, src.index, "p_supply", src["p_supply_bar"])
+        out = []
+        off = pressure[(pressure["value"] - set_p).abs() > cfg.source_p_band_bar]
+        for sid, row in off.iterrows():
+            out.append(Condition(sid, "source_p_out_of_band", "alarm",
+                                 f"supply pressure {row.value:.2f} bar, set {set_p[sid]:.2f} ± {cfg.source_p_band_bar}",
+                                 {"value_bar": round(float(row.value), 3), "source": _source(row.measured)}))
+        if self.outdoor_c is not None:
+            setpoint = float(supply_setpoint_c(self.outdoor_c))
+            t = self._measured_or_model(measured, src.index, "t_supply", src["t_supply_c"])
+            for sid, row in t[t["value"] < setpoint - cfg.source_supply_margin_k].iterrows():
+                out.append(Condition(sid, "source_t_supply_low", "warning",
+                                     f"supply {row.value:.1f} °C under the curve's {setpoint:.0f} °C",
+                                     {"value_c": round(float(row.value), 2), "source": _source(row.measured)}))
+        return out
+
+
+def _source(measured: bool) -> str:
+    return "measured" if measured else "model"
