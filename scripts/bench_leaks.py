@@ -87,7 +87,9 @@ def _detection(network, households, k: int, rng) -> dict:
         share = float(rng.uniform(0.01, 0.10))
         start = second["time"].iloc[int(rng.integers(0, len(second) - 12))]
         alarms = [a for a in _replay(baseline, cusum, second, start, share * circulating) if a >= start]
-        rows.append({"share": share, "minutes": (alarms[0] - start).total_seconds() / 60 if alarms else np.nan})
+        # Counted to the end of the 10-minute step the alarm came in: the detector sees step means.
+        minutes = ((alarms[0] - start) + STEP).total_seconds() / 60 if alarms else np.nan
+        rows.append({"share": share, "minutes": minutes})
     frame = pd.DataFrame(rows)
     detected = frame["minutes"].notna() & (frame["minutes"] <= 30)
     by_size = {f"{lo:.0%}-{hi:.0%}": float(detected[(frame["share"] >= lo) & (frame["share"] < hi)].mean())
