@@ -89,6 +89,8 @@ class SyncLoop:
         self._pressure_source = str(self.network.sources.loc[self.network.sources["role"] == "pressure",
                                                              "id"].iloc[0])
         self.leaks: LeakMonitor | None = None
+        self._leaks_relearn_due = 0.0
+        self._last_at: pd.Timestamp | None = None
         self.alarms = AlarmEngine(pool, self.network, window_s=window_s)
 
     def use_latest_calibration(self) -> None:
@@ -125,6 +127,7 @@ class SyncLoop:
         at = started if at is None else pd.Timestamp(at)
         clock = time.perf_counter()
         measured = self._read(at)
+        self._last_at = at
         boundary = boundary_from_readings(self.network, measured, at=at, last_good=self.last_good)
         apply_boundary(self.twin, boundary)
         solve_clock = time.perf_counter()
@@ -207,6 +210,11 @@ class SyncLoop:
         """Every few cycles: newer calibration, rollups, old runs; once a day the readings' retention."""
         self.use_latest_calibration()
         telemetry.refresh_rollups(self.pool)
+        relearn = self.leaks is None or (self.leaks.active is None and time.monotonic() >= self._leaks_relearn_due)
+        if relearn:
+            # The make-up baseline is learned from the store's history (re-learned daily).
+            if self.enable_leak_detection(end=self._last_at):
+                self._leaks_relearn_due = time.monotonic() + 86400.0
         twin_runs.prune_runs(self.pool, keep_hours=keep_run_hours)
         if time.monotonic() >= self._retention_due:
             telemetry.apply_retention(self.pool, keep_days=self.retention_days)
