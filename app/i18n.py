@@ -238,7 +238,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
     "leak.side.supply": {"zh-CN": "供水", "en": "supply"},
     "leak.side.return": {"zh-CN": "回水", "en": "return"},
     "leak.what_if": {"zh-CN": "情景推演：关阀隔离后的影响 →", "en": "What if: isolate it and see who loses heat →"},
-    "panel.what_if": {"zh-CN": "情景推演：此管段爆管 →", "en": "What if this segment breaks →"},
+    "panel.what_if": {"zh-CN": "关阀隔离：需关哪些阀、谁停热 →", "en": "Isolate: valves to close, who loses heat →"},
 }
 
 

@@ -76,8 +76,19 @@ def wall_map(geo: Geometry, *, tile_url: str | None, attribution: str, focus: di
                   attributionControl=bool(tile_url), style={"width": "100%", "height": "100%"}, **view)
 
 
-def alarm_overlays(alarms: pd.DataFrame) -> tuple[dict, list]:
-    """Open alarms on the map: leaks as pulsing DOM markers (CSS animation), the rest as canvas rings."""
+def leak_regions(geo: Geometry, regions: dict[int, list[str]]) -> list:
+    """The stretch of pipe each leak alarm most likely sits on (its ``details.region``), as highlighted
+    lines under the pulsing marker; not interactive, so clicks still reach the pipes."""
+    lines = {f["properties"]["id"]: f["geometry"]["coordinates"] for f in geo.collections["pipes"]["features"]}
+    return [dl.Polyline(positions=[[lat, lon] for lon, lat in lines[pipe]], interactive=False,
+                        pathOptions={"color": "#ff2d55", "weight": 9, "opacity": 0.55, "lineCap": "round"},
+                        id={"type": "wall-leak-region", "alarm": alarm_id, "pipe": pipe})
+            for alarm_id, pipes in regions.items() for pipe in pipes if pipe in lines]
+
+
+def alarm_overlays(alarms: pd.DataFrame, regions: list | None = None) -> tuple[dict, list]:
+    """Open alarms on the map: leaks as pulsing DOM markers (CSS animation) over their likely stretch
+    of pipe (``regions``, from ``leak_regions``), the rest as canvas rings."""
     leaks = alarms[alarms["cause"] == "leak"]
     others = alarms[alarms["cause"] != "leak"].reset_index(drop=True)
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
@@ -88,7 +99,7 @@ def alarm_overlays(alarms: pd.DataFrame) -> tuple[dict, list]:
                             position=[r.lat, r.lon], title=r.message or r.asset_id, zIndexOffset=1000,
                             iconOptions={"className": "leak-pulse", "iconSize": [30, 30], "html": "<i></i>"})
                for r in leaks.itertuples(index=False)]
-    return {"type": "FeatureCollection", "features": features}, markers
+    return {"type": "FeatureCollection", "features": features}, [*(regions or []), *markers]
 
 
 def order_overlay(orders: pd.DataFrame) -> dict:

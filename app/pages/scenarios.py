@@ -87,6 +87,8 @@ def layout(pipe: str | None = None, action: str | None = None, lang: str | None 
         _store("scn-lang", lang), _store("scn-selected", selected), _store("scn-change-list", changes),
         _store("scn-result"), _store("scn-saved-sig", 0), _store("scn-order", {k: geo.order[k] for k in LAYERS}),
         dcc.Download(id="scn-download"), dcc.Interval(id="scn-sweep-interval", interval=2000),
+        # A deep link with action=break (the wall's "isolate" link) runs at once.
+        dcc.Interval(id="scn-autorun", interval=300, max_intervals=1 if changes else 0),
         html.Header(className="scn-header", children=[
             html.H1(id="scn-title"), dcc.Link(id="scn-back", href="/", className="scn-back")]),
         html.Main(className="scn-main", children=[
@@ -193,9 +195,9 @@ def _spec(name, author, base, outdoor, changes) -> dict:
 
 
 @callback(Output("scn-result", "data"), Output("scn-message", "children"), Input("scn-run", "n_clicks"),
-          State("scn-name", "value"), State("scn-author", "value"), State("scn-base", "value"),
+          Input("scn-autorun", "n_intervals"), State("scn-name", "value"), State("scn-author", "value"), State("scn-base", "value"),
           State("scn-outdoor", "value"), State("scn-change-list", "data"), prevent_initial_call=True)
-def run(_n, name, author, base, outdoor, changes):
+def run(_n, _auto, name, author, base, outdoor, changes):
     spec = _spec(name, author, base, outdoor, changes)
     try:
         token, result = data.run(context.pool(), spec)

@@ -166,7 +166,9 @@ def refresh_alarms(_n, lang, previous):
     if signature == previous:
         return no_update, no_update, no_update, no_update
     alarms = store_alarms.list_open_alarms(pool)
-    rings, leaks = wall_map.alarm_overlays(alarms)
+    regions = {int(a): (store_alarms.get_alarm(pool, int(a)) or {}).get("details", {}).get("region", [])
+               for a in alarms.loc[alarms["cause"] == "leak", "id"]}
+    rings, leaks = wall_map.alarm_overlays(alarms, wall_map.leak_regions(data.geometry(pool), regions))
     return rings, leaks, ticker_items(alarms, lang, context.settings().timezone), signature
 
 

@@ -95,9 +95,10 @@ def test_a_deep_link_prefills_the_break(wall_url, city_db_url, browser):
     assert browser.find_element("id", "scn-selected-id").text == pipe
     wait_for(browser, "return document.getElementById('scn-changes').textContent.indexOf('Pipe break') >= 0",
              what="the break is listed")
-    _click(browser, "scn-run")
+    # The wall's isolate link runs it at once: the valves and the stations cut off appear unasked.
     wait_for(browser, "return document.querySelectorAll('#scn-table tr[data-station]').length > 0", timeout=90,
              what="result")
+    assert "V-" in browser.find_element("id", "scn-isolation").text
     rows = browser.execute_script("return Array.from(document.querySelectorAll('#scn-table tr[data-station]'))"
                                   ".map(function (r) { return r.dataset.station; })")
     assert set(cut_off) <= set(rows)

@@ -67,4 +67,9 @@ def test_a_leak_alarm_pulses_on_its_segment_and_lists_candidates_and_valves(wall
                                "var ll = ht.map.containerPointToLatLng([r.left + r.width / 2 - c.left,"
                                " r.top + r.height / 2 - c.top]); return [ll.lat, ll.lng];", what="leak marker")
     assert np.abs(np.array(marker) - where).max() < 2e-4   # a few metres at this zoom
+    # The likely stretch is highlighted under it: one line per segment of the alarm's region.
+    drawn = browser.execute_script("var n = 0; window.heattwin.map.eachLayer(function (l) {"
+                                   " if (l instanceof L.Polyline && l.options.color === '#ff2d55') { n += 1; } });"
+                                   " return n;")
+    assert drawn == len(details["region"]) >= 1
     screenshot(browser, "wall-leak-1920")

@@ -10,7 +10,7 @@ from test_twin_physics import meshed
 
 from heattwin import units
 from layers.read import read_network
-from twin.leaks.localize import localize, localize_relinearized
+from twin.leaks.localize import localize, localize_relinearized, refine
 from twin.leaks.sensitivity import LeakSensitivity, Linearization
 from twin.model import Twin
 from twin.observe import SensorMap
@@ -99,3 +99,16 @@ def test_a_five_percent_leak_with_noise_lands_in_the_top_three(demo):
     # would be exact; one miss in the top 10 is allowed at this sample size).
     assert np.mean(np.array(ranks) <= 3) >= 0.75, ranks
     assert np.mean(np.array(ranks) <= 10) >= 0.85, ranks
+
+
+def test_refine_with_full_solves_keeps_the_truth_and_the_probability(demo):
+    network, twin, sensor_map, _, sens = demo
+    pipe = str(network.pipes["id"].iloc[123])
+    change, rate = _observed(demo, pipe, "supply", 0.05, 0.3, np.random.default_rng(5))
+    location = localize(sens, change, NOISE_BAR, network=network, rate_t_h=rate, top=5)
+    assert pipe in location.region
+    assert location.valves  # the top candidate can be isolated
+    assert len(location.to_dict()["candidates"]) == 5
+    refined = refine(twin, location, change, sensor_map=sensor_map, sigma_bar=NOISE_BAR, k=5, rate_t_h=rate)
+    assert refined.candidates["score"].sum() == pytest.approx(1.0)
+    assert _rank(refined, pipe) <= 3

@@ -33,13 +33,14 @@ class LeakLocation:
     valves: list[str] = field(default_factory=list)
     isolation: dict | None = None
     rate_t_h: float | None = None
+    top_n: int = 10
 
     @property
     def top(self) -> pd.Series:
         return self.candidates.iloc[0]
 
-    def to_dict(self, top: int = 10) -> dict:
-        head = self.candidates.head(top)
+    def to_dict(self, top: int | None = None) -> dict:
+        head = self.candidates.head(top or self.top_n)
         return {"candidates": head.round({"position": 2, "rate_t_h": 2, "score": 4, "chi2": 2}).to_dict("records"),
                 "region": self.region, "valves": self.valves, "rate_t_h": self.rate_t_h,
                 "pipe_id": str(self.top["pipe_id"]), "side": str(self.top["side"])}
@@ -84,9 +85,29 @@ def score(sens: LeakSensitivity, change: pd.Series, *, rate_t_h: float | None = 
     return pd.concat(frames, ignore_index=True)
 
 
-def localize(sens: LeakSensitivity, change: pd.Series, *, pipe_ids, rate_t_h: float | None = None,
-             sides=("supply", "return"), mass: float = 0.9, isolation_graph=None) -> LeakLocation:
-    """Rank every candidate; the region is the fewest pipes holding ``mass`` of the probability."""
+def localize(sens: LeakSensitivity, change: pd.Series, sigma=None, *, pipe_ids=None, network=None,
+             rate_t_h: float | None = None, sides=("supply", "return"), top: int = 10, mass: float = 0.9,
+             isolation_graph=None) -> LeakLocation:
+    """Rank every candidate; the region is the fewest pipes holding ``mass`` of the probability.
+
+    ``sigma`` (bar) is the sensors' noise ``sens`` was built with (its weights); a scalar different from
+    it rescales χ². ``network`` (optional) gives the isolation valves of the top candidate; ``top`` is how
+    many candidates ``to_dict`` reports."""
+    if pipe_ids is None:
+        pipe_ids = sens.pipe_ids
+    if sigma is not None and np.isscalar(sigma):
+        # Re-weight by a uniform factor: the fit is unchanged, the sharpness of the posterior follows σ.
+        scale = float(np.mean(sens.weights)) * float(sigma) ** 2
+        change = pd.Series(change, dtype=float) / np.sqrt(scale)
+        rate_t_h_scaled = None if rate_t_h is None else rate_t_h / np.sqrt(scale)
+        location = localize(sens, change, pipe_ids=pipe_ids, network=network, rate_t_h=rate_t_h_scaled,
+                            sides=sides, top=top, mass=mass, isolation_graph=isolation_graph)
+        location.candidates["rate_t_h"] *= np.sqrt(scale)
+        location.rate_t_h = rate_t_h
+        return location
+    if isolation_graph is None and network is not None:
+        from twin.isolation import IsolationGraph
+        isolation_graph = IsolationGraph(network)
     frame = score(sens, change, rate_t_h=rate_t_h, sides=sides)
     log_like = frame["log_like"].to_numpy()
     weight = np.exp(log_like - log_like.max())
@@ -98,7 +119,7 @@ def localize(sens: LeakSensitivity, change: pd.Series, *, pipe_ids, rate_t_h: fl
     needed = int(np.searchsorted(by_pipe.cumsum().to_numpy(), mass) + 1)
     region = by_pipe.index[:needed].tolist()
     location = LeakLocation(frame[["pipe_id", "side", "position", "rate_t_h", "score", "rank", "chi2"]], region,
-                            rate_t_h=rate_t_h)
+                            rate_t_h=rate_t_h, top_n=top)
     if isolation_graph is not None:
         isolation = isolation_graph.isolate(str(location.top["pipe_id"]))
         location.valves, location.isolation = isolation.valves_to_close, isolation.to_dict()
@@ -145,3 +166,43 @@ def localize_relinearized(twin, sensor_map, change: pd.Series, *, rate_t_h: floa
         twin.set_leaks(None)
         twin.solve()
     return location
+
+
+def refine(twin, location: LeakLocation, measured_change: pd.Series, *, sensor_map, sigma_bar=0.01, k: int = 5,
+           rate_t_h: float | None = None) -> LeakLocation:
+    """Re-score the top ``k`` candidates with full twin solves (the leak placed by ``set_leaks``).
+
+    ``twin`` must be solved at the no-leak reference state; it is left there. The k candidates keep
+    their summed probability, shared anew by their full-solve χ²; the rest of the ranking is unchanged.
+    """
+    before = sensor_map.predict(twin.last_result)
+    head = location.candidates.head(k).copy()
+    change = pd.Series(measured_change, dtype=float)
+    sigma = pd.Series(sigma_bar, index=change.index, dtype=float) if np.isscalar(sigma_bar) else \
+        pd.Series(sigma_bar, dtype=float).reindex(change.index).fillna(0.01)
+    chi2 = np.full(len(head), np.inf)
+    try:
+        for i, cand in enumerate(head.itertuples()):
+            rate = float(rate_t_h if rate_t_h is not None else cand.rate_t_h)
+            twin.set_leaks(pd.DataFrame([{"pipe_id": cand.pipe_id, "side": cand.side, "rate_t_h": rate,
+                                          "position": cand.position}]))
+            try:
+                placed = (sensor_map.predict(twin.solve()) - before).reindex(change.index)
+            except TwinDidNotConverge:
+                continue
+            seen = change.notna() & placed.notna()
+            chi2[i] = float((((change - placed) / sigma)[seen] ** 2).sum())
+    finally:
+        twin.set_leaks(None)
+        twin.solve()
+    if np.isfinite(chi2).any():
+        like = np.exp(-0.5 * (chi2 - chi2[np.isfinite(chi2)].min()))
+        head["score"] = head["score"].sum() * like / like.sum()
+        head["chi2"] = chi2
+        if rate_t_h is not None:
+            head["rate_t_h"] = rate_t_h
+    frame = pd.concat([head, location.candidates.iloc[len(head):]], ignore_index=True)
+    frame = frame.sort_values(["score", "chi2"], ascending=[False, True]).reset_index(drop=True)
+    frame["rank"] = np.arange(1, len(frame) + 1)
+    return LeakLocation(frame, location.region, location.valves, location.isolation, location.rate_t_h,
+                        location.top_n)

@@ -147,6 +147,14 @@ class LeakSensitivity:
     weights: np.ndarray
     ends: dict
     gram: dict
+    pipe_ids: np.ndarray | None = None
+
+    @classmethod
+    def from_result(cls, twin, result, sensor_map, sigma_bar: pd.Series | float = 0.01) -> LeakSensitivity:
+        """Contract name: ``twin`` must hold ``result`` as its last solved state (its net is linearized)."""
+        if result is not None and twin.last_result is not result:
+            raise ValueError("LeakSensitivity.from_result: result is not the twin's last solved state")
+        return cls.from_twin(twin, sensor_map, sigma_bar)
 
     @classmethod
     def from_twin(cls, twin, sensor_map, sigma_bar: pd.Series | float = 0.01) -> LeakSensitivity:
@@ -159,13 +167,24 @@ class LeakSensitivity:
         ix = twin.index
         ends = {"supply": ix.supply_pipe_ends, "return": ix.return_pipe_ends}
         gram = _gram(linear, junctions, weights, ends)
-        return cls(linear, ids, junctions, weights, ends, gram)
+        return cls(linear, ids, junctions, weights, ends, gram, np.asarray(ix.pipe_ids, dtype=str))
 
     def node_signature(self, junctions) -> np.ndarray:
-        """(sensors, len(junctions)) pressure change per t/h of leak at each junction (small sets only)."""
+        """(sensors, len(junctions)) pressure change (bar) per t/h of leak at each junction; ``junctions``
+        may be a side ("supply" | "return"): then every pipe-end junction of that side (small nets only)."""
+        if isinstance(junctions, str):
+            junctions = np.unique(self.ends[junctions])
         injections = np.zeros((self.linear.n_junctions, len(junctions)))
         injections[np.asarray(junctions), np.arange(len(junctions))] = -units.t_h_to_kg_per_s(1.0)
         return self.linear.solve(injections)[self.sensor_junction]
+
+    def segment_signature(self, pipe_positions, x, side: str) -> np.ndarray:
+        """(sensors, len(pipe_positions)) per t/h of leak at position ``x`` (scalar or per pipe) along each pipe."""
+        ends = self.ends[side][np.asarray(pipe_positions, dtype=int)]
+        both = self.node_signature(np.concatenate([ends[:, 0], ends[:, 1]]))
+        n = len(ends)
+        x = np.broadcast_to(np.asarray(x, dtype=float), n)
+        return (1.0 - x) * both[:, :n] + x * both[:, n:]
 
     def correlation(self, change: np.ndarray) -> dict:
         """``sᵀWr`` per pipe end and side for a sensor change ``r`` (bar): one solve for all candidates."""
