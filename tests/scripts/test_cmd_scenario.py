@@ -90,3 +90,17 @@ def test_isolate_with_solve_reports_what_else_degrades(scenario_file, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["scenario"]["summary"]["stations_cut_off"] == out["counts"]["stations_cut_off"]
     assert set(out["stations_cut_off"]) <= set(out["scenario"]["affected_stations"])
+
+
+def test_the_page_and_the_command_line_give_the_same_numbers(cli_db, scenario_file, capsys):
+    from app.components import scenario_data
+
+    path, _ = scenario_file
+    assert main(["scenario", "run", str(path), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    _, page = scenario_data.run(get_pool(cli_db), yaml.safe_load(path.read_text(encoding="utf-8")))
+    for key, value in page.summary.items():
+        assert printed["summary"][key] == (pytest.approx(value, rel=1e-6, abs=1e-6) if isinstance(value, float)
+                                           else value), key
+    assert [s["id"] for s in printed["stations"] if s["affected"]] == page.stations.index[
+        page.stations["affected"]].tolist()
