@@ -101,16 +101,6 @@ def _alarms(z: np.ndarray, k: float, h: float) -> int:
     return count
 
 
-def mass_imbalance_t_h(measured: pd.Series, sensors: pd.DataFrame) -> float:
-    """Σ measured source supply flows − Σ measured station flows (t/h): water that left the supply
-    side without reaching a station. Compared with the twin's own figure, it flags supply leaks."""
-    kinds = sensors.set_index("id")
-    flows = measured[measured.index.isin(kinds.index[kinds["kind"] == "flow"])]
-    element = kinds.loc[flows.index, "element_id"].astype(str)
-    return float(flows[element.str.startswith("SRC-").to_numpy()].sum() -
-                 flows[element.str.startswith("ST-").to_numpy()].sum())
-
-
 @dataclass
 class LeakDecision:
     detected_at: pd.Timestamp

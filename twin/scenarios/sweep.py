@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import time
 from collections.abc import Callable
 
 import pandas as pd
@@ -130,12 +129,6 @@ def _run_distributed(network, key, specs, client, workers, chunk_size, progress)
             client.close()
             if cluster is not None:
                 cluster.close()
-
-
-def timed_sweep(network, scenarios, **options) -> tuple[pd.DataFrame, float]:
-    started = time.perf_counter()
-    ranking = run_sweep(network, scenarios, **options)
-    return ranking, time.perf_counter() - started
 
 
 def run_stored_sweep(network, pool, *, pipe_ids=None, workers: int = 2, serial: bool = False, author: str = "",
