@@ -58,13 +58,22 @@ def _fit(b: np.ndarray, a: np.ndarray, base: float, rate: float | None):
     return q, chi2
 
 
+def _less_nuisance(nuisance, side: str, b: np.ndarray, a: np.ndarray, z: np.ndarray):
+    """``sᵀΣ⁻¹r`` and ``sᵀΣ⁻¹s`` from their ``W`` forms: what the input errors could explain is taken out."""
+    cross = nuisance.cross[side]                      # (n_pipes, 2, m)
+    x = POSITIONS[:, None, None]
+    c = (1 - x) * cross[None, :, 0, :] + x * cross[None, :, 1, :]    # (positions, n_pipes, m)
+    c_solved = np.linalg.solve(nuisance.precision, c.reshape(-1, c.shape[-1]).T).T.reshape(c.shape)
+    return b - c_solved @ z, a - np.einsum("xpm,xpm->xp", c, c_solved)
+
+
 def score(sens: LeakSensitivity, change: pd.Series, *, rate_t_h: float | None = None,
           sides=("supply", "return")) -> pd.DataFrame:
     """Every (pipe, side) with its best position, rate and χ², and the log-likelihood summed over x."""
     r = pd.Series(change, dtype=float).reindex(sens.sensor_ids).to_numpy()
-    seen = np.isfinite(r)
-    r = np.where(seen, r, 0.0)
-    base = float(np.sum(sens.weights * r * r))
+    sens = sens.seeing(np.isfinite(r))
+    r = np.where(np.isfinite(r), r, 0.0)
+    base, z = sens.explained(r)
     b_ends = sens.correlation(r)
     frames = []
     n_pipes = len(next(iter(sens.ends.values())))
@@ -74,6 +83,8 @@ def score(sens: LeakSensitivity, change: pd.Series, *, rate_t_h: float | None = 
         x = POSITIONS[:, None]
         b = (1 - x) * bf + x * bt
         a = (1 - x) ** 2 * g[:, 0] + x ** 2 * g[:, 1] + 2 * x * (1 - x) * g[:, 2]
+        if sens.nuisance is not None:
+            b, a = _less_nuisance(sens.nuisance, side, b, a, z)
         q, chi2 = _fit(b, a, base, rate_t_h)
         best = np.argmin(chi2, axis=0)
         cols = np.arange(n_pipes)
@@ -133,18 +144,20 @@ def _signature_of(sens: LeakSensitivity, candidate, ends_side: np.ndarray, pipe_
 
 
 def localize_relinearized(twin, sensor_map, change: pd.Series, *, rate_t_h: float, sigma_bar=0.01,
-                          iterations: int = 2, sens: LeakSensitivity | None = None, **options) -> LeakLocation:
+                          iterations: int = 2, sens: LeakSensitivity | None = None, suspects=(),
+                          **options) -> LeakLocation:
     """``localize``, then re-linearized at the state with the leak where it was placed (Gauss–Newton).
 
     A big leak (several % of the circulating flow) bends the pressures: signatures taken at the no-leak
     state misplace it among its neighbours. Each iteration solves the twin with the leak at the current
     best candidate (rate from the make-up excess), linearizes there and re-scores every candidate
     against what is left of the change. ``twin`` must be solved at the no-leak state; it is returned there.
+    ``suspects``: stations and plants whose input readings are not trusted (see ``LeakSensitivity``).
     """
     ix = twin.index
     pipe_pos = pd.Index(ix.pipe_ids)
     before = sensor_map.predict(twin.last_result)
-    sens = sens or LeakSensitivity.from_twin(twin, sensor_map, sigma_bar)
+    sens = sens or LeakSensitivity.from_twin(twin, sensor_map, sigma_bar, suspects=suspects)
     location = localize(sens, change, pipe_ids=ix.pipe_ids, rate_t_h=rate_t_h, **options)
     try:
         for _ in range(iterations):
@@ -156,7 +169,7 @@ def localize_relinearized(twin, sensor_map, change: pd.Series, *, rate_t_h: floa
             except TwinDidNotConverge:
                 break  # no state with the leak there: keep the linear ranking
             placed = (sensor_map.predict(leaky) - before).reindex(sens.sensor_ids)
-            here = LeakSensitivity.from_twin(twin, sensor_map, sigma_bar)
+            here = LeakSensitivity.from_twin(twin, sensor_map, sigma_bar, suspects=suspects)
             ends = here.ends[top.side]
             own = _signature_of(here, top, ends, pipe_pos.get_loc(top.pipe_id))
             # What is left to explain, seen from the leaky state, plus the placed leak's own share.
@@ -169,17 +182,18 @@ def localize_relinearized(twin, sensor_map, change: pd.Series, *, rate_t_h: floa
 
 
 def refine(twin, location: LeakLocation, measured_change: pd.Series, *, sensor_map, sigma_bar=0.01, k: int = 5,
-           rate_t_h: float | None = None) -> LeakLocation:
+           rate_t_h: float | None = None, sens: LeakSensitivity | None = None) -> LeakLocation:
     """Re-score the top ``k`` candidates with full twin solves (the leak placed by ``set_leaks``).
 
-    ``twin`` must be solved at the no-leak reference state; it is left there. The k candidates keep
-    their summed probability, shared anew by their full-solve χ²; the rest of the ranking is unchanged.
+    ``twin`` must be solved at the no-leak reference state; it is left there. What a full solve leaves
+    unexplained is weighed as the linear scoring weighs the change (``sens``' noise and input-error
+    directions, built at that state when not given). The k candidates keep their summed probability,
+    shared anew by their full-solve χ²; the rest of the ranking is unchanged.
     """
     before = sensor_map.predict(twin.last_result)
+    sens = sens or LeakSensitivity.from_twin(twin, sensor_map, sigma_bar)
     head = location.candidates.head(k).copy()
-    change = pd.Series(measured_change, dtype=float)
-    sigma = pd.Series(sigma_bar, index=change.index, dtype=float) if np.isscalar(sigma_bar) else \
-        pd.Series(sigma_bar, dtype=float).reindex(change.index).fillna(0.01)
+    change = pd.Series(measured_change, dtype=float).reindex(sens.sensor_ids)
     chi2 = np.full(len(head), np.inf)
     try:
         for i, cand in enumerate(head.itertuples()):
@@ -187,11 +201,10 @@ def refine(twin, location: LeakLocation, measured_change: pd.Series, *, sensor_m
             twin.set_leaks(pd.DataFrame([{"pipe_id": cand.pipe_id, "side": cand.side, "rate_t_h": rate,
                                           "position": cand.position}]))
             try:
-                placed = (sensor_map.predict(twin.solve()) - before).reindex(change.index)
+                placed = (sensor_map.predict(twin.solve()) - before).reindex(sens.sensor_ids)
             except TwinDidNotConverge:
                 continue
-            seen = change.notna() & placed.notna()
-            chi2[i] = float((((change - placed) / sigma)[seen] ** 2).sum())
+            chi2[i] = sens.explained((change - placed).to_numpy())[0]
     finally:
         twin.set_leaks(None)
         twin.solve()

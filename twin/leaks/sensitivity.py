@@ -15,11 +15,18 @@ junction is a row of ``G⁻¹`` at the sensors' columns: solving ``G X = E`` for
 vectors gives every junction's signature (``X`` is junctions × sensors). For scoring a candidate only
 ``sᵀWr`` (one more solve: ``G⁻¹ E W r``) and ``sᵀWs`` (accumulated from ``X`` in chunks, never stored
 whole on a city) are needed, so ``LeakSensitivity`` keeps those per pipe end and not ``X``.
+
+The twin's own inputs are measured too, and their errors move the modelled pressures like a leak
+would: a fixed-flow plant's flow meter off by 0.5 % pushes a wrong 10 t/h into the network, a supply
+temperature off by 0.15 K scales every station's flow. Those errors are the bulk of the cycle-to-cycle
+wander of the pressure residuals, so they are scored as *nuisance* directions: each a pattern of
+nodal injections with a prior size; the fit explains with them what it can, and a leak has to explain
+the rest (generalized least squares with ``Σ = W⁻¹ + V C Vᵀ``, applied by the Woodbury identity).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -33,6 +40,9 @@ MIN_VELOCITY_M_PER_S = 0.05   # below it a pipe's friction is near laminar: its 
 LAMBDA_AT_REST = 0.025        # Darcy friction factor used where a pipe barely flows
 VALVE_CONDUCTANCE_FACTOR = 1e3
 CHUNK = 512                   # sensors per block of right-hand sides
+FIXED_FLOW_METER_SHARE = 0.01  # prior size of a fixed-flow plant's flow error (meter noise and drift)
+DEMAND_SCALE_SHARE = 0.01      # prior size of an error common to every station's flow (supply temperature)
+SUSPECT_SHARE = 0.1            # prior size of the flow error where an input sensor is suspect (flat-lined)
 
 
 def _pipe_conductance(net) -> np.ndarray:
@@ -140,6 +150,7 @@ class LeakSensitivity:
     ends : {side: (n_pipes, 2) junctions of the pipe's from / to end on that side}.
     gram : {side: (n_pipes, 3)} ``sᵀWs`` of the from end, ``sᵀWs`` of the to end and their cross term,
         per t/h of leak, with ``W`` = 1/σ² of ``weights``.
+    nuisance : ``Nuisance`` (the twin's input errors), or None.
     """
     linear: Linearization
     sensor_ids: np.ndarray
@@ -148,6 +159,7 @@ class LeakSensitivity:
     ends: dict
     gram: dict
     pipe_ids: np.ndarray | None = None
+    nuisance: Nuisance | None = None
 
     @classmethod
     def from_result(cls, twin, result, sensor_map, sigma_bar: pd.Series | float = 0.01) -> LeakSensitivity:
@@ -157,8 +169,11 @@ class LeakSensitivity:
         return cls.from_twin(twin, sensor_map, sigma_bar)
 
     @classmethod
-    def from_twin(cls, twin, sensor_map, sigma_bar: pd.Series | float = 0.01) -> LeakSensitivity:
-        """At ``twin``'s last solved state, for the pressure sensors of ``sensor_map``."""
+    def from_twin(cls, twin, sensor_map, sigma_bar: pd.Series | float = 0.01, *,
+                  nuisance: bool = True, suspects=()) -> LeakSensitivity:
+        """At ``twin``'s last solved state, for the pressure sensors of ``sensor_map``; ``nuisance``: also
+        the directions of the twin's input errors (see the module's note), larger at the stations and
+        plants in ``suspects`` (ids whose input readings are not to be trusted)."""
         linear = Linearization.from_net(twin.net)
         ids, junctions = pressure_sensor_junctions(twin, sensor_map)
         sigma = pd.Series(sigma_bar, index=ids, dtype=float) if np.isscalar(sigma_bar) else \
@@ -167,7 +182,12 @@ class LeakSensitivity:
         ix = twin.index
         ends = {"supply": ix.supply_pipe_ends, "return": ix.return_pipe_ends}
         gram = _gram(linear, junctions, weights, ends)
-        return cls(linear, ids, junctions, weights, ends, gram, np.asarray(ix.pipe_ids, dtype=str))
+        sens = cls(linear, ids, junctions, weights, ends, gram, np.asarray(ix.pipe_ids, dtype=str))
+        if nuisance:
+            patterns, sd, names = input_error_patterns(twin, suspects)
+            if len(names):
+                sens.nuisance = Nuisance.build(sens, linear.solve(patterns)[junctions], sd, names)
+        return sens
 
     def node_signature(self, junctions) -> np.ndarray:
         """(sensors, len(junctions)) pressure change (bar) per t/h of leak at each junction; ``junctions``
@@ -187,12 +207,118 @@ class LeakSensitivity:
         return (1.0 - x) * both[:, :n] + x * both[:, n:]
 
     def correlation(self, change: np.ndarray) -> dict:
-        """``sᵀWr`` per pipe end and side for a sensor change ``r`` (bar): one solve for all candidates."""
-        rhs = np.zeros(self.linear.n_junctions)
-        np.add.at(rhs, self.sensor_junction, self.weights * np.nan_to_num(change))
+        """``sᵀWr`` per pipe end and side for a sensor change ``r`` (bar): one solve for all candidates.
+
+        ``change`` may be (sensors, m): then each side's array is (n_pipes, 2, m)."""
+        change = np.nan_to_num(np.asarray(change, dtype=float))
+        rhs = np.zeros((self.linear.n_junctions, *change.shape[1:]))
+        np.add.at(rhs, self.sensor_junction, (self.weights * change.T).T)
         # G symmetric: Σ_k W_k r_k X[j, k] = (G⁻¹ E W r)_j, scaled to a leak of 1 t/h.
         field = self.linear.solve(rhs) * -units.t_h_to_kg_per_s(1.0)
         return {side: field[ends] for side, ends in self.ends.items()}
+
+    def explained(self, change: np.ndarray) -> tuple[float, np.ndarray]:
+        """``rᵀΣ⁻¹r`` of a sensor change over the sensors that saw it (not NaN), and ``VᵀWr``."""
+        r = np.asarray(change, dtype=float)
+        weights = np.where(np.isfinite(r), self.weights, 0.0)
+        r = np.nan_to_num(r)
+        base = float(np.sum(weights * r * r))
+        if self.nuisance is None:
+            return base, np.zeros(0)
+        nuisance = self.nuisance if np.array_equal(weights, self.weights) else self.nuisance.weighed(weights)
+        z = nuisance.signature.T @ (weights * r)
+        return base - float(z @ nuisance.solve(z)), z
+
+    def seeing(self, seen: np.ndarray) -> LeakSensitivity:
+        """The same operating point scored on the sensors in ``seen`` only.
+
+        A sensor without a reading (or left out as stuck) must not count as one that saw no change: its
+        weight goes to zero and its share of every candidate's ``sᵀWs`` is taken out (one solve per
+        sensor left out)."""
+        gone = np.flatnonzero(~np.asarray(seen, dtype=bool) & (self.weights > 0))
+        if not len(gone):
+            return self
+        weights = self.weights.copy()
+        weights[gone] = 0.0
+        lost = _gram(self.linear, self.sensor_junction[gone], self.weights[gone], self.ends)
+        gram = {side: g - lost[side] for side, g in self.gram.items()}
+        out = replace(self, weights=weights, gram=gram, nuisance=None)
+        if self.nuisance is not None:
+            out.nuisance = Nuisance.build(out, self.nuisance.signature, self.nuisance.sd, self.nuisance.names)
+        return out
+
+
+@dataclass
+class Nuisance:
+    """Directions the twin's input errors move the pressure sensors in, with their prior sizes.
+
+    signature : (sensors, m) bar per unit of each pattern; sd : (m,) each unit's prior σ.
+    precision : ``C⁻¹ + VᵀWV`` (m, m).
+    cross : {side: (n_pipes, 2, m)} ``sᵀWV`` per pipe end, for a 1 t/h leak there.
+    """
+    names: list
+    signature: np.ndarray
+    sd: np.ndarray
+    precision: np.ndarray
+    cross: dict | None = None
+
+    @classmethod
+    def build(cls, sens: LeakSensitivity, signature: np.ndarray, sd: np.ndarray, names: list) -> Nuisance:
+        nuisance = cls(list(names), signature, np.asarray(sd, dtype=float), np.zeros((0, 0))).weighed(sens.weights)
+        nuisance.cross = sens.correlation(signature)
+        return nuisance
+
+    def weighed(self, weights: np.ndarray) -> Nuisance:
+        """The same directions with ``precision`` for other sensor weights (``cross`` is not carried)."""
+        precision = np.diag(1.0 / self.sd ** 2) + self.signature.T @ (weights[:, None] * self.signature)
+        return Nuisance(self.names, self.signature, self.sd, precision)
+
+    def solve(self, rhs: np.ndarray) -> np.ndarray:
+        return np.linalg.solve(self.precision, rhs)
+
+
+def _through(n: int, supply_junction: int, return_junction: int, t_h: float = 1.0) -> np.ndarray:
+    """Injections of ``t_h`` more flow passed from the return to the supply side at one node."""
+    column = np.zeros(n)
+    column[supply_junction] += units.t_h_to_kg_per_s(t_h)
+    column[return_junction] -= units.t_h_to_kg_per_s(t_h)
+    return column
+
+
+def input_error_patterns(twin, suspects=()) -> tuple[np.ndarray, np.ndarray, list]:
+    """Nodal injections (kg/s) of the twin's main input errors at its solved state: one per fixed-flow
+    plant (its flow, per t/h, σ a share of its flow), one common scale of every station's flow (per
+    unit share, σ ``DEMAND_SCALE_SHARE``), and one per suspect station (its own flow, per t/h).
+    A suspect plant's or station's σ is ``SUSPECT_SHARE`` of its flow."""
+    ix, result = twin.index, twin.last_result
+    n = len(twin.net.junction)
+    suspects = set(map(str, suspects))
+    columns, sd, names = [], [], []
+    flows = result.sources["flow_t_h"].reindex(ix.source_ids).to_numpy(dtype=float)
+    for k in np.flatnonzero(ix.source_role == "fixed_flow"):
+        if not np.isfinite(flows[k]) or flows[k] <= 0:
+            continue
+        node = ix.source_node[k]
+        columns.append(_through(n, ix.supply_junction[node], ix.return_junction[node]))
+        share = SUSPECT_SHARE if str(ix.source_ids[k]) in suspects else FIXED_FLOW_METER_SHARE
+        sd.append(share * flows[k])
+        names.append(f"flow {ix.source_ids[k]}")
+    station_t_h = result.stations["flow_t_h"].reindex(ix.station_ids).fillna(0.0).to_numpy(dtype=float)
+    for k in np.flatnonzero(np.isin(ix.station_ids.astype(str), list(suspects))):
+        node = ix.station_node[k]
+        columns.append(-_through(n, ix.supply_junction[node], ix.return_junction[node]))
+        sd.append(max(SUSPECT_SHARE * station_t_h[k], 1.0))
+        names.append(f"demand {ix.station_ids[k]}")
+    station_flow = units.t_h_to_kg_per_s(station_t_h)
+    if station_flow.any():
+        column = np.zeros(n)
+        np.add.at(column, ix.supply_junction[ix.station_node], -station_flow)
+        np.add.at(column, ix.return_junction[ix.station_node], station_flow)
+        columns.append(column)
+        sd.append(DEMAND_SCALE_SHARE)
+        names.append("station demand scale")
+    patterns = np.column_stack(columns) if columns else np.zeros((n, 0))
+    return patterns, np.asarray(sd, dtype=float), names
 
 
 def _gram(linear: Linearization, junctions: np.ndarray, weights: np.ndarray, ends: dict) -> dict:
