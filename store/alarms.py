@@ -60,6 +60,15 @@ def list_open_alarms(pool: ConnectionPool, *, asset_id: str | None = None, limit
     return pd.DataFrame(rows, columns=list(OPEN_ALARM_COLUMNS))
 
 
+def count_raised(pool: ConnectionPool, cause: str, *, since=None) -> int:
+    """How many times alarms of ``cause`` were raised (re-raises included), in any state, since ``since``."""
+    with pool.connection() as conn:
+        row = conn.execute("SELECT coalesce(sum(raise_count), 0) FROM alarm"
+                           " WHERE cause = %s AND (%s::timestamptz IS NULL OR raised_at >= %s)",
+                           (cause, since, since)).fetchone()
+    return int(row[0])
+
+
 def count_open_by_severity(pool: ConnectionPool) -> dict[str, int]:
     """Open alarms per severity; every severity is present (0 when none)."""
     with pool.connection() as conn:

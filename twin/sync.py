@@ -25,7 +25,7 @@ from store.alarms import add_alarm, clear_gone
 from store.calibrations import get_latest_calibration
 from twin.alarm_rules import AlarmEngine
 from twin.boundary import Boundary, LastGood, boundary_from_readings
-from twin.leaks.detect import Cusum, LeakMonitor, MakeupBaseline
+from twin.leaks.detect import Cusum, ImbalanceTest, LeakMonitor, MakeupBaseline, suspect_inputs
 from twin.model import Twin, TwinDidNotConverge
 from twin.observe import SensorMap
 
@@ -89,7 +89,7 @@ class SyncLoop:
         self._pressure_source = str(self.network.sources.loc[self.network.sources["role"] == "pressure",
                                                              "id"].iloc[0])
         self.leaks: LeakMonitor | None = None
-        self._leaks_relearn_due = 0.0
+        self._leaks_relearn_at: pd.Timestamp | None = None
         self._last_at: pd.Timestamp | None = None
         self.alarms = AlarmEngine(pool, self.network, window_s=window_s)
 
@@ -165,6 +165,7 @@ class SyncLoop:
         if trend.empty or (trend["bucket"].max() - trend["bucket"].min()) < pd.Timedelta(hours=min_history_h):
             log.info("leak detection waits for %.0f h of make-up history", min_history_h)
             return False
+        self._leak_history_h = (trend["bucket"].max() - trend["bucket"].min()).total_seconds() / 3600.0
         history = pd.DataFrame({"time": trend["bucket"], "source_id": trend["sensor_id"].map(by_sensor),
                                 "value": trend["avg"].astype(float)})
         baseline = MakeupBaseline.learn(history)
@@ -172,15 +173,23 @@ class SyncLoop:
         smallest = MIN_LEAK_SHARE * design_circulating_t_h(self.network)
         cusum = Cusum.calibrate(excess, k=0.5 * smallest, floor=0.5 * smallest,
                                 samples_per_day=86400.0 / 300.0)
-        self.leaks = LeakMonitor(baseline, cusum, {src: sid for sid, src in by_sensor.items()}, locate=self._locate)
+        if self.leaks is not None:
+            self.leaks.retune(baseline, cusum)
+        else:
+            on_sources = sensors[sensors["element_id"].astype(str).isin(self.network.sources["id"].astype(str))
+                                 & sensors["kind"].isin(["flow", "makeup_flow"])]
+            self.leaks = LeakMonitor(baseline, cusum, {src: sid for sid, src in by_sensor.items()},
+                                     locate=self._locate, source_flow_sensors=on_sources["id"].astype(str),
+                                     imbalance=ImbalanceTest(samples_per_day=86400.0 / self.window_s))
         log.info("leak detection on: CUSUM k=%.1f t/h h=%.1f t/h from %d samples", cusum.k, cusum.h, len(excess))
         return True
 
-    def _locate(self, change: pd.Series, rate_t_h: float):
+    def _locate(self, change: pd.Series, rate_t_h: float, stuck=()):
         from twin.leaks.localize import localize_relinearized
 
         return localize_relinearized(self.twin, self.sensor_map, change, rate_t_h=rate_t_h,
-                                     sigma_bar=LEAK_PRESSURE_SIGMA_BAR, isolation_graph=self._isolation())
+                                     sigma_bar=LEAK_PRESSURE_SIGMA_BAR, isolation_graph=self._isolation(),
+                                     suspects=suspect_inputs(self.network.sensors, stuck))
 
     def _isolation(self):
         from twin.isolation import IsolationGraph
@@ -206,15 +215,22 @@ class SyncLoop:
                   message=f"make-up {decision.rate_t_h:.0f} t/h above its baseline at {decision.source_id}",
                   details=details, raised_at=pd.Timestamp(at).to_pydatetime(), actor="sync")
 
+    def _relearn_leaks(self) -> None:
+        """The make-up baseline is learned from the store's history: hourly while it holds less than a
+        day (each new hour of the day is then learned the first time it comes), daily after that."""
+        if self._last_at is None or (self.leaks is not None and self.leaks.active is not None):
+            return
+        if self._leaks_relearn_at is not None and self._last_at < self._leaks_relearn_at:
+            return
+        if self.enable_leak_detection(end=self._last_at):
+            young = self._leak_history_h < 24.0
+            self._leaks_relearn_at = self._last_at + pd.Timedelta(hours=1 if young else 24)
+
     def housekeeping(self, keep_run_hours: float = 48.0) -> None:
         """Every few cycles: newer calibration, rollups, old runs; once a day the readings' retention."""
         self.use_latest_calibration()
         telemetry.refresh_rollups(self.pool)
-        relearn = self.leaks is None or (self.leaks.active is None and time.monotonic() >= self._leaks_relearn_due)
-        if relearn:
-            # The make-up baseline is learned from the store's history (re-learned daily).
-            if self.enable_leak_detection(end=self._last_at):
-                self._leaks_relearn_due = time.monotonic() + 86400.0
+        self._relearn_leaks()
         twin_runs.prune_runs(self.pool, keep_hours=keep_run_hours)
         if time.monotonic() >= self._retention_due:
             telemetry.apply_retention(self.pool, keep_days=self.retention_days)

@@ -112,3 +112,31 @@ def test_refine_with_full_solves_keeps_the_truth_and_the_probability(demo):
     refined = refine(twin, location, change, sensor_map=sensor_map, sigma_bar=NOISE_BAR, k=5, rate_t_h=rate)
     assert refined.candidates["score"].sum() == pytest.approx(1.0)
     assert _rank(refined, pipe) <= 3
+
+
+def test_a_sensor_left_out_counts_as_unseen_not_as_no_change(demo):
+    _, _, _, _, sens = demo
+    seen = np.ones(len(sens.sensor_ids), bool)
+    seen[0] = False
+    fewer = sens.seeing(seen)
+    # The gram over the sensors still seen, from the signatures directly.
+    for side in ("supply", "return"):
+        ends = sens.ends[side]
+        s_from, s_to = sens.node_signature(ends[:, 0]), sens.node_signature(ends[:, 1])
+        w = sens.weights * seen
+        expected = np.column_stack([(s_from ** 2).T @ w, (s_to ** 2).T @ w, (s_from * s_to).T @ w])
+        assert fewer.gram[side] == pytest.approx(expected, rel=1e-6, abs=1e-12)
+    assert fewer.weights[0] == 0.0 and sens.weights[0] > 0.0      # the original is left as it was
+
+
+def test_an_input_error_is_explained_by_its_nuisance_direction_and_not_by_a_leak(demo):
+    _, twin, sensor_map, _, sens = demo
+    assert "station demand scale" in sens.nuisance.names and "flow SRC-2" in sens.nuisance.names
+    # Every station drawing 1 % more than the twin thinks: the pressures move along that direction.
+    k = sens.nuisance.names.index("station demand scale")
+    change = 0.01 * sens.nuisance.signature[:, k]
+    plain = float(np.sum(sens.weights * change ** 2))
+    left, _ = sens.explained(change)
+    assert plain > 10.0 and left < 0.1 * plain
+    bare = LeakSensitivity.from_twin(twin, sensor_map, NOISE_BAR, nuisance=False)
+    assert bare.nuisance is None and bare.explained(change)[0] == pytest.approx(plain)

@@ -66,3 +66,4 @@ def test_the_leak_split_conserves_mass():
     assert sinks[ix.return_pipe_ends[pipe, 0]] == pytest.approx(0.4 * 5.0)
     assert sinks[ix.return_pipe_ends[pipe, 1]] == pytest.approx(0.6 * 5.0)
     assert twin.solve().summary["makeup_t_h"] == pytest.approx(18.0, rel=1e-3)
+

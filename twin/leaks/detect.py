@@ -7,7 +7,8 @@ excess over it (t/h) accumulates ``excess − k`` and raises when the sum passes
 the smallest leak worth catching (a share of the circulating flow), so the slow wander of normal
 losses does not add up; ``h`` trades detection time against false alarms and is set from a no-leak
 window so that the window itself would have raised at most the target number of alarms.
-``LeakMonitor`` runs both per cycle and, on detection, localizes against the residuals of the last
+``ImbalanceTest`` is the second test, on the measured source flows against the twin's.
+``LeakMonitor`` runs them per cycle and, on detection, localizes against the residuals of the last
 no-leak cycles (the reference the change is measured from).
 """
 
@@ -101,6 +102,65 @@ def _alarms(z: np.ndarray, k: float, h: float) -> int:
     return count
 
 
+class ImbalanceTest:
+    """Water the twin does not know about: the measured source flows (circulation and make-up) minus
+    the twin's, per cycle, tested with a CUSUM in standard units.
+
+    It is the make-up meter's cross-check: the twin works out what the sources must deliver from the
+    stations' heat meters, so a make-up reading that grows while this stays flat points at the meter
+    or a deliberate fill, and a dead make-up meter does not blind detection. The baseline (median) and
+    spread (MAD) are learned from the cycles' own no-leak history, lagged by ``lag`` cycles so that a
+    leak not yet detected does not teach itself as normal; the threshold is calibrated on that history.
+    """
+
+    def __init__(self, *, samples_per_day: float, k: float = 1.0, floor: float = 4.0, min_samples: int = 12,
+                 lag: int = 6, keep: int = 2016, false_alarms_per_day: float = 0.5 / 7.0):
+        self.samples_per_day, self.k, self.floor = samples_per_day, k, floor
+        self.min_samples, self.lag, self.keep = min_samples, lag, keep
+        self.false_alarms_per_day = false_alarms_per_day
+        self.history: list[float] = []
+        self.pending: list[float] = []
+        self.cusum: Cusum | None = None
+        self.median, self.sigma = 0.0, 1.0
+        self._learned_at = 0
+
+    def update(self, value: float, *, learn: bool) -> tuple[bool, dict]:
+        fired, z = False, np.nan
+        if np.isfinite(value):
+            z = (value - self.median) / self.sigma
+            if self.cusum is not None:
+                fired = self.cusum.update(z)
+                if fired:
+                    self.cusum.reset()
+            self.pending.append(float(value))
+        if learn:
+            self._learn()
+        else:
+            self.pending.clear()    # after a detection the recent cycles are not normal
+        stats = {"imbalance_t_h": None if not np.isfinite(value) else round(float(value), 1),
+                 "z": None if not np.isfinite(z) else round(float(z), 2),
+                 "cusum": None if self.cusum is None else round(self.cusum.total, 2),
+                 "threshold": None if self.cusum is None else round(self.cusum.h, 2)}
+        return fired, stats
+
+    def _learn(self) -> None:
+        while len(self.pending) > self.lag:
+            self.history.append(self.pending.pop(0))
+        self.history = self.history[-self.keep:]
+        grown = len(self.history) - self._learned_at
+        if len(self.history) < self.min_samples or (self.cusum is not None and grown < 36):
+            return
+        values = np.asarray(self.history)
+        self.median = float(np.median(values))
+        self.sigma = max(MAD_TO_SIGMA * float(np.median(np.abs(values - self.median))), MIN_SIGMA_T_H)
+        total = self.cusum.total if self.cusum is not None else 0.0
+        self.cusum = Cusum.calibrate((values - self.median) / self.sigma, k=self.k, floor=self.floor,
+                                     samples_per_day=self.samples_per_day,
+                                     false_alarms_per_day=self.false_alarms_per_day)
+        self.cusum.total = total
+        self._learned_at = len(self.history)
+
+
 @dataclass
 class LeakDecision:
     detected_at: pd.Timestamp
@@ -118,32 +178,68 @@ class LeakDecision:
 
 
 class LeakMonitor:
-    """Per cycle: make-up excess → CUSUM → on detection, localization against the reference residuals.
+    """Per cycle: make-up excess and mass imbalance → CUSUMs → on detection, localization.
 
     Parameters
     ----------
     baseline : the learned ``MakeupBaseline``.
-    cusum : the calibrated test (a fresh copy is kept per source).
+    cusum : the calibrated make-up test (a fresh copy is kept per source).
     makeup_sensors : {source id: make-up flow sensor id}.
-    locate : ``locate(change: pd.Series, rate_t_h) -> LeakLocation`` or None (detect only).
+    locate : ``locate(change: pd.Series, rate_t_h, stuck: list[str]) -> LeakLocation`` or None (detect only).
     reference_cycles : how many no-leak cycles the residual reference averages.
+    imbalance : an ``ImbalanceTest`` and ``source_flow_sensors`` (circulation and make-up meters of the
+        sources) for the second test, or None.
+
+    On detection the change the leak made is the mean residual of the cycles since the CUSUMs last
+    stood at zero (the leak's onset, as a CUSUM estimates it) minus the mean of the calm cycles before.
     """
 
+    ONSET_LOOKBACK = 12
+
     def __init__(self, baseline: MakeupBaseline, cusum: Cusum, makeup_sensors: dict, *, locate=None,
-                 reference_cycles: int = 6):
+                 reference_cycles: int = 6, imbalance: ImbalanceTest | None = None, source_flow_sensors=()):
         self.baseline = baseline
         self.tests = {src: Cusum(cusum.k, cusum.h) for src in makeup_sensors}
         self.makeup_sensors = makeup_sensors
         self.locate = locate
-        self.reference: list[pd.Series] = []
-        self.reference_measured: list[pd.Series] = []
         self.reference_cycles = reference_cycles
+        self.imbalance = imbalance
+        self.source_flow_sensors = list(source_flow_sensors)
+        self.recent: list[tuple[pd.Series | None, pd.Series, bool]] = []   # (residuals, measured, calm)
         self.active: LeakDecision | None = None
         self.quiet_cycles = 0
+
+    def retune(self, baseline: MakeupBaseline, cusum: Cusum) -> None:
+        """A newly learned baseline and threshold; the running sums and the recent cycles are kept."""
+        self.baseline = baseline
+        for test in self.tests.values():
+            test.k, test.h = cusum.k, cusum.h
 
     def update(self, at, measured: pd.Series, residuals: pd.Series | None = None) -> LeakDecision | None:
         """A new decision when a leak is first detected; None otherwise (see ``active``)."""
         at = pd.Timestamp(at)
+        raised, stats = self._makeup(at, measured)
+        imbalance_fired, stats["imbalance"] = self._imbalance(residuals)
+        if raised is None and imbalance_fired:
+            raised = ("imbalance", float(stats["imbalance"]["imbalance_t_h"]) - self.imbalance.median)
+        calm = raised is None and all(t.total == 0.0 for t in self.tests.values())
+        self.recent = (self.recent + [(residuals, measured, calm)])[-(self.reference_cycles + self.ONSET_LOOKBACK):]
+        if raised is None:
+            self._maybe_clear(stats)
+            return None
+        if self.active is not None:
+            self.quiet_cycles = 0
+            return None
+        src, excess = raised
+        location = None
+        if self.locate is not None and residuals is not None:
+            change, stuck = self._change()
+            if change is not None:
+                location = self.locate(change.drop(index=stuck, errors="ignore").dropna(), max(excess, 0.0), stuck)
+        self.active = LeakDecision(at, src, float(excess), stats, location)
+        return self.active
+
+    def _makeup(self, at, measured: pd.Series):
         raised, stats = None, {}
         for src, sensor in self.makeup_sensors.items():
             value = measured.get(sensor, np.nan)
@@ -156,41 +252,47 @@ class LeakMonitor:
                 self.tests[src].reset()  # restart: a leak that goes on fires again within a few cycles
             if fired and raised is None:
                 raised = (src, excess)
-        if raised is None:
-            self._keep_reference(residuals, measured)
-            self._maybe_clear(stats)
-            return None
-        if self.active is not None:
-            self.quiet_cycles = 0
-            return None
-        src, excess = raised
-        location = None
-        if self.locate is not None and residuals is not None and self.reference:
-            change = residuals - pd.concat(self.reference, axis=1).mean(axis=1)
-            change = change.drop(index=self._stuck(measured), errors="ignore")
-            location = self.locate(change.dropna(), max(excess, 0.0))
-        self.active = LeakDecision(at, src, float(excess), stats, location)
-        return self.active
+        return raised, stats
 
-    def _keep_reference(self, residuals, measured) -> None:
-        if residuals is not None and self.active is None:
-            self.reference = (self.reference + [residuals])[-self.reference_cycles:]
-            self.reference_measured = (self.reference_measured + [measured])[-self.reference_cycles:]
+    def _imbalance(self, residuals: pd.Series | None) -> tuple[bool, dict | None]:
+        if self.imbalance is None or residuals is None or not self.source_flow_sensors:
+            return False, None
+        value = residuals.reindex(self.source_flow_sensors).sum(min_count=1)
+        return self.imbalance.update(float(value), learn=self.active is None)
 
-    def _stuck(self, measured: pd.Series) -> list[str]:
-        """Sensors that sent the very same value through the reference cycles and now: stuck, so
-        their "no change" says nothing about the leak."""
-        history = pd.concat([*self.reference_measured, measured], axis=1)
-        if history.shape[1] < 3:
-            return []
-        flat = history.max(axis=1) - history.min(axis=1) == 0.0
-        return history.index[flat & history.notna().all(axis=1)].tolist()
+    def _change(self) -> tuple[pd.Series | None, list[str]]:
+        """Mean residual since the onset minus the mean of up to ``reference_cycles`` calm cycles before."""
+        calm = [k for k, (_, _, c) in enumerate(self.recent[:-1]) if c]
+        if not calm:
+            return None, []
+        onset = calm[-1] + 1
+        before = [k for k in calm if k < onset][-self.reference_cycles:]
+        after = range(onset, len(self.recent))
+        mean = lambda ks: pd.concat([self.recent[k][0] for k in ks], axis=1).mean(axis=1)  # noqa: E731
+        measured = pd.concat([self.recent[k][1] for k in [*before, *after]], axis=1)
+        return mean(after) - mean(before), flat_sensors(measured)
 
     def _maybe_clear(self, stats: dict) -> None:
         """After a detection, the leak is over once every CUSUM is back near zero for a few cycles."""
         if self.active is None:
             return
-        calm = all(s["cusum"] < 0.1 * self.tests[src].h for src, s in stats.items())
+        calm = all(s["cusum"] < 0.1 * self.tests[src].h for src, s in stats.items() if src in self.tests)
         self.quiet_cycles = self.quiet_cycles + 1 if calm else 0
         if self.quiet_cycles >= 3:
             self.active, self.quiet_cycles = None, 0
+
+
+def flat_sensors(history: pd.DataFrame) -> list[str]:
+    """Sensors that sent the very same value every time they sent one (at least three times): stuck,
+    so their "no change" says nothing about the leak."""
+    if history.shape[1] < 3:
+        return []
+    flat = (history.max(axis=1) - history.min(axis=1) == 0.0) & (history.notna().sum(axis=1) >= 3)
+    return history.index[flat].tolist()
+
+
+def suspect_inputs(sensors: pd.DataFrame, stuck) -> list[str]:
+    """Stations and plants whose flow the twin takes from a flat-lined meter (heat, flow, temperature)."""
+    flat = sensors[sensors["id"].astype(str).isin(list(stuck))
+                   & sensors["kind"].isin(["heat", "flow", "t_supply", "t_return"])]
+    return flat["element_id"].astype(str).unique().tolist()
