@@ -10,7 +10,7 @@ import pytest
 from scripts.cmd_simulate import build_plant
 from store import alarms, telemetry
 from store.db import get_pool
-from twin.leaks.detect import Cusum, MakeupBaseline
+from twin.leaks.detect import Cusum, ImbalanceTest, LeakMonitor, MakeupBaseline
 from twin.plant.faults import make_fault
 from twin.sync import SyncLoop
 
@@ -34,6 +34,35 @@ def test_the_baseline_learns_the_evening_peak():
     evening, night = baseline.expected("SRC-1", "2026-12-05 12:00Z"), baseline.expected("SRC-1", "2026-12-05 19:00Z")
     assert evening[0] == pytest.approx(40.0, abs=1.0) and night[0] == pytest.approx(30.0, abs=1.0)
     assert baseline.excess("SRC-1", "2026-12-05 12:00Z", 50.0)[1] > 5
+
+
+def test_the_imbalance_test_learns_its_noise_and_catches_a_step():
+    rng = np.random.default_rng(5)
+    test = ImbalanceTest(samples_per_day=144)
+    quiet = 20.0 + rng.normal(0.0, 40.0, 300)
+    assert not any(test.update(v, learn=True)[0] for v in quiet[:250])
+    assert test.cusum is not None and test.sigma == pytest.approx(40.0, rel=0.25)
+    fired = [test.update(v + 250.0, learn=True)[0] for v in quiet[250:256]]
+    assert any(fired[:3])
+
+
+def test_the_monitor_measures_the_change_from_before_the_onset_and_leaves_stuck_sensors_out():
+    times = pd.date_range("2026-12-10 00:00", periods=40, freq="10min", tz="UTC")
+    baseline = MakeupBaseline.learn(pd.DataFrame({"time": times, "source_id": "SRC-1", "value": 30.0}))
+    seen = {}
+    monitor = LeakMonitor(baseline, Cusum(k=5.0, h=40.0), {"SRC-1": "MU"},
+                          locate=lambda change, rate, stuck: seen.update(change=change, rate=rate, stuck=stuck))
+    rng = np.random.default_rng(2)
+    decision = None
+    for k, at in enumerate(times[:20]):
+        leaking = k >= 12
+        measured = pd.Series({"MU": 30.0 + (100.0 if leaking else 0.0), "P1": 5.0 + rng.normal(0, 0.01),
+                              "P2": 4.0})  # P2 is stuck
+        residuals = pd.Series({"P1": rng.normal(0, 0.01) - (0.3 if leaking else 0.0), "P2": 0.0})
+        decision = monitor.update(at, measured, residuals) or decision
+    assert decision is not None and decision.detected_at == times[12]
+    assert seen["change"]["P1"] == pytest.approx(-0.3, abs=0.03) and "P2" not in seen["change"]
+    assert seen["stuck"] == ["P2"] and seen["rate"] == pytest.approx(100.0)
 
 
 START = pd.Timestamp.now(tz="UTC").floor("h") - pd.Timedelta(hours=6)
