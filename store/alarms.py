@@ -36,6 +36,26 @@ def add_alarm(pool: ConnectionPool, *, asset_id: str, cause: str, severity: str,
     return row[0]
 
 
+def revise_alarm(pool: ConnectionPool, alarm_id: int, *, asset_id: str, message: str, details: dict, at=None,
+                 actor: str = "system") -> None:
+    """New findings for an open alarm: its details and message, and its element when that moved (kept
+    where it is when the new element already holds an open alarm of the same cause); an event says so."""
+    with transaction(pool) as conn:
+        old = conn.execute("SELECT asset_id, cause FROM alarm WHERE id = %s AND state <> 'cleared' FOR UPDATE",
+                           (alarm_id,)).fetchone()
+        if old is None:
+            return
+        taken = conn.execute("SELECT 1 FROM alarm WHERE asset_id = %s AND cause = %s AND state <> 'cleared'"
+                             " AND id <> %s", (asset_id, old[1], alarm_id)).fetchone()
+        where = old[0] if taken else asset_id
+        conn.execute("UPDATE alarm SET asset_id = %s, message = %s, details = %s,"
+                     " last_seen_at = coalesce(%s, now()) WHERE id = %s",
+                     (where, message, Jsonb(details), at, alarm_id))
+        note = f"moved from {old[0]} to {where}" if where != old[0] else f"revised on {where}"
+        conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, note, at) VALUES (%s, %s, %s, %s,"
+                     " coalesce(%s, now()))", (alarm_id, actor, "revised", note, at))
+
+
 def get_alarm(pool: ConnectionPool, alarm_id: int) -> dict | None:
     with pool.connection() as conn:
         cur = conn.execute(

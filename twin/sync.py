@@ -21,7 +21,7 @@ from heattwin import units
 from layers.records import asset_rows_to_network
 from store import assets as asset_store
 from store import telemetry, twin_runs
-from store.alarms import add_alarm, clear_gone
+from store.alarms import add_alarm, clear_gone, revise_alarm
 from store.calibrations import get_latest_calibration
 from twin.alarm_rules import AlarmEngine
 from twin.boundary import Boundary, LastGood, boundary_from_readings
@@ -90,6 +90,7 @@ class SyncLoop:
                                                              "id"].iloc[0])
         self.leaks: LeakMonitor | None = None
         self._leaks_relearn_at: pd.Timestamp | None = None
+        self._leak_alarm_id: int | None = None
         self._last_at: pd.Timestamp | None = None
         self.alarms = AlarmEngine(pool, self.network, window_s=window_s)
 
@@ -211,9 +212,15 @@ class SyncLoop:
             return
         details = decision.alarm_details()
         where = details.get("pipe_id", decision.source_id)
-        add_alarm(self.pool, asset_id=where, cause="leak", severity="alarm",
-                  message=f"make-up {decision.rate_t_h:.0f} t/h above its baseline at {decision.source_id}",
-                  details=details, raised_at=pd.Timestamp(at).to_pydatetime(), actor="sync")
+        what = "mass imbalance" if decision.source_id == "imbalance" else f"make-up at {decision.source_id}"
+        message = f"{what}: {decision.rate_t_h:.0f} t/h more than the network should take"
+        when = pd.Timestamp(at).to_pydatetime()
+        if decision.revision and self._leak_alarm_id is not None:
+            revise_alarm(self.pool, self._leak_alarm_id, asset_id=where, message=message, details=details, at=when,
+                         actor="sync")
+        else:
+            self._leak_alarm_id = add_alarm(self.pool, asset_id=where, cause="leak", severity="alarm",
+                                            message=message, details=details, raised_at=when, actor="sync")
 
     def _relearn_leaks(self) -> None:
         """The make-up baseline is learned from the store's history: hourly while it holds less than a

@@ -35,6 +35,24 @@ def test_a_re_raised_alarm_stays_one_open_alarm(small_network):
         store_alarms.update_alarm_state(pool, first, "acknowledged", actor="duty")
 
 
+def test_a_revised_leak_alarm_moves_to_its_new_element_with_an_event(small_network):
+    pool = small_network
+    alarm_id = store_alarms.add_alarm(pool, asset_id="ST-1", cause="leak", severity="alarm", message="first")
+    store_alarms.add_alarm(pool, asset_id="ST-3", cause="leak", severity="alarm", message="another leak")
+    store_alarms.revise_alarm(pool, alarm_id, asset_id="ST-2", message="second", details={"revision": 1},
+                              actor="sync")
+    alarm = store_alarms.get_alarm(pool, alarm_id)
+    assert alarm["asset_id"] == "ST-2" and alarm["details"] == {"revision": 1} and alarm["message"] == "second"
+    store_alarms.revise_alarm(pool, alarm_id, asset_id="ST-3", message="third", details={"revision": 2},
+                              actor="sync")
+    assert store_alarms.get_alarm(pool, alarm_id)["asset_id"] == "ST-2"   # ST-3 holds its own leak alarm
+    events = store_alarms.list_alarm_events(pool, alarm_id)
+    assert events["action"].tolist() == ["raised", "revised", "revised"]
+    assert events["note"].tolist()[1:] == ["moved from ST-1 to ST-2", "revised on ST-2"]
+    assert (events["actor"].iloc[1:] == "sync").all()
+    assert store_alarms.count_raised(pool, "leak") == 2
+
+
 def test_open_alarms_come_newest_first_with_their_element(small_network):
     pool = small_network
     store_alarms.add_alarm(pool, asset_id="ST-1", cause="leak", severity="alarm", raised_at="2026-11-01T00:00Z")

@@ -63,6 +63,8 @@ def test_the_monitor_measures_the_change_from_before_the_onset_and_leaves_stuck_
     assert decision is not None and decision.detected_at == times[12]
     assert seen["change"]["P1"] == pytest.approx(-0.3, abs=0.03) and "P2" not in seen["change"]
     assert seen["stuck"] == ["P2"] and seen["rate"] == pytest.approx(100.0)
+    # The next three cycles localize again on the longer mean; then the ranking stands.
+    assert decision.revision == 3 and decision.detected_at == times[12]
 
 
 START = pd.Timestamp.now(tz="UTC").floor("h") - pd.Timedelta(hours=6)
@@ -101,6 +103,8 @@ def test_a_five_percent_leak_is_detected_and_placed_on_its_segment(demo_db_url):
     assert details["rate_t_h"] == pytest.approx(rate, rel=0.25)
     pipes = list(dict.fromkeys(c["pipe_id"] for c in details["candidates"]))
     assert pipe in pipes[:3] and details["valves"]
+    assert details["revision"] >= 1       # localized again as the leak went on
+    assert "revised" in alarms.list_alarm_events(pool, alarm["id"])["action"].tolist()
 
 
 @pytest.mark.slow

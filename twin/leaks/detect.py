@@ -168,10 +168,12 @@ class LeakDecision:
     rate_t_h: float
     statistic: dict
     location: object | None = None
+    revision: int = 0           # 0: the detection; n: localized again on n more cycles of the leak
 
     def alarm_details(self) -> dict:
         out = {"source_id": self.source_id, "rate_t_h": round(self.rate_t_h, 2),
-               "detected_at": self.detected_at.isoformat(), "statistic": self.statistic}
+               "detected_at": self.detected_at.isoformat(), "statistic": self.statistic,
+               "revision": self.revision}
         if self.location is not None:
             out.update(self.location.to_dict())
         return out
@@ -192,12 +194,15 @@ class LeakMonitor:
 
     On detection the change the leak made is the mean residual of the cycles since the CUSUMs last
     stood at zero (the leak's onset, as a CUSUM estimates it) minus the mean of the calm cycles before.
+    For ``revise_cycles`` cycles after it the leak is localized again on the longer mean (the sensors'
+    noise averages out; the decision comes back with ``revision`` counting up).
     """
 
     ONSET_LOOKBACK = 12
 
     def __init__(self, baseline: MakeupBaseline, cusum: Cusum, makeup_sensors: dict, *, locate=None,
-                 reference_cycles: int = 6, imbalance: ImbalanceTest | None = None, source_flow_sensors=()):
+                 reference_cycles: int = 6, imbalance: ImbalanceTest | None = None, source_flow_sensors=(),
+                 revise_cycles: int = 3):
         self.baseline = baseline
         self.tests = {src: Cusum(cusum.k, cusum.h) for src in makeup_sensors}
         self.makeup_sensors = makeup_sensors
@@ -206,8 +211,10 @@ class LeakMonitor:
         self.imbalance = imbalance
         self.source_flow_sensors = list(source_flow_sensors)
         self.recent: list[tuple[pd.Series | None, pd.Series, bool]] = []   # (residuals, measured, calm)
+        self.revise_cycles = revise_cycles
         self.active: LeakDecision | None = None
         self.quiet_cycles = 0
+        self._episode: dict | None = None    # what the detection measured from, for the revisions
 
     def retune(self, baseline: MakeupBaseline, cusum: Cusum) -> None:
         """A newly learned baseline and threshold; the running sums and the recent cycles are kept."""
@@ -224,18 +231,21 @@ class LeakMonitor:
             raised = ("imbalance", float(stats["imbalance"]["imbalance_t_h"]) - self.imbalance.median)
         calm = raised is None and all(t.total == 0.0 for t in self.tests.values())
         self.recent = (self.recent + [(residuals, measured, calm)])[-(self.reference_cycles + self.ONSET_LOOKBACK):]
-        if raised is None:
-            self._maybe_clear(stats)
-            return None
         if self.active is not None:
-            self.quiet_cycles = 0
+            if raised is not None:
+                self.quiet_cycles = 0
+            revised = self._revise(residuals, stats)
+            if raised is None:
+                self._maybe_clear(stats)
+            return revised
+        if raised is None:
             return None
         src, excess = raised
-        location = None
+        location, self._episode = None, None
         if self.locate is not None and residuals is not None:
-            change, stuck = self._change()
-            if change is not None:
-                location = self.locate(change.drop(index=stuck, errors="ignore").dropna(), max(excess, 0.0), stuck)
+            self._episode = self._start_episode(src, excess)
+        if self._episode is not None:
+            location = self._localize(self._episode)
         self.active = LeakDecision(at, src, float(excess), stats, location)
         return self.active
 
@@ -260,17 +270,43 @@ class LeakMonitor:
         value = residuals.reindex(self.source_flow_sensors).sum(min_count=1)
         return self.imbalance.update(float(value), learn=self.active is None)
 
-    def _change(self) -> tuple[pd.Series | None, list[str]]:
-        """Mean residual since the onset minus the mean of up to ``reference_cycles`` calm cycles before."""
+    def _start_episode(self, source_id: str, excess: float) -> dict | None:
+        """The calm cycles before the onset (the CUSUMs' last zero) and the cycles since, as measured."""
         calm = [k for k, (_, _, c) in enumerate(self.recent[:-1]) if c]
         if not calm:
-            return None, []
+            return None
         onset = calm[-1] + 1
-        before = [k for k in calm if k < onset][-self.reference_cycles:]
-        after = range(onset, len(self.recent))
-        mean = lambda ks: pd.concat([self.recent[k][0] for k in ks], axis=1).mean(axis=1)  # noqa: E731
+        before = calm[-self.reference_cycles:]
+        after = list(range(onset, len(self.recent)))
         measured = pd.concat([self.recent[k][1] for k in [*before, *after]], axis=1)
-        return mean(after) - mean(before), flat_sensors(measured)
+        return {"source_id": source_id, "before": _mean([self.recent[k][0] for k in before]),
+                "after": [self.recent[k][0] for k in after], "excess": [excess],
+                "stuck": flat_sensors(measured), "revisions": 0}
+
+    def _localize(self, episode: dict):
+        change = _mean(episode["after"]) - episode["before"]
+        rate = max(float(np.mean(episode["excess"])), 0.0)
+        return self.locate(change.drop(index=episode["stuck"], errors="ignore").dropna(), rate, episode["stuck"])
+
+    def _revise(self, residuals, stats: dict) -> LeakDecision | None:
+        episode = self._episode
+        if episode is None or residuals is None or episode["revisions"] >= self.revise_cycles:
+            return None
+        episode["after"].append(residuals)
+        excess = self._excess_now(episode["source_id"], stats)
+        if np.isfinite(excess):
+            episode["excess"].append(excess)
+        episode["revisions"] += 1
+        self.active = LeakDecision(self.active.detected_at, self.active.source_id, float(np.mean(episode["excess"])),
+                                   stats, self._localize(episode), revision=episode["revisions"])
+        return self.active
+
+    def _excess_now(self, source_id: str, stats: dict) -> float:
+        if source_id in stats and stats[source_id]["excess_t_h"] is not None:
+            return float(stats[source_id]["excess_t_h"])
+        imbalance = stats.get("imbalance") or {}
+        value = imbalance.get("imbalance_t_h")
+        return np.nan if value is None else float(value) - self.imbalance.median
 
     def _maybe_clear(self, stats: dict) -> None:
         """After a detection, the leak is over once every CUSUM is back near zero for a few cycles."""
@@ -279,7 +315,11 @@ class LeakMonitor:
         calm = all(s["cusum"] < 0.1 * self.tests[src].h for src, s in stats.items() if src in self.tests)
         self.quiet_cycles = self.quiet_cycles + 1 if calm else 0
         if self.quiet_cycles >= 3:
-            self.active, self.quiet_cycles = None, 0
+            self.active, self.quiet_cycles, self._episode = None, 0, None
+
+
+def _mean(frames: list[pd.Series]) -> pd.Series:
+    return pd.concat(frames, axis=1).mean(axis=1)
 
 
 def flat_sensors(history: pd.DataFrame) -> list[str]:
