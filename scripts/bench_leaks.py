@@ -184,18 +184,22 @@ def _localization(network, households, k: int, rng, circulating: float) -> dict:
         side, position = str(rng.choice(["supply", "return"])), float(rng.uniform())
         start = CHAIN_DAY + pd.Timedelta(hours=int(rng.integers(0, 24)))
         leak = _leak_fault(pipe, side, position, rate, start + REFERENCE_CYCLES * STEP)
-        tops = []
+        found = []
 
-        def locate(twin, sensor_map, change, stuck, rate=rate, tops=tops):
+        def locate(twin, sensor_map, change, stuck, rate=rate, found=found):
             location = localize_relinearized(twin, sensor_map, change, rate_t_h=rate,
                                              sigma_bar=LEAK_PRESSURE_SIGMA_BAR,
                                              suspects=suspect_inputs(network.sensors, stuck))
-            tops.append(str(location.top["pipe_id"]))
+            found.append(location)
             return location.candidates.drop_duplicates("pipe_id")["pipe_id"].tolist()
 
         ranks, seconds = _chain_ranks(network, households, leak, start, 100 + case, locate)
+        first, last = found[0], found[-1]
         rows.append({"share": share, "rank": ranks[0], "rank_revised": ranks[-1], "seconds": seconds,
-                     "metres": distance(pipe, tops[0]), "metres_revised": distance(pipe, tops[-1])})
+                     "metres": distance(pipe, str(first.top["pipe_id"])),
+                     "metres_revised": distance(pipe, str(last.top["pipe_id"])),
+                     "in_region": pipe in first.region, "region_size": len(first.region),
+                     "in_region_revised": pipe in last.region, "region_size_revised": len(last.region)})
     frame = pd.DataFrame(rows)
     ranks, revised = frame["rank"].to_numpy(), frame["rank_revised"].to_numpy()
     by_size = {f"{lo:.0%}-{hi:.0%}": float((frame["rank"][(frame["share"] >= lo) & (frame["share"] < hi)] <= 3).mean())
@@ -206,6 +210,9 @@ def _localization(network, households, k: int, rng, circulating: float) -> dict:
             "top1_revised": float(np.mean(revised <= 1)), "top3_revised": float(np.mean(revised <= 3)),
             "top10_revised": float(np.mean(revised <= 10)),
             "median_distance_m_revised": float(frame["metres_revised"].median()),
+            "region_hit_rate": float(frame["in_region"].mean()), "region_size_median": float(frame["region_size"].median()),
+            "region_hit_rate_revised": float(frame["in_region_revised"].mean()),
+            "region_size_median_revised": float(frame["region_size_revised"].median()),
             "localize_s_demo": float(frame["seconds"].median())}
 
 

@@ -34,6 +34,7 @@ class LeakLocation:
     isolation: dict | None = None
     rate_t_h: float | None = None
     top_n: int = 10
+    misfit: float = 1.0             # best candidate's χ² per degree of freedom (1: fits to the noise)
 
     @property
     def top(self) -> pd.Series:
@@ -43,6 +44,7 @@ class LeakLocation:
         head = self.candidates.head(top or self.top_n)
         return {"candidates": head.round({"position": 2, "rate_t_h": 2, "score": 4, "chi2": 2}).to_dict("records"),
                 "region": self.region, "valves": self.valves, "rate_t_h": self.rate_t_h,
+                "misfit": round(self.misfit, 2),
                 "pipe_id": str(self.top["pipe_id"]), "side": str(self.top["side"])}
 
 
@@ -120,7 +122,11 @@ def localize(sens: LeakSensitivity, change: pd.Series, sigma=None, *, pipe_ids=N
         from twin.isolation import IsolationGraph
         isolation_graph = IsolationGraph(network)
     frame = score(sens, change, rate_t_h=rate_t_h, sides=sides)
-    log_like = frame["log_like"].to_numpy()
+    inflation = _misfit(frame, sens, change)
+    # When even the best candidate leaves more unexplained than the noise allows, the noise model is too
+    # optimistic (the twin has errors of its own): σ² is inflated by that factor, so the probabilities
+    # and the region stay honest instead of putting 100 % on one segment.
+    log_like = frame["log_like"].to_numpy() / inflation
     weight = np.exp(log_like - log_like.max())
     frame["score"] = weight / weight.sum()
     frame["pipe_id"] = np.asarray(pipe_ids, dtype=str)[frame["pipe_pos"].to_numpy()]
@@ -130,11 +136,17 @@ def localize(sens: LeakSensitivity, change: pd.Series, sigma=None, *, pipe_ids=N
     needed = int(np.searchsorted(by_pipe.cumsum().to_numpy(), mass) + 1)
     region = by_pipe.index[:needed].tolist()
     location = LeakLocation(frame[["pipe_id", "side", "position", "rate_t_h", "score", "rank", "chi2"]], region,
-                            rate_t_h=rate_t_h, top_n=top)
+                            rate_t_h=rate_t_h, top_n=top, misfit=inflation)
     if isolation_graph is not None:
         isolation = isolation_graph.isolate(str(location.top["pipe_id"]))
         location.valves, location.isolation = isolation.valves_to_close, isolation.to_dict()
     return location
+
+
+def _misfit(frame: pd.DataFrame, sens: LeakSensitivity, change: pd.Series) -> float:
+    """χ² of the best candidate per degree of freedom (sensors that saw the change, less the rate), ≥ 1."""
+    seen = int(np.isfinite(pd.Series(change, dtype=float).reindex(sens.sensor_ids)).sum())
+    return max(1.0, float(frame["chi2"].min()) / max(seen - 1, 1))
 
 
 def _signature_of(sens: LeakSensitivity, candidate, ends_side: np.ndarray, pipe_pos: int) -> np.ndarray:
@@ -218,4 +230,4 @@ def refine(twin, location: LeakLocation, measured_change: pd.Series, *, sensor_m
     frame = frame.sort_values(["score", "chi2"], ascending=[False, True]).reset_index(drop=True)
     frame["rank"] = np.arange(1, len(frame) + 1)
     return LeakLocation(frame, location.region, location.valves, location.isolation, location.rate_t_h,
-                        location.top_n)
+                        location.top_n, location.misfit)
