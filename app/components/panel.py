@@ -151,16 +151,30 @@ def _alarms_section(pool, element_id: str, lang: str, timezone: str) -> html.Sec
         return None
     items = []
     for a in alarms.itertuples(index=False):
-        line = [f"{fmt.clock(a.raised_at, timezone, True)} · {t(f'severity.{a.severity}', lang)} · "
-                f"{a.message or a.cause}"]
-        if a.cause == "leak":
-            line.append(_leak_details((store_alarms.get_alarm(pool, int(a.id)) or {}).get("details") or {}, lang))
+        details = (store_alarms.get_alarm(pool, int(a.id)) or {}).get("details") or {} if a.cause == "leak" else {}
+        what = _leak_summary(details, lang) if details else (a.message or a.cause)
+        line = [f"{fmt.clock(a.raised_at, timezone, True)} · {t(f'severity.{a.severity}', lang)} · {what}"]
+        if details:
+            line.append(_leak_details(details, lang))
         items.append(html.Li(className=f"sev-{a.severity}", children=line))
     return _section(t("panel.alarms", lang), html.Ul(items), "alarms")
 
 
 def _goto(element_id: str) -> html.Button:
     return html.Button(element_id, id={"type": "wall-goto", "element": element_id}, className="link", n_clicks=0)
+
+
+def _leak_summary(details: dict, lang: str) -> str:
+    """What the detector saw, in the wall's language: the excess, and how far the location has firmed up."""
+    rate = fmt.number(details.get("rate_t_h"), "")
+    source = str(details.get("source_id", ""))
+    kind = "imbalance" if source == "imbalance" else "makeup"
+    parts = [t(f"leak.summary.{kind}", lang).format(rate=rate, source=source)]
+    if details.get("revision"):
+        parts.append(t("leak.summary.revised", lang).format(n=details["revision"]))
+    if details.get("region"):
+        parts.append(t("leak.summary.region", lang).format(n=len(details["region"])))
+    return " · ".join(parts)
 
 
 def _leak_details(details: dict, lang: str) -> html.Div:

@@ -37,7 +37,8 @@ def _leak_alarm(pool) -> dict:
     decision = LeakDecision(pd.Timestamp.now(tz="UTC"), "SRC-1", rate, {"SRC-1": {"cusum": 99.0}}, location)
     details = decision.alarm_details()
     alarms.add_alarm(pool, asset_id=details["pipe_id"], cause="leak", severity="alarm",
-                     message=f"make-up {rate:.0f} t/h above its baseline at SRC-1", details=details, actor="test")
+                     message=f"make-up at SRC-1: {rate:.0f} t/h more than the network should take", details=details,
+                     actor="test")
     return details
 
 
@@ -57,7 +58,7 @@ def test_a_leak_alarm_pulses_on_its_segment_and_lists_candidates_and_valves(wall
     assert valves == details["valves"]
     assert "scenarios?pipe=" in browser.find_element("css selector", "#wall-panel .leak-details a.what-if") \
         .get_attribute("href")
-    assert "make-up" in text
+    assert "SRC-1 补水量高出基线" in text and f"可能区段 {len(details['region'])} 段" in text   # in the wall's language
     # The pulsing marker sits on the segment: at the pipe's own map position.
     assets, _ = get_asset_rows(pool)
     where = assets.set_index("id").loc[top, ["lat", "lon"]].astype(float).to_numpy()
