@@ -1,10 +1,12 @@
 """``heattwin bench leaks``: leak detection and localization scored on the demo city.
 
 Detection: the virtual plant (noise on, background losses) runs two no-leak days at 10-minute
-steps. Day one teaches the make-up baseline and calibrates the CUSUM; day two is the no-leak window
-(false alarms per day). The make-up meter reads background losses plus any leak (the pressure
-plant tops up all of it), so each leak scenario adds its rate, from a random time of day two, to
-the measured make-up and replays the detector: detection rate by size, time to detect.
+steps, with the twin following its readings. Day one teaches the make-up baseline and calibrates the
+CUSUM, and trains the mass-imbalance test; day two is the no-leak window (false alarms per day).
+The make-up meter reads background losses plus any leak (the pressure plant tops up all of it), so
+each leak scenario adds its rate, from a random time of day two, to the measured make-up (and to the
+imbalance: the twin does not know the leak) and replays both detectors: detection rate by size,
+time to detect.
 Localization, through the whole chain: each scenario (1–10 % of the circulating flow, on a random
 segment that can carry it, random side and position, random hour) runs the virtual plant with its
 sensor noise, dropouts and stuck meters for an hour, then the leak starts; every cycle the twin is
@@ -39,22 +41,37 @@ CHAIN_DAY = pd.Timestamp("2026-12-12", tz="UTC")
 
 
 def _plant_days(network, households, days: int, seed: int):
+    """No-leak days of the plant with the twin following its readings: the make-up readings, the mass
+    imbalance per cycle (measured source flows and make-up against the twin's) and the median
+    circulating flow."""
+    from twin.boundary import LastGood, boundary_from_readings
+    from twin.model import Twin
+    from twin.observe import SensorMap
     from twin.plant.runner import VirtualPlant
     from twin.plant.weather import SyntheticWeather
+    from twin.sync import apply_boundary
 
     start = pd.Timestamp("2026-12-10 16:00", tz="UTC")
     plant = VirtualPlant(network, households, SyntheticWeather(start.floor("D"), seed=seed), noise=True, seed=seed)
+    twin, sensor_map, last_good = Twin(network), SensorMap(network.sensors, network.stations), LastGood()
     sensors = network.sensors
     makeup = sensors.loc[sensors["kind"] == "makeup_flow"].set_index("id")["element_id"].astype(str)
-    rows, flows = [], []
+    on_sources = sensors.loc[sensors["element_id"].astype(str).isin(network.sources["id"].astype(str))
+                             & sensors["kind"].isin(["flow", "makeup_flow"]), "id"].astype(str)
+    rows, flows, imbalance = [], [], []
     at = start
     while at < start + pd.Timedelta(days=days):
         readings = plant.step(at, STEP.total_seconds())
         picked = readings[readings["sensor_id"].isin(makeup.index)]
         rows.append(picked.assign(source_id=picked["sensor_id"].map(makeup)))
         flows.append(plant.last_result.sources["flow_t_h"].sum())
+        means = readings.groupby("sensor_id")["value"].mean()
+        apply_boundary(twin, boundary_from_readings(network, means, at=at, last_good=last_good))
+        observed = sensor_map.residuals(twin.solve(), means).set_index("sensor_id")
+        residual = observed["measured"] - observed["modelled"]
+        imbalance.append({"time": at, "value": float(residual.reindex(on_sources).sum(min_count=1))})
         at += STEP
-    return pd.concat(rows, ignore_index=True), float(np.median(flows))
+    return pd.concat(rows, ignore_index=True), pd.DataFrame(imbalance), float(np.median(flows))
 
 
 def _detector(history: pd.DataFrame, circulating_t_h: float):
@@ -81,24 +98,51 @@ def _replay(baseline, cusum, series: pd.DataFrame, leak_from=None, rate=0.0):
     return alarms
 
 
+def _imbalance_alarms(trained, series: pd.DataFrame, leak_from=None, rate=0.0) -> list:
+    """Alarm times of a copy of the trained imbalance test over ``series`` with a leak added; it goes
+    on learning as it does in the sync loop."""
+    import copy
+
+    test = copy.deepcopy(trained)
+    alarms = []
+    for row in series.itertuples(index=False):
+        value = row.value + (rate if leak_from is not None and row.time >= leak_from else 0.0)
+        if test.update(value, learn=True)[0]:
+            alarms.append(row.time)
+    return alarms
+
+
+def _first_minutes(alarms, start) -> float:
+    after = [a for a in alarms if a >= start]
+    # Counted to the end of the 10-minute step the alarm came in: the detector sees step means.
+    return ((after[0] - start) + STEP).total_seconds() / 60 if after else np.nan
+
+
 def _detection(network, households, k: int, rng) -> dict:
-    history, circulating = _plant_days(network, households, 2, seed=5)
+    from twin.leaks.detect import ImbalanceTest
+
+    history, imbalance, circulating = _plant_days(network, households, 2, seed=5)
     day = history["time"].min() + pd.Timedelta(days=1)
     first, second = history[history["time"] < day], history[history["time"] >= day]
     pressure_plant = str(network.sources.loc[network.sources["role"] == "pressure", "id"].iloc[0])
     first, second = first[first["source_id"] == pressure_plant], second[second["source_id"] == pressure_plant]
     baseline, cusum = _detector(first, circulating)
     false_alarms = len(_replay(baseline, cusum, second))
+    trained = ImbalanceTest(samples_per_day=86400.0 / STEP.total_seconds())
+    for value in imbalance.loc[imbalance["time"] < day, "value"]:
+        trained.update(value, learn=True)
+    imbalance_day = imbalance[imbalance["time"] >= day]
+    imbalance_false = len(_imbalance_alarms(trained, imbalance_day))
     rows = []
     for _ in range(k):
         share = float(rng.uniform(0.01, 0.10))
         start = second["time"].iloc[int(rng.integers(0, len(second) - 12))]
-        alarms = [a for a in _replay(baseline, cusum, second, start, share * circulating) if a >= start]
-        # Counted to the end of the 10-minute step the alarm came in: the detector sees step means.
-        minutes = ((alarms[0] - start) + STEP).total_seconds() / 60 if alarms else np.nan
-        rows.append({"share": share, "minutes": minutes})
+        minutes = _first_minutes(_replay(baseline, cusum, second, start, share * circulating), start)
+        by_imbalance = _first_minutes(_imbalance_alarms(trained, imbalance_day, start, share * circulating), start)
+        rows.append({"share": share, "minutes": minutes, "imbalance_minutes": by_imbalance})
     frame = pd.DataFrame(rows)
     detected = frame["minutes"].notna() & (frame["minutes"] <= 30)
+    by_imbalance = frame["imbalance_minutes"].notna() & (frame["imbalance_minutes"] <= 30)
     by_size = {f"{lo:.0%}-{hi:.0%}": float(detected[(frame["share"] >= lo) & (frame["share"] < hi)].mean())
                for lo, hi in SIZE_BANDS}
     big = frame["share"] >= 0.02
@@ -106,7 +150,10 @@ def _detection(network, households, k: int, rng) -> dict:
             "median_detect_min": float(frame["minutes"].median()),
             "p90_detect_min": float(frame["minutes"].quantile(0.9)),
             "false_alarms_per_day": float(false_alarms), "cusum_k_t_h": cusum.k, "cusum_h_t_h": cusum.h,
-            "circulating_t_h": circulating}
+            "imbalance_detection_rate": float(by_imbalance[big].mean()),
+            "imbalance_median_detect_min": float(frame["imbalance_minutes"].median()),
+            "imbalance_false_alarms_per_day": float(imbalance_false),
+            "imbalance_sigma_t_h": trained.sigma, "circulating_t_h": circulating}
 
 
 def _distances(network) -> callable:
