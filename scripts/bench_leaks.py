@@ -187,7 +187,7 @@ def _chain_ranks(network, households, leak, start, seed: int, locate) -> tuple[l
     Returns the true segment's rank at detection and at each revision, and the first localization's s."""
     from twin.boundary import LastGood, boundary_from_readings
     from twin.leaks.detect import flat_sensors
-    from twin.model import Twin
+    from twin.model import Twin, TwinDidNotConverge
     from twin.observe import SensorMap
     from twin.plant.runner import VirtualPlant
     from twin.plant.weather import SyntheticWeather
@@ -196,18 +196,20 @@ def _chain_ranks(network, households, leak, start, seed: int, locate) -> tuple[l
     plant = VirtualPlant(network, households, SyntheticWeather(start.floor("D"), seed=seed), faults=[leak],
                          noise=True, seed=seed)
     twin, sensor_map, last_good = Twin(network), SensorMap(network.sensors, network.stations), LastGood()
-    residuals, measured, ranks, seconds = [], [], [], np.nan
+    calm, since, measured, ranks, seconds = [], [], [], [], np.nan
     for cycle in range(REFERENCE_CYCLES + 1 + REVISIONS):
         at = start + cycle * STEP
         means = plant.step(at, STEP.total_seconds()).groupby("sensor_id")["value"].mean()
-        apply_boundary(twin, boundary_from_readings(network, means, at=at, last_good=last_good))
-        observed = sensor_map.residuals(twin.solve(), means).set_index("sensor_id")
-        residuals.append(observed["measured"] - observed["modelled"])
         measured.append(means)
-        if cycle < REFERENCE_CYCLES:
+        apply_boundary(twin, boundary_from_readings(network, means, at=at, last_good=last_good))
+        try:
+            observed = sensor_map.residuals(twin.solve(), means).set_index("sensor_id")
+        except TwinDidNotConverge:
+            continue    # as in the sync loop: a failed cycle has no residuals; the monitor waits for the next
+        (calm if cycle < REFERENCE_CYCLES else since).append(observed["measured"] - observed["modelled"])
+        if cycle < REFERENCE_CYCLES or not calm:
             continue
-        before = pd.concat(residuals[:REFERENCE_CYCLES], axis=1).mean(axis=1)
-        change = pd.concat(residuals[REFERENCE_CYCLES:], axis=1).mean(axis=1) - before
+        change = pd.concat(since, axis=1).mean(axis=1) - pd.concat(calm, axis=1).mean(axis=1)
         stuck = flat_sensors(pd.concat(measured, axis=1))
         started = time.perf_counter()
         order = locate(twin, sensor_map, change.drop(index=stuck, errors="ignore").dropna(), stuck)
@@ -223,7 +225,7 @@ def _localization(network, households, k: int, rng, circulating: float) -> dict:
     from twin.sync import LEAK_PRESSURE_SIGMA_BAR
 
     distance = _distances(network)
-    rows = []
+    rows, unsolved = [], 0
     for case in range(k):
         share = float(rng.uniform(0.01, 0.10))
         rate = share * circulating
@@ -241,6 +243,9 @@ def _localization(network, households, k: int, rng, circulating: float) -> dict:
             return location.candidates.drop_duplicates("pipe_id")["pipe_id"].tolist()
 
         ranks, seconds = _chain_ranks(network, households, leak, start, 100 + case, locate)
+        if not found:
+            unsolved += 1
+            continue
         first, last = found[0], found[-1]
         rows.append({"share": share, "rank": ranks[0], "rank_revised": ranks[-1], "seconds": seconds,
                      "metres": distance(pipe, str(first.top["pipe_id"])),
@@ -260,7 +265,7 @@ def _localization(network, households, k: int, rng, circulating: float) -> dict:
             "region_hit_rate": float(frame["in_region"].mean()), "region_size_median": float(frame["region_size"].median()),
             "region_hit_rate_revised": float(frame["in_region_revised"].mean()),
             "region_size_median_revised": float(frame["region_size_revised"].median()),
-            "localize_s_demo": float(frame["seconds"].median())}
+            "localize_s_demo": float(frame["seconds"].median()), "scenarios_never_solved": unsolved}
 
 
 def _leak_fault(pipe: str, side: str, position: float, rate: float, at: pd.Timestamp):

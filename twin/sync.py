@@ -91,6 +91,7 @@ class SyncLoop:
         self.leaks: LeakMonitor | None = None
         self._leaks_relearn_at: pd.Timestamp | None = None
         self._leak_alarm_id: int | None = None
+        self._leak_detected_at: pd.Timestamp | None = None
         self._last_at: pd.Timestamp | None = None
         self.alarms = AlarmEngine(pool, self.network, window_s=window_s)
 
@@ -135,6 +136,8 @@ class SyncLoop:
         try:
             result = self.twin.solve()
         except TwinDidNotConverge as exc:
+            if self.leaks is not None:
+                self._watch_leaks(at, measured, None)
             cycle_s = time.perf_counter() - clock
             run_id = self._record_failure(started, boundary, str(exc), cycle_s)
             return CycleOutcome(run_id, False, cycle_s, None, len(boundary.fallbacks), str(exc))
@@ -199,10 +202,14 @@ class SyncLoop:
             self._isolation_graph = IsolationGraph(self.network)
         return self._isolation_graph
 
-    def _watch_leaks(self, at, measured: pd.Series, residuals: pd.DataFrame) -> None:
-        """Feed the monitor; raise the leak alarm on the most likely segment when it detects."""
-        observed = residuals.set_index("sensor_id")
-        change_basis = observed["measured"] - observed["modelled"]
+    def _watch_leaks(self, at, measured: pd.Series, residuals: pd.DataFrame | None) -> None:
+        """Feed the monitor; raise the leak alarm on the most likely segment when it detects (and
+        revise it as the leak goes on). Without residuals (the twin did not solve) the make-up is still
+        tested; the location follows with the next solved cycle."""
+        change_basis = None
+        if residuals is not None:
+            observed = residuals.set_index("sensor_id")
+            change_basis = observed["measured"] - observed["modelled"]
         was_active = self.leaks.active is not None
         decision = self.leaks.update(at, measured, change_basis)
         if was_active and self.leaks.active is None:
@@ -215,12 +222,13 @@ class SyncLoop:
         what = "mass imbalance" if decision.source_id == "imbalance" else f"make-up at {decision.source_id}"
         message = f"{what}: {decision.rate_t_h:.0f} t/h more than the network should take"
         when = pd.Timestamp(at).to_pydatetime()
-        if decision.revision and self._leak_alarm_id is not None:
+        if self._leak_alarm_id is not None and decision.detected_at == self._leak_detected_at:
             revise_alarm(self.pool, self._leak_alarm_id, asset_id=where, message=message, details=details, at=when,
                          actor="sync")
         else:
             self._leak_alarm_id = add_alarm(self.pool, asset_id=where, cause="leak", severity="alarm",
                                             message=message, details=details, raised_at=when, actor="sync")
+            self._leak_detected_at = decision.detected_at
 
     def _relearn_leaks(self) -> None:
         """The make-up baseline is learned from the store's history: hourly while it holds less than a

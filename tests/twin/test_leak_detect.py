@@ -67,6 +67,22 @@ def test_the_monitor_measures_the_change_from_before_the_onset_and_leaves_stuck_
     assert decision.revision == 3 and decision.detected_at == times[12]
 
 
+def test_a_leak_detected_while_the_twin_fails_is_located_with_the_next_solved_cycle():
+    times = pd.date_range("2026-12-10 00:00", periods=16, freq="10min", tz="UTC")
+    baseline = MakeupBaseline.learn(pd.DataFrame({"time": times, "source_id": "SRC-1", "value": 30.0}))
+    calls = []
+    monitor = LeakMonitor(baseline, Cusum(k=5.0, h=40.0), {"SRC-1": "MU"},
+                          locate=lambda change, rate, stuck: calls.append(change) or "located")
+    decisions = []
+    for k, at in enumerate(times):
+        leaking = k >= 10
+        residuals = None if k == 10 else pd.Series({"P1": -0.3 if leaking else 0.0})   # cycle 10: no solve
+        decisions.append(monitor.update(at, pd.Series({"MU": 130.0 if leaking else 30.0}), residuals))
+    assert decisions[10].detected_at == times[10] and decisions[10].location is None
+    assert decisions[11].location == "located" and decisions[11].detected_at == times[10]
+    assert calls[0]["P1"] == pytest.approx(-0.3)
+
+
 START = pd.Timestamp.now(tz="UTC").floor("h") - pd.Timedelta(hours=6)
 STEP = pd.Timedelta(minutes=10)
 

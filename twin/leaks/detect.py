@@ -242,9 +242,9 @@ class LeakMonitor:
             return None
         src, excess = raised
         location, self._episode = None, None
-        if self.locate is not None and residuals is not None:
+        if self.locate is not None:
             self._episode = self._start_episode(src, excess)
-        if self._episode is not None:
+        if self._episode is not None and self._episode["after"]:
             location = self._localize(self._episode)
         self.active = LeakDecision(at, src, float(excess), stats, location)
         return self.active
@@ -271,13 +271,16 @@ class LeakMonitor:
         return self.imbalance.update(float(value), learn=self.active is None)
 
     def _start_episode(self, source_id: str, excess: float) -> dict | None:
-        """The calm cycles before the onset (the CUSUMs' last zero) and the cycles since, as measured."""
+        """The calm cycles before the onset (the CUSUMs' last zero) and the cycles since, as measured;
+        cycles the twin did not solve have no residuals and are skipped."""
         calm = [k for k, (_, _, c) in enumerate(self.recent[:-1]) if c]
         if not calm:
             return None
         onset = calm[-1] + 1
-        before = calm[-self.reference_cycles:]
-        after = list(range(onset, len(self.recent)))
+        before = [k for k in calm if self.recent[k][0] is not None][-self.reference_cycles:]
+        if not before:
+            return None
+        after = [k for k in range(onset, len(self.recent)) if self.recent[k][0] is not None]
         measured = pd.concat([self.recent[k][1] for k in [*before, *after]], axis=1)
         return {"source_id": source_id, "before": _mean([self.recent[k][0] for k in before]),
                 "after": [self.recent[k][0] for k in after], "excess": [excess],
@@ -292,11 +295,12 @@ class LeakMonitor:
         episode = self._episode
         if episode is None or residuals is None or episode["revisions"] >= self.revise_cycles:
             return None
+        first = not episode["after"]    # detected in a cycle the twin did not solve: this is the first look
         episode["after"].append(residuals)
         excess = self._excess_now(episode["source_id"], stats)
         if np.isfinite(excess):
             episode["excess"].append(excess)
-        episode["revisions"] += 1
+        episode["revisions"] += 0 if first else 1
         self.active = LeakDecision(self.active.detected_at, self.active.source_id, float(np.mean(episode["excess"])),
                                    stats, self._localize(episode), revision=episode["revisions"])
         return self.active
