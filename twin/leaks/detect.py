@@ -223,7 +223,8 @@ class LeakMonitor:
             test.k, test.h = cusum.k, cusum.h
 
     def update(self, at, measured: pd.Series, residuals: pd.Series | None = None) -> LeakDecision | None:
-        """A new decision when a leak is first detected; None otherwise (see ``active``)."""
+        """A decision when a leak is first detected and at each of its revisions (same ``detected_at``);
+        None otherwise (see ``active``). ``residuals`` is None for a cycle the twin did not solve."""
         at = pd.Timestamp(at)
         raised, stats = self._makeup(at, measured)
         imbalance_fired, stats["imbalance"] = self._imbalance(residuals)
