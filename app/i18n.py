@@ -238,6 +238,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
     "leak.side.supply": {"zh-CN": "供水", "en": "supply"},
     "leak.side.return": {"zh-CN": "回水", "en": "return"},
     "cause.room_t_low": {"zh-CN": "室温偏低", "en": "Room too cold"},
+    "cause.compliance_low": {"zh-CN": "室温达标率低", "en": "Room compliance low"},
     "cause.station_t_supply_low": {"zh-CN": "站供温偏低", "en": "Station supply too cold"},
     "cause.station_dp_low": {"zh-CN": "末端压差不足", "en": "Differential pressure too low"},
     "cause.station_t_return_high": {"zh-CN": "回温偏高", "en": "Return too warm"},

@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from store import alarms as store_alarms
+from store import telemetry
 from store.telemetry import health
 from twin.plant.control import supply_setpoint_c
 
@@ -31,6 +32,10 @@ class RuleConfig:
     room_warn_c: float = 18.0
     room_alarm_c: float = 16.0
     room_duration_s: float = 1800.0
+    compliance_window_s: float = 3600.0       # a community's or station's share of warm rooms, over this
+    compliance_warn_share: float = 0.9
+    compliance_alarm_share: float = 0.8
+    compliance_min_collectors: int = 5        # fewer reporting rooms say too little about the share
     station_supply_margin_k: float = 12.0     # below the heating curve's setpoint by this much
     station_return_high_c: float = 60.0
     source_p_band_bar: float = 1.0            # around the plant's set supply pressure
@@ -72,7 +77,7 @@ def load_config(path: str | Path | None = None) -> RuleConfig:
 
 
 # Every cause the engine owns (it also clears them); "leak" is raised by the leak monitor and cleared here.
-CAUSES = ("room_t_low", "station_t_supply_low", "station_dp_low", "station_t_return_high",
+CAUSES = ("room_t_low", "compliance_low", "station_t_supply_low", "station_dp_low", "station_t_return_high",
           "source_p_out_of_band", "source_t_supply_low", "sensor_offline", "sensor_stuck", "sensor_drift",
           "twin_not_converged")
 
@@ -97,7 +102,7 @@ class AlarmEngine:
         at = pd.Timestamp(at)
         self.outdoor_c = outdoor_c
         measured = measured if measured is not None else pd.Series(dtype=float)
-        conditions = [*self.rooms(at), *self.sensor_health(at), *self.drift(at)]
+        conditions = [*self.rooms(at), *self.compliance(at), *self.sensor_health(at), *self.drift(at)]
         if result is not None:
             conditions += [*self.stations_rules(result, measured), *self.sources_rules(result, measured)]
         if error is not None:
@@ -131,6 +136,26 @@ class AlarmEngine:
                           f"room {r.max:.1f} °C or less for {cfg.room_duration_s / 60:.0f} min",
                           {"max_c": round(float(r.max), 2), "household_collector": r.sensor_id})
                 for r in low.itertuples(index=False)]
+
+    def compliance(self, at) -> list[Condition]:
+        """Communities and stations where too few reporting rooms were warm enough (mean over the window)."""
+        cfg = self.config
+        frame = telemetry.get_compliance(self.pool, end=at.to_pydatetime(), window_s=cfg.compliance_window_s,
+                                         threshold_c=cfg.room_warn_c)
+        out = []
+        for column in ("community_id", "station_id"):
+            counts = frame.dropna(subset=[column]).groupby(column)[["collectors", "below"]].sum()
+            counts = counts[counts["collectors"] >= cfg.compliance_min_collectors]
+            counts["share_ok"] = 1.0 - counts["below"] / counts["collectors"]
+            low = counts[counts["share_ok"] < cfg.compliance_warn_share]
+            out += [Condition(str(element), "compliance_low",
+                              "alarm" if r.share_ok < cfg.compliance_alarm_share else "warning",
+                              f"{r.share_ok:.0%} of {int(r.collectors)} rooms at {cfg.room_warn_c:g} °C or more "
+                              f"over {cfg.compliance_window_s / 3600:g} h",
+                              {"share_ok": round(float(r.share_ok), 3), "collectors": int(r.collectors),
+                               "below": int(r.below)})
+                    for element, r in low.iterrows()]
+        return out
 
     def sensor_health(self, at) -> list[Condition]:
         cfg = self.config

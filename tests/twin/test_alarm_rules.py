@@ -63,6 +63,29 @@ def test_a_cold_room_warns_escalates_continues_and_clears_after_its_hold_off(set
     assert cleared["state"] == "cleared" and cleared["cleared_by"] == "rules"
 
 
+def test_a_community_with_too_few_warm_rooms_warns_escalates_and_clears(setup):
+    from store.households import list_households
+
+    pool, network, engine = setup
+    households = list_households(pool, with_collector=True)
+    community = households["community_id"].value_counts().index[0]
+    rooms = households.loc[households["community_id"] == community, "sensor_id"].astype(str).tolist()[:10]
+
+    def hour(end, cold: int):
+        for k, room in enumerate(rooms):
+            _readings(pool, room, end - pd.Timedelta(minutes=55), end, 16.5 if k < cold else 21.0)
+        engine.evaluate(end)
+        return _open(pool, "compliance_low").set_index("asset_id")
+
+    low = hour(AT, cold=2)                                           # 80 % warm: under 90 %
+    assert low.loc[community, "severity"] == "warning"
+    assert low.loc[community, "raise_count"] == 1
+    low = hour(AT + pd.Timedelta(hours=1), cold=4)                   # 60 %: under 80 %
+    assert low.loc[community, "severity"] == "alarm" and low.loc[community, "raise_count"] == 1
+    low = hour(AT + pd.Timedelta(hours=2), cold=0)                   # all warm, gone for over the hold-off
+    assert community not in low.index
+
+
 def test_a_silent_sensor_goes_offline_and_a_flat_one_is_stuck(setup):
     pool, network, engine = setup
     silent, flat, lively = (_sensor(network, "t_supply", k) for k in range(3))
