@@ -6,6 +6,7 @@ Every state change also writes an ``alarm_event`` row (who, when, what), in the 
 from __future__ import annotations
 
 import pandas as pd
+from psycopg import sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
@@ -67,17 +68,20 @@ def get_alarm(pool: ConnectionPool, alarm_id: int) -> dict | None:
     return None if row is None else dict(zip(names, row, strict=True))
 
 
-def list_open_alarms(pool: ConnectionPool, *, asset_id: str | None = None, limit: int | None = None) -> pd.DataFrame:
-    """Open (raised or acknowledged) alarms, newest first, with their element's kind, name and location."""
+def list_open_alarms(pool: ConnectionPool, *, asset_id: str | None = None, limit: int | None = None,
+                     with_details: bool = False) -> pd.DataFrame:
+    """Open (raised or acknowledged) alarms, newest first, with their element's kind, name and location
+    (and each alarm's ``details`` with ``with_details``: what the wall words its messages from)."""
+    details = sql.SQL(", a.details" if with_details else "")
+    query = sql.SQL(
+        "SELECT a.id, a.asset_id, a.cause, a.severity::text, a.state::text, a.message, a.raised_at,"
+        " a.last_seen_at, a.raise_count, e.kind::text, e.name, e.lon, e.lat{}"
+        " FROM alarm a JOIN asset e ON e.id = a.asset_id"
+        " WHERE a.state <> 'cleared' AND (%s::text IS NULL OR a.asset_id = %s)"
+        " ORDER BY a.raised_at DESC, a.id DESC LIMIT %s").format(details)
     with pool.connection() as conn:
-        rows = conn.execute(
-            "SELECT a.id, a.asset_id, a.cause, a.severity::text, a.state::text, a.message, a.raised_at,"
-            " a.last_seen_at, a.raise_count, e.kind::text, e.name, e.lon, e.lat"
-            " FROM alarm a JOIN asset e ON e.id = a.asset_id"
-            " WHERE a.state <> 'cleared' AND (%s::text IS NULL OR a.asset_id = %s)"
-            " ORDER BY a.raised_at DESC, a.id DESC LIMIT %s",
-            (asset_id, asset_id, limit)).fetchall()
-    return pd.DataFrame(rows, columns=list(OPEN_ALARM_COLUMNS))
+        rows = conn.execute(query, (asset_id, asset_id, limit)).fetchall()
+    return pd.DataFrame(rows, columns=[*OPEN_ALARM_COLUMNS, *(["details"] if with_details else [])])
 
 
 def count_raised(pool: ConnectionPool, cause: str, *, since=None) -> int:

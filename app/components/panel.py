@@ -11,6 +11,7 @@ from dash import html
 from app import context
 from app.components import fmt
 from app.components import wall_data as data
+from app.components.alarm_text import describe
 from app.drawings import drawing_src
 from app.i18n import t
 from heattwin.choices import SENSOR_KIND, kind_of
@@ -146,35 +147,21 @@ def _drawings_section(pool, element_id: str, lang: str, server) -> html.Section:
 
 
 def _alarms_section(pool, element_id: str, lang: str, timezone: str) -> html.Section | None:
-    alarms = store_alarms.list_open_alarms(pool, asset_id=element_id)
+    alarms = store_alarms.list_open_alarms(pool, asset_id=element_id, with_details=True)
     if alarms.empty:
         return None
     items = []
     for a in alarms.itertuples(index=False):
-        details = (store_alarms.get_alarm(pool, int(a.id)) or {}).get("details") or {} if a.cause == "leak" else {}
-        what = _leak_summary(details, lang) if details else (a.message or a.cause)
-        line = [f"{fmt.clock(a.raised_at, timezone, True)} · {t(f'severity.{a.severity}', lang)} · {what}"]
-        if details:
-            line.append(_leak_details(details, lang))
+        line = [f"{fmt.clock(a.raised_at, timezone, True)} · {t(f'severity.{a.severity}', lang)} · "
+                f"{describe(a.cause, a.message, a.details, lang)}"]
+        if a.cause == "leak" and a.details:
+            line.append(_leak_details(a.details, lang))
         items.append(html.Li(className=f"sev-{a.severity}", children=line))
     return _section(t("panel.alarms", lang), html.Ul(items), "alarms")
 
 
 def _goto(element_id: str) -> html.Button:
     return html.Button(element_id, id={"type": "wall-goto", "element": element_id}, className="link", n_clicks=0)
-
-
-def _leak_summary(details: dict, lang: str) -> str:
-    """What the detector saw, in the wall's language: the excess, and how far the location has firmed up."""
-    rate = fmt.number(details.get("rate_t_h"), "")
-    source = str(details.get("source_id", ""))
-    kind = "imbalance" if source == "imbalance" else "makeup"
-    parts = [t(f"leak.summary.{kind}", lang).format(rate=rate, source=source)]
-    if details.get("revision"):
-        parts.append(t("leak.summary.revised", lang).format(n=details["revision"]))
-    if details.get("region"):
-        parts.append(t("leak.summary.region", lang).format(n=len(details["region"])))
-    return " · ".join(parts)
 
 
 def _leak_details(details: dict, lang: str) -> html.Div:

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from dash import html
 
 from app.components import fmt
+from app.components.alarm_text import describe
 from app.i18n import t
 from heattwin.choices import ALARM_SEVERITY, SENSOR_KIND
 
@@ -28,18 +29,9 @@ def ticker_items(alarms: pd.DataFrame, lang: str, timezone: str) -> list:
             children=[html.Span(fmt.clock(r.raised_at, timezone, with_date=True), className="ticker-time"),
                       html.Span(t(f"severity.{r.severity}", lang), className="ticker-sev", style={"color": colour}),
                       html.Span(r.name or r.asset_id, className="ticker-el"),
-                      html.Span(_cause_text(r.cause, r.message, lang), className="ticker-msg",
-                                title=r.message or "")]))
+                      html.Span(describe(r.cause, r.message, getattr(r, "details", None), lang),
+                                className="ticker-msg", title=r.message or "")]))
     return items
-
-
-def _cause_text(cause: str, message: str | None, lang: str) -> str:
-    """The cause in the wall's language first (what a dispatcher scans for), then the alarm's message
-    with its numbers."""
-    label = t(f"cause.{cause}", lang)
-    if label == f"cause.{cause}":
-        return message or cause
-    return f"{label} · {message}" if message else label
 
 
 def trend_figure(trend: pd.DataFrame | None, sensors: pd.DataFrame, lang: str, timezone: str,

@@ -165,9 +165,9 @@ def refresh_alarms(_n, lang, previous):
     signature = _signature(store_alarms.open_alarms_signature(pool), lang)
     if signature == previous:
         return no_update, no_update, no_update, no_update
-    alarms = store_alarms.list_open_alarms(pool)
-    regions = {int(a): (store_alarms.get_alarm(pool, int(a)) or {}).get("details", {}).get("region", [])
-               for a in alarms.loc[alarms["cause"] == "leak", "id"]}
+    alarms = store_alarms.list_open_alarms(pool, with_details=True)
+    leaks = alarms[alarms["cause"] == "leak"]
+    regions = {int(a.id): (a.details or {}).get("region", []) for a in leaks.itertuples(index=False)}
     rings, leaks = wall_map.alarm_overlays(alarms, wall_map.leak_regions(data.geometry(pool), regions))
     return rings, leaks, ticker_items(alarms, lang, context.settings().timezone), signature
 
