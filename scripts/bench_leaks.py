@@ -40,24 +40,45 @@ LEAK_FEED_M_PER_S = 3.0         # the fastest a burst draws water along its pipe
 CHAIN_DAY = pd.Timestamp("2026-12-12", tz="UTC")
 
 
+class _FollowingTwin:
+    """The twin set from each window's readings as the sync loop sets it."""
+
+    def __init__(self, network):
+        from twin.boundary import LastGood
+        from twin.model import Twin
+        from twin.observe import SensorMap
+
+        self.network, self.twin = network, Twin(network)
+        self.sensor_map, self.last_good = SensorMap(network.sensors, network.stations), LastGood()
+
+    def follow(self, at, means: pd.Series) -> pd.Series | None:
+        """Measured minus modelled per sensor; None when the twin does not solve (the loop skips it)."""
+        from twin.boundary import boundary_from_readings
+        from twin.leaks.detect import leak_residuals
+        from twin.model import TwinDidNotConverge
+        from twin.sync import apply_boundary
+
+        apply_boundary(self.twin, boundary_from_readings(self.network, means, at=at, last_good=self.last_good))
+        try:
+            return leak_residuals(self.sensor_map.residuals(self.twin.solve(), means))
+        except TwinDidNotConverge:
+            return None
+
+
 def _plant_days(network, households, days: int, seed: int):
     """No-leak days of the plant with the twin following its readings: the make-up readings, the mass
     imbalance per cycle (measured source flows and make-up against the twin's) and the median
     circulating flow."""
-    from twin.boundary import LastGood, boundary_from_readings
-    from twin.model import Twin
-    from twin.observe import SensorMap
+    from twin.leaks.detect import source_flow_sensors
     from twin.plant.runner import VirtualPlant
     from twin.plant.weather import SyntheticWeather
-    from twin.sync import apply_boundary
 
     start = pd.Timestamp("2026-12-10 16:00", tz="UTC")
     plant = VirtualPlant(network, households, SyntheticWeather(start.floor("D"), seed=seed), noise=True, seed=seed)
-    twin, sensor_map, last_good = Twin(network), SensorMap(network.sensors, network.stations), LastGood()
+    twin = _FollowingTwin(network)
     sensors = network.sensors
     makeup = sensors.loc[sensors["kind"] == "makeup_flow"].set_index("id")["element_id"].astype(str)
-    on_sources = sensors.loc[sensors["element_id"].astype(str).isin(network.sources["id"].astype(str))
-                             & sensors["kind"].isin(["flow", "makeup_flow"]), "id"].astype(str)
+    on_sources = source_flow_sensors(network)
     rows, flows, imbalance = [], [], []
     at = start
     while at < start + pd.Timedelta(days=days):
@@ -65,11 +86,9 @@ def _plant_days(network, households, days: int, seed: int):
         picked = readings[readings["sensor_id"].isin(makeup.index)]
         rows.append(picked.assign(source_id=picked["sensor_id"].map(makeup)))
         flows.append(plant.last_result.sources["flow_t_h"].sum())
-        means = readings.groupby("sensor_id")["value"].mean()
-        apply_boundary(twin, boundary_from_readings(network, means, at=at, last_good=last_good))
-        observed = sensor_map.residuals(twin.solve(), means).set_index("sensor_id")
-        residual = observed["measured"] - observed["modelled"]
-        imbalance.append({"time": at, "value": float(residual.reindex(on_sources).sum(min_count=1))})
+        residual = twin.follow(at, readings.groupby("sensor_id")["value"].mean())
+        value = np.nan if residual is None else float(residual.reindex(on_sources).sum(min_count=1))
+        imbalance.append({"time": at, "value": value})
         at += STEP
     return pd.concat(rows, ignore_index=True), pd.DataFrame(imbalance), float(np.median(flows))
 
@@ -185,34 +204,28 @@ def _chain_ranks(network, households, leak, start, seed: int, locate) -> tuple[l
     in and ``REVISIONS`` more. At each leak cycle the change is formed as ``LeakMonitor`` forms it (mean
     since the onset minus the calm hour, stuck sensors left out) and ``locate`` ranks the segments.
     Returns the true segment's rank at detection and at each revision, and the first localization's s."""
-    from twin.boundary import LastGood, boundary_from_readings
     from twin.leaks.detect import flat_sensors
-    from twin.model import Twin, TwinDidNotConverge
-    from twin.observe import SensorMap
     from twin.plant.runner import VirtualPlant
     from twin.plant.weather import SyntheticWeather
-    from twin.sync import apply_boundary
 
     plant = VirtualPlant(network, households, SyntheticWeather(start.floor("D"), seed=seed), faults=[leak],
                          noise=True, seed=seed)
-    twin, sensor_map, last_good = Twin(network), SensorMap(network.sensors, network.stations), LastGood()
+    following = _FollowingTwin(network)
     calm, since, measured, ranks, seconds = [], [], [], [], np.nan
     for cycle in range(REFERENCE_CYCLES + 1 + REVISIONS):
         at = start + cycle * STEP
         means = plant.step(at, STEP.total_seconds()).groupby("sensor_id")["value"].mean()
         measured.append(means)
-        apply_boundary(twin, boundary_from_readings(network, means, at=at, last_good=last_good))
-        try:
-            observed = sensor_map.residuals(twin.solve(), means).set_index("sensor_id")
-        except TwinDidNotConverge:
+        residual = following.follow(at, means)
+        if residual is None:
             continue    # as in the sync loop: a failed cycle has no residuals; the monitor waits for the next
-        (calm if cycle < REFERENCE_CYCLES else since).append(observed["measured"] - observed["modelled"])
+        (calm if cycle < REFERENCE_CYCLES else since).append(residual)
         if cycle < REFERENCE_CYCLES or not calm:
             continue
         change = pd.concat(since, axis=1).mean(axis=1) - pd.concat(calm, axis=1).mean(axis=1)
         stuck = flat_sensors(pd.concat(measured, axis=1))
         started = time.perf_counter()
-        order = locate(twin, sensor_map, change.drop(index=stuck, errors="ignore").dropna(), stuck)
+        order = locate(following.twin, following.sensor_map, change.drop(index=stuck, errors="ignore").dropna(), stuck)
         seconds = time.perf_counter() - started if np.isnan(seconds) else seconds
         ranks.append(order.index(leak.element_id) + 1)
     return ranks, seconds

@@ -25,7 +25,15 @@ from store.alarms import add_alarm, clear_gone, revise_alarm
 from store.calibrations import get_latest_calibration
 from twin.alarm_rules import AlarmEngine
 from twin.boundary import Boundary, LastGood, boundary_from_readings
-from twin.leaks.detect import Cusum, ImbalanceTest, LeakMonitor, MakeupBaseline, suspect_inputs
+from twin.leaks.detect import (
+    Cusum,
+    ImbalanceTest,
+    LeakMonitor,
+    MakeupBaseline,
+    leak_residuals,
+    source_flow_sensors,
+    suspect_inputs,
+)
 from twin.model import Twin, TwinDidNotConverge
 from twin.observe import SensorMap
 
@@ -157,19 +165,20 @@ class SyncLoop:
 
     # -- leaks -------------------------------------------------------------------------------------
     def enable_leak_detection(self, *, end: pd.Timestamp | None = None, history_h: float = 7 * 24.0,
-                              min_history_h: float = 2.0) -> bool:
+                              min_history_h: float = 2.0) -> float:
         """Learn the make-up baseline and the CUSUM threshold from the store's last ``history_h`` hours
-        (5-minute means); False (and detection stays off) while there is less than ``min_history_h``."""
+        (5-minute means); the hours of history it learned from, or 0.0 (and detection stays off) while
+        there is less than ``min_history_h``."""
         end = pd.Timestamp.now(tz="UTC") if end is None else pd.Timestamp(end)
         sensors = self.network.sensors
         makeup = sensors[sensors["kind"] == "makeup_flow"]
         by_sensor = dict(zip(makeup["id"].astype(str), makeup["element_id"].astype(str), strict=True))
         trend = telemetry.get_trend(self.pool, list(by_sensor), (end - pd.Timedelta(hours=history_h)).to_pydatetime(),
                                     end.to_pydatetime(), resolution="5m")
-        if trend.empty or (trend["bucket"].max() - trend["bucket"].min()) < pd.Timedelta(hours=min_history_h):
+        span_h = 0.0 if trend.empty else (trend["bucket"].max() - trend["bucket"].min()).total_seconds() / 3600.0
+        if span_h < min_history_h:
             log.info("leak detection waits for %.0f h of make-up history", min_history_h)
-            return False
-        self._leak_history_h = (trend["bucket"].max() - trend["bucket"].min()).total_seconds() / 3600.0
+            return 0.0
         history = pd.DataFrame({"time": trend["bucket"], "source_id": trend["sensor_id"].map(by_sensor),
                                 "value": trend["avg"].astype(float)})
         baseline = MakeupBaseline.learn(history)
@@ -180,13 +189,11 @@ class SyncLoop:
         if self.leaks is not None:
             self.leaks.retune(baseline, cusum)
         else:
-            on_sources = sensors[sensors["element_id"].astype(str).isin(self.network.sources["id"].astype(str))
-                                 & sensors["kind"].isin(["flow", "makeup_flow"])]
             self.leaks = LeakMonitor(baseline, cusum, {src: sid for sid, src in by_sensor.items()},
-                                     locate=self._locate, source_flow_sensors=on_sources["id"].astype(str),
+                                     locate=self._locate, source_flow_sensors=source_flow_sensors(self.network),
                                      imbalance=ImbalanceTest(samples_per_day=86400.0 / self.window_s))
         log.info("leak detection on: CUSUM k=%.1f t/h h=%.1f t/h from %d samples", cusum.k, cusum.h, len(excess))
-        return True
+        return span_h
 
     def _locate(self, change: pd.Series, rate_t_h: float, stuck=()):
         from twin.leaks.localize import localize_relinearized
@@ -206,10 +213,7 @@ class SyncLoop:
         """Feed the monitor; raise the leak alarm on the most likely segment when it detects (and
         revise it as the leak goes on). Without residuals (the twin did not solve) the make-up is still
         tested; the location follows with the next solved cycle."""
-        change_basis = None
-        if residuals is not None:
-            observed = residuals.set_index("sensor_id")
-            change_basis = observed["measured"] - observed["modelled"]
+        change_basis = None if residuals is None else leak_residuals(residuals)
         was_active = self.leaks.active is not None
         decision = self.leaks.update(at, measured, change_basis)
         if was_active and self.leaks.active is None:
@@ -237,9 +241,9 @@ class SyncLoop:
             return
         if self._leaks_relearn_at is not None and self._last_at < self._leaks_relearn_at:
             return
-        if self.enable_leak_detection(end=self._last_at):
-            young = self._leak_history_h < 24.0
-            self._leaks_relearn_at = self._last_at + pd.Timedelta(hours=1 if young else 24)
+        learned_h = self.enable_leak_detection(end=self._last_at)
+        if learned_h:
+            self._leaks_relearn_at = self._last_at + pd.Timedelta(hours=1 if learned_h < 24.0 else 24)
 
     def housekeeping(self, keep_run_hours: float = 48.0) -> None:
         """Every few cycles: newer calibration, rollups, old runs; once a day the readings' retention."""

@@ -137,9 +137,8 @@ class ImbalanceTest:
             self._learn()
         else:
             self.pending.clear()    # after a detection the recent cycles are not normal
-        stats = {"imbalance_t_h": None if not np.isfinite(value) else round(float(value), 1),
-                 "z": None if not np.isfinite(z) else round(float(z), 2),
-                 "cusum": None if self.cusum is None else round(self.cusum.total, 2),
+        stats = {"imbalance_t_h": _rounded(value, 1), "excess_t_h": _rounded(value - self.median, 2),
+                 "z": _rounded(z, 2), "cusum": None if self.cusum is None else round(self.cusum.total, 2),
                  "threshold": None if self.cusum is None else round(self.cusum.h, 2)}
         return fired, stats
 
@@ -229,7 +228,7 @@ class LeakMonitor:
         raised, stats = self._makeup(at, measured)
         imbalance_fired, stats["imbalance"] = self._imbalance(residuals)
         if raised is None and imbalance_fired:
-            raised = ("imbalance", float(stats["imbalance"]["imbalance_t_h"]) - self.imbalance.median)
+            raised = ("imbalance", stats["imbalance"]["excess_t_h"])
         calm = raised is None and all(t.total == 0.0 for t in self.tests.values())
         self.recent = (self.recent + [(residuals, measured, calm)])[-(self.reference_cycles + self.ONSET_LOOKBACK):]
         if self.active is not None:
@@ -256,8 +255,7 @@ class LeakMonitor:
             value = measured.get(sensor, np.nan)
             excess, z = self.baseline.excess(src, at, float(value)) if np.isfinite(value) else (np.nan, np.nan)
             fired = self.tests[src].update(excess)
-            stats[src] = {"excess_t_h": None if not np.isfinite(excess) else round(excess, 2),
-                          "z": None if not np.isfinite(z) else round(z, 2),
+            stats[src] = {"excess_t_h": _rounded(excess, 2), "z": _rounded(z, 2),
                           "cusum": round(self.tests[src].total, 2), "threshold": self.tests[src].h}
             if fired:
                 self.tests[src].reset()  # restart: a leak that goes on fires again within a few cycles
@@ -298,20 +296,13 @@ class LeakMonitor:
             return None
         first = not episode["after"]    # detected in a cycle the twin did not solve: this is the first look
         episode["after"].append(residuals)
-        excess = self._excess_now(episode["source_id"], stats)
-        if np.isfinite(excess):
+        excess = (stats.get(episode["source_id"]) or {}).get("excess_t_h")
+        if excess is not None:
             episode["excess"].append(excess)
         episode["revisions"] += 0 if first else 1
         self.active = LeakDecision(self.active.detected_at, self.active.source_id, float(np.mean(episode["excess"])),
                                    stats, self._localize(episode), revision=episode["revisions"])
         return self.active
-
-    def _excess_now(self, source_id: str, stats: dict) -> float:
-        if source_id in stats and stats[source_id]["excess_t_h"] is not None:
-            return float(stats[source_id]["excess_t_h"])
-        imbalance = stats.get("imbalance") or {}
-        value = imbalance.get("imbalance_t_h")
-        return np.nan if value is None else float(value) - self.imbalance.median
 
     def _maybe_clear(self, stats: dict) -> None:
         """After a detection, the leak is over once every CUSUM is back near zero for a few cycles."""
@@ -321,6 +312,10 @@ class LeakMonitor:
         self.quiet_cycles = self.quiet_cycles + 1 if calm else 0
         if self.quiet_cycles >= 3:
             self.active, self.quiet_cycles, self._episode = None, 0, None
+
+
+def _rounded(value: float, digits: int) -> float | None:
+    return round(float(value), digits) if np.isfinite(value) else None
 
 
 def _mean(frames: list[pd.Series]) -> pd.Series:
@@ -341,3 +336,16 @@ def suspect_inputs(sensors: pd.DataFrame, stuck) -> list[str]:
     flat = sensors[sensors["id"].astype(str).isin(list(stuck))
                    & sensors["kind"].isin(["heat", "flow", "t_supply", "t_return"])]
     return flat["element_id"].astype(str).unique().tolist()
+
+
+def source_flow_sensors(network) -> list[str]:
+    """The sources' circulation and make-up flow meters: what the mass imbalance sums."""
+    sensors = network.sensors
+    on_sources = sensors["element_id"].astype(str).isin(network.sources["id"].astype(str))
+    return sensors.loc[on_sources & sensors["kind"].isin(["flow", "makeup_flow"]), "id"].astype(str).tolist()
+
+
+def leak_residuals(residuals: pd.DataFrame) -> pd.Series:
+    """Measured minus modelled per sensor (``SensorMap.residuals`` has the opposite sign): a leak shows
+    as a fall of pressure and a rise of source flow, the sign its signatures have."""
+    return -residuals.set_index("sensor_id")["residual"]
