@@ -74,3 +74,6 @@ def test_a_leak_alarm_pulses_on_its_segment_and_lists_candidates_and_valves(wall
                                    " return n;")
     assert drawn == len(details["region"]) >= 1
     screenshot(browser, "wall-leak-1920")
+    set_viewport(browser, 3840, 2160)
+    wait_panel(browser, top)
+    screenshot(browser, "wall-leak-3840")
