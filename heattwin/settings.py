@@ -36,11 +36,19 @@ class Settings:
     mqtt_port: int = 1883
     dask_scheduler: str | None = None
     retention_days: int = 183
+    timescaledb: str = "auto"  # auto: use the extension where the server preloads it; off: plain PostgreSQL
     extra: dict = field(default_factory=dict)
 
     @property
     def cluster_dir(self) -> Path:
         return self.state_dir / "pg"
+
+
+def _timescaledb_mode(value: str) -> str:
+    mode = value.strip().lower()
+    if mode not in ("auto", "off"):
+        raise ValueError(f"HEATTWIN_TIMESCALEDB must be 'auto' or 'off', not {value!r}")
+    return mode
 
 
 def load_settings() -> Settings:
@@ -63,4 +71,5 @@ def load_settings() -> Settings:
         mqtt_port=int(_env("HEATTWIN_MQTT_PORT", str(defaults.mqtt_port))),
         dask_scheduler=_env("HEATTWIN_DASK_SCHEDULER"),
         retention_days=int(_env("HEATTWIN_RETENTION_DAYS", str(defaults.retention_days))),
+        timescaledb=_timescaledb_mode(_env("HEATTWIN_TIMESCALEDB", defaults.timescaledb)),
     )

@@ -156,7 +156,20 @@ def is_running(cluster: Cluster) -> bool:
     return _pg(cluster, "pg_ctl", "status", "-D", str(cluster.data_dir), check=False).returncode == 0
 
 
-def _start(cluster: Cluster) -> None:
+def timescaledb_installed() -> bool:
+    """Whether the TimescaleDB library is installed beside these server binaries."""
+    return (find_bin_dir().parent / "lib" / "timescaledb.so").exists()
+
+
+def _server_options(port: int, timescaledb: bool | None) -> str:
+    options = f"-p {port}"
+    if timescaledb if timescaledb is not None else timescaledb_installed():
+        # Preloaded so CREATE EXTENSION works; telemetry off: these machines reach no outside host.
+        options += " -c shared_preload_libraries=timescaledb -c timescaledb.telemetry_level=off"
+    return options
+
+
+def _start(cluster: Cluster, timescaledb: bool | None = None) -> None:
     port = cluster.port()
     if port is None or not _port_free(port):
         port = _free_port()
@@ -167,7 +180,7 @@ def _start(cluster: Cluster) -> None:
         entry = pwd.getpwnam(_run_as())
         os.chown(log, entry.pw_uid, entry.pw_gid)
     _pg(cluster, "pg_ctl", "start", "-w", "-t", "60", "-D", str(cluster.data_dir), "-l", str(log),
-        "-o", f"-p {port}")
+        "-o", _server_options(port, timescaledb))
 
 
 def _ensure_database(cluster: Cluster) -> None:
@@ -177,14 +190,16 @@ def _ensure_database(cluster: Cluster) -> None:
             conn.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
-def up(root: Path, fast: bool = False) -> str:
-    """Start (creating on first use) the cluster in ``root``; return its database URL."""
+def up(root: Path, fast: bool = False, timescaledb: bool | None = None) -> str:
+    """Start (creating on first use) the cluster in ``root``; return its database URL.
+
+    ``timescaledb``: preload the extension (None: when it is installed)."""
     cluster = Cluster(Path(root).resolve())
     cluster.root.mkdir(parents=True, exist_ok=True)
     if not (cluster.data_dir / "PG_VERSION").exists():
         _initdb(cluster, fast)
     if not is_running(cluster):
-        _start(cluster)
+        _start(cluster, timescaledb)
     _ensure_database(cluster)
     return cluster.url()
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import psycopg
 
+from heattwin.settings import load_settings
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.(sql|py)$")
 
@@ -29,6 +31,16 @@ def list_migrations() -> list[Path]:
 def has_timescaledb(conn: psycopg.Connection) -> bool:
     row = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
     return row is not None
+
+
+def timescaledb_usable(conn: psycopg.Connection) -> bool:
+    """Whether ``CREATE EXTENSION timescaledb`` can work here: installed, preloaded, and not turned off
+    by ``HEATTWIN_TIMESCALEDB=off`` (which keeps a database on the plain-PostgreSQL path)."""
+    if load_settings().timescaledb == "off":
+        return False
+    available = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'").fetchone()
+    preload = conn.execute("SELECT current_setting('shared_preload_libraries')").fetchone()[0]
+    return available is not None and "timescaledb" in [p.strip() for p in preload.split(",")]
 
 
 def _load_python(path: Path):

@@ -37,7 +37,7 @@ def pg_server(pg_root):
         cluster.find_bin_dir()
     except cluster.ClusterError as exc:
         require(False, str(exc))
-    url = cluster.up(pg_root, fast=True)
+    url = cluster.up(pg_root, fast=True, timescaledb=False)
     return url.rsplit("/", 1)[0] + "/postgres"
 
 

@@ -6,6 +6,8 @@ Either way callers see the same names: ``time_bucket(interval, timestamptz)``, a
 
 import psycopg
 
+from store.migrate import timescaledb_usable
+
 # Continuous aggregates cannot be created inside a transaction block: this step manages its own.
 TRANSACTIONAL = False
 
@@ -26,12 +28,13 @@ _ROLLUPS = {"measurement_5m": "5 minutes", "measurement_1h": "1 hour"}
 
 
 def _try_timescaledb(conn: psycopg.Connection) -> bool:
-    try:
-        with conn.transaction():
-            conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-        return True
-    except psycopg.Error:
+    # Decide before trying: on a server where the library is installed but not preloaded,
+    # CREATE EXTENSION raises FATAL and closes the connection, so catching it is too late.
+    if not timescaledb_usable(conn):
         return False
+    with conn.transaction():
+        conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+    return True
 
 
 def _apply_timescaledb(conn: psycopg.Connection) -> None:
