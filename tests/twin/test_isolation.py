@@ -9,82 +9,12 @@ from __future__ import annotations
 import json
 
 import isolation_networks as nets  # tests/twin/isolation_networks.py
-import networkx as nx
 import numpy as np
 import pytest
+from isolation_reference import Reference  # tests/twin/isolation_reference.py
 
+from layers.read import read_network
 from twin.isolation import IsolationGraph, isolate
-
-# -- an independent reference: plain networkx on nodes + pipes, no segments ------------------------
-
-
-class Reference:
-    """Brute-force isolation on the graph of nodes and pipes, one edge per pipe end."""
-
-    def __init__(self, network):
-        self.network = network
-        graph = nx.Graph()
-        graph.add_nodes_from(network.nodes["id"])
-        for pipe in network.pipes.itertuples():
-            graph.add_edge(pipe.id, pipe.from_node, valves=[])
-            graph.add_edge(pipe.id, pipe.to_node, valves=[])
-        for valve in network.valves.itertuples():
-            graph.edges[valve.pipe_id, valve.node_id]["valves"].append(valve)
-        self.graph = graph
-        edges = {frozenset((a, b)): d["valves"] for a, b, d in graph.edges(data=True)}
-        self.valves_on = edges
-        self.closed_now = {e for e, vs in edges.items() if any(not v.normally_open for v in vs)}
-        self.closable = {e for e, vs in edges.items() if e not in self.closed_now and any(v.operable for v in vs)}
-        self.stuck = {e for e in edges if e not in self.closed_now | self.closable}
-        self.growth = self._keep(self.stuck)
-        self.bare = self._keep({e for e, vs in edges.items() if not vs})
-        self.sources = list(network.sources["node_id"])
-        self.fed_before = self.fed(self.closed_now, set())
-
-    def _keep(self, kept: set) -> nx.Graph:
-        graph = nx.Graph()
-        graph.add_nodes_from(self.graph.nodes)
-        graph.add_edges_from(tuple(e) for e in kept)
-        return graph
-
-    def fed(self, cut: set, removed: set) -> set:
-        rest = self._keep(set(self.valves_on) - cut)
-        rest.remove_nodes_from(removed)
-        return set().union(*(nx.node_connected_component(rest, n) for n in self.sources if n in rest))
-
-    def isolate(self, target: str) -> dict:
-        region = nx.node_connected_component(self.growth, target)
-        boundary = {e for e in self.valves_on if len(e & region) == 1}
-        to_close = boundary & self.closable
-        valves = sorted(min(v.id for v in self.valves_on[e] if v.operable) for e in to_close)
-        # An inoperable valve counts as skipped when the region had to cross it: without valved
-        # edges its two sides would not be joined.
-        skipped = sorted(v.id for e in self.stuck if e <= region and not nx.has_path(self.bare, *e)
-                         for v in self.valves_on[e])
-        dry = region | (self.fed_before - self.fed(self.closed_now | to_close, region))
-        stations = self.network.stations
-        sources = self.network.sources
-        return {"valves_to_close": valves, "inoperable_skipped": skipped,
-                "isolated_pipes": sorted(v for v in region if v.startswith("P-")),
-                "isolated_nodes": sorted(v for v in region if v.startswith("N-")),
-                "dry_pipes": sorted(v for v in dry if v.startswith("P-")),
-                "dry_nodes": sorted(v for v in dry if v.startswith("N-")),
-                "stations_cut_off": sorted(stations["id"][stations["node_id"].isin(dry)]),
-                "sources_lost": sorted(sources["id"][sources["node_id"].isin(region)])}
-
-    def reach(self, target: str, shut: set) -> set:
-        """What ``target`` is joined to with the valves ``shut`` (and the normally closed ones) closed."""
-        cut = self.closed_now | {e for e, vs in self.valves_on.items() if any(v.id in shut for v in vs)}
-        return nx.node_connected_component(self._keep(set(self.valves_on) - cut), target)
-
-    def assert_minimal_and_sealing(self, target: str, result) -> None:
-        """All valves closed seal exactly the region; reopening any one joins it to the outside."""
-        region = set(result.isolated_pipes) | set(result.isolated_nodes)
-        shut = set(result.valves_to_close)
-        assert self.reach(target, shut) == region
-        for valve_id in shut:
-            assert self.reach(target, shut - {valve_id}) - region, f"{valve_id} is not needed"
-
 
 # -- known answers ---------------------------------------------------------------------------------
 
@@ -273,10 +203,8 @@ def test_network_without_valves_goes_dry_as_a_whole():
 
 
 @pytest.fixture(scope="module")
-def demo_network(request):
-    pytest.importorskip("data.democity", reason="the demo city generator has not landed")
-    read = pytest.importorskip("layers.read", reason="the network reader has not landed")
-    network, report = read.read_network(request.getfixturevalue("demo_city_dir") / "network.gpkg")
+def demo_network(demo_city_dir):
+    network, report = read_network(demo_city_dir / "network.gpkg")
     assert report.ok, report.errors
     return network
 
@@ -328,7 +256,6 @@ def _cli(argv: list[str]) -> int:
 
 def test_network_read_back_from_a_geopackage_isolates_the_same(tmp_path):
     from layers.export import write_geopackage
-    from layers.read import read_network
 
     network = nets.ring({"V-3b": {"operable": False}}, tie_closed=True)
     read_back, report = read_network(write_geopackage(network, tmp_path / "ring.gpkg"))
