@@ -9,9 +9,6 @@ with origin ``http:<data source>``; the answer counts what was stored, already s
 
 from __future__ import annotations
 
-import threading
-import time
-
 import psycopg
 from flask import Blueprint, Flask, current_app, jsonify, request
 from psycopg_pool import PoolTimeout
@@ -22,33 +19,9 @@ from store.telemetry.payload import PayloadError, parse_http_body
 from store.tokens import get_data_source
 
 MAX_BODY_BYTES = 32 << 20
-TOKEN_CACHE_S = 30.0  # a revoked token stops working within this long
 _EXTENSION = "heattwin_ingest"
 
 api = Blueprint("heattwin_api", __name__)
-
-
-class _TokenCache:
-    """Token -> data source, remembered briefly so a busy sender costs one lookup per 30 s."""
-
-    def __init__(self, ttl_s: float):
-        self.ttl_s = ttl_s
-        self._entries: dict[str, tuple[str, float]] = {}
-        self._lock = threading.Lock()
-
-    def data_source(self, pool, token: str) -> str | None:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._entries.get(token)
-        if hit and now - hit[1] < self.ttl_s:
-            return hit[0]
-        source = get_data_source(pool, token)
-        with self._lock:
-            if source is None:
-                self._entries.pop(token, None)
-            else:
-                self._entries[token] = (source, now)
-        return source
 
 
 def _state() -> dict:
@@ -69,7 +42,8 @@ def _error(status: int, message: str, **extra):
 def post_readings():
     state = _state()
     pool = get_pool(state["url"])
-    source = state["tokens"].data_source(pool, _bearer_token())
+    # Looked up on every request (one indexed query): a revoked token stops working at once.
+    source = get_data_source(pool, _bearer_token())
     if source is None:
         return _error(401, "missing or invalid bearer token: send 'Authorization: Bearer <token>' "
                            "(create one with `heattwin token add DATA_SOURCE`)")
@@ -97,7 +71,7 @@ def database_unavailable(exc):
 
 def mount(server: Flask, url: str) -> None:
     """Register the ingest API on ``server`` (the Dash app's Flask server), storing into ``url``."""
-    server.extensions[_EXTENSION] = {"url": url, "tokens": _TokenCache(TOKEN_CACHE_S)}
+    server.extensions[_EXTENSION] = {"url": url}
     server.config.setdefault("MAX_CONTENT_LENGTH", MAX_BODY_BYTES)
     server.register_blueprint(api)
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import dash
 from dash import html
 
-from app import context
+from app import auth, context
+from app.auth.principal import current_principal
+from app.components.userbar import userbar
 from heattwin.settings import PROJECT_ROOT, Settings, load_settings
 
 ASSETS_DIR = PROJECT_ROOT / "assets"
@@ -27,9 +29,18 @@ def create_app(url: str, settings: Settings | None = None) -> dash.Dash:
         suppress_callback_exceptions=True,
         title="HeatTwin",
     )
-    app.layout = html.Div(id="page-root", children=[dash.page_container])
+    app.layout = _root_layout
+    auth.mount(app, settings)
     _mount_extras(app, url)
     return app
+
+
+def _root_layout():
+    """Every page: the user bar, the page, and the strip where refusals are shown (``assets/auth.js``)."""
+    lang = context.settings().language
+    return html.Div(id="page-root", children=[
+        userbar(current_principal(), lang), dash.page_container,
+        html.Div(id="app-toast", className="app-toast", role="alert", **{"aria-live": "assertive"})])
 
 
 def _mount_extras(app: dash.Dash, url: str) -> None:
@@ -40,10 +51,13 @@ def _mount_extras(app: dash.Dash, url: str) -> None:
     drawings.mount(app.server)
 
 
-def serve(url: str, settings: Settings | None = None) -> None:
+def serve(url: str, settings: Settings | None = None, banner: str = "") -> None:
+    """Serve the app with waitress; ``banner`` (how to log in) is printed once it is ready."""
     from waitress import serve as waitress_serve
 
     settings = settings or load_settings()
     app = create_app(url, settings)
+    if banner:
+        print(banner, flush=True)
     print(f"HeatTwin is serving on http://{settings.host}:{settings.port}/", flush=True)
     waitress_serve(app.server, host=settings.host, port=settings.port, threads=8)

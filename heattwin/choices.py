@@ -81,6 +81,23 @@ WORK_ORDER_PRIORITY = (
     Choice("urgent", "priority.urgent", "#e74c3c"),
 )
 
+# Who may do what is heattwin.permissions; these are the roles a user can hold (several at once).
+USER_ROLE = (
+    Choice("dispatcher", "role.dispatcher", "#e67e22"),
+    Choice("agent", "role.agent", "#3498db"),
+    Choice("crew", "role.crew", "#27ae60"),
+    Choice("supervisor", "role.supervisor", "#9b59b6"),
+    Choice("engineer", "role.engineer", "#16a085"),
+    Choice("admin", "role.admin", "#c0392b"),
+)
+
+# How an audited action ended: done, refused by the permission table or by the store's checks, or failed.
+AUDIT_OUTCOME = (
+    Choice("ok", "audit.outcome.ok", "#2ecc71"),
+    Choice("refused", "audit.outcome.refused", "#e74c3c"),
+    Choice("failed", "audit.outcome.failed", "#f39c12"),
+)
+
 HEATING_STATUS = (
     Choice("heating", "heating.heating", "#e67e22"),
     Choice("suspended", "heating.suspended", "#7f8c8d"),
@@ -122,3 +139,5 @@ station_status_values = _values(STATION_STATUS)
 alarm_severity_values = _values(ALARM_SEVERITY)
 alarm_state_values = _values(ALARM_STATE)
 work_order_state_values = _values(WORK_ORDER_STATE)
+user_role_values = _values(USER_ROLE)
+audit_outcome_values = _values(AUDIT_OUTCOME)

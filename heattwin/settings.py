@@ -37,6 +37,12 @@ class Settings:
     dask_scheduler: str | None = None
     retention_days: int = 183
     timescaledb: str = "auto"  # auto: use the extension where the server preloads it; off: plain PostgreSQL
+    secret_key: str | None = None  # signs session cookies; default: a key kept in the state folder
+    session_hours: float = 12.0  # a login lasts one shift
+    secure_cookies: str = "auto"  # auto: Secure cookies unless serving on loopback; on | off
+    login_rate: str = "10 per minute"  # login attempts per client address (Flask-Limiter notation)
+    mqtt_username: str | None = None
+    mqtt_password: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -44,11 +50,11 @@ class Settings:
         return self.state_dir / "pg"
 
 
-def _timescaledb_mode(value: str) -> str:
-    mode = value.strip().lower()
-    if mode not in ("auto", "off"):
-        raise ValueError(f"HEATTWIN_TIMESCALEDB must be 'auto' or 'off', not {value!r}")
-    return mode
+def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = _env(name, default).strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
 
 
 def load_settings() -> Settings:
@@ -71,5 +77,11 @@ def load_settings() -> Settings:
         mqtt_port=int(_env("HEATTWIN_MQTT_PORT", str(defaults.mqtt_port))),
         dask_scheduler=_env("HEATTWIN_DASK_SCHEDULER"),
         retention_days=int(_env("HEATTWIN_RETENTION_DAYS", str(defaults.retention_days))),
-        timescaledb=_timescaledb_mode(_env("HEATTWIN_TIMESCALEDB", defaults.timescaledb)),
+        secret_key=_env("HEATTWIN_SECRET_KEY"),
+        session_hours=float(_env("HEATTWIN_SESSION_HOURS", str(defaults.session_hours))),
+        secure_cookies=_choice("HEATTWIN_SECURE_COOKIES", defaults.secure_cookies, ("auto", "on", "off")),
+        login_rate=_env("HEATTWIN_LOGIN_RATE", defaults.login_rate),
+        mqtt_username=_env("HEATTWIN_MQTT_USERNAME"),
+        mqtt_password=_env("HEATTWIN_MQTT_PASSWORD"),
+        timescaledb=_choice("HEATTWIN_TIMESCALEDB", defaults.timescaledb, ("auto", "off")),
     )

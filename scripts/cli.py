@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "scripts.cmd_alarms",
     "scripts.cmd_leaks",
     "scripts.cmd_scenario",
+    "scripts.cmd_users",
 )
 
 

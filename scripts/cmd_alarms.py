@@ -15,7 +15,7 @@ def register(subparsers) -> None:
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("id", type=int)
         if name != "events":
-            cmd.add_argument("--by", required=True, help="who does it (recorded)")
+            cmd.add_argument("--by", help="the HeatTwin user doing it (default: this OS account, as cli:NAME)")
         if name == "clear":
             cmd.add_argument("--note", required=True, help="why it is cleared")
         if name == "work-order":
@@ -44,14 +44,17 @@ def _list(args) -> int:
 
 
 def _state(args, state: str, note: str = "") -> int:
+    from scripts.actors import cli_actor
     from store.alarms import update_alarm_state
 
+    pool = _pool()
+    actor = cli_actor(pool, "alarm.ack" if state == "acknowledged" else "alarm.clear", args.by)
     try:
-        update_alarm_state(_pool(), args.id, state, actor=args.by, note=note)
+        update_alarm_state(pool, args.id, state, actor=actor, note=note)
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
-    print(f"alarm #{args.id} {state} by {args.by}")
+    print(f"alarm #{args.id} {state} by {actor.username}")
     return 0
 
 
@@ -64,10 +67,13 @@ def _clear(args) -> int:
 
 
 def _work_order(args) -> int:
+    from scripts.actors import cli_actor
     from store.alarms import open_work_order_from_alarm
 
+    pool = _pool()
     try:
-        wo = open_work_order_from_alarm(_pool(), args.id, actor=args.by, team_id=args.team)
+        wo = open_work_order_from_alarm(pool, args.id, actor=cli_actor(pool, "alarm.work_order", args.by),
+                                        team_id=args.team)
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -51,6 +51,14 @@ def _start_background(url: str) -> list[subprocess.Popen]:
     return children
 
 
+def _demo_accounts(url: str, settings) -> str:
+    from scripts.demo_accounts import ensure_demo_accounts, login_banner, new_demo_kiosk
+    from store.db import get_pool
+
+    pool = get_pool(url)
+    return login_banner(ensure_demo_accounts(pool), new_demo_kiosk(pool), f"http://{settings.host}:{settings.port}")
+
+
 def _interrupt(*_signal) -> None:
     raise KeyboardInterrupt
 
@@ -64,7 +72,9 @@ def _run(args) -> int:
 
     summary = load_city(url, city_dir)
     print(f"demo city loaded: {summary.get('by_kind')}", flush=True)
+    banner = _demo_accounts(url, settings)
     if args.no_serve:
+        print(banner, flush=True)
         return 0
     children = _start_background(url)
     # A service manager stops with SIGTERM: end the plant and the sync loop with the demo.
@@ -72,7 +82,7 @@ def _run(args) -> int:
     try:
         from app.server import serve
 
-        serve(url, settings)
+        serve(url, settings, banner=banner)
     except KeyboardInterrupt:
         pass
     finally:

@@ -8,7 +8,6 @@ station table (CSV or Excel). ``sweep`` runs the N-1 sweep on dask and stores th
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 SHOWN = 15
@@ -29,12 +28,15 @@ def register(subparsers) -> None:
                              ("delete", _delete, "delete a saved scenario")):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("id", type=int)
+        if name == "delete":
+            cmd.add_argument("--by", help="the HeatTwin user doing it (default: this OS account, as cli:NAME)")
         cmd.set_defaults(func=func)
     sweep = sub.add_parser("sweep", help="N-1: break every pipe segment in turn, rank by heat not delivered")
     sweep.add_argument("--limit", type=int, help="only the first N segments")
     sweep.add_argument("--workers", type=int, default=2, help="LocalCluster workers (default 2)")
     sweep.add_argument("--serial", action="store_true", help="run in this process, without dask")
-    sweep.add_argument("--author", default=os.environ.get("USER", ""))
+    for cmd in (run, sweep):
+        cmd.add_argument("--by", help="the HeatTwin user doing it (default: this OS account, as cli:NAME)")
     sweep.add_argument("--network", help="use this GeoPackage/folder (results are not stored)")
     sweep.add_argument("--json", action="store_true")
     sweep.set_defaults(func=_sweep)
@@ -81,10 +83,11 @@ def _run(args) -> int:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return 2
     if args.save and pool is not None:
+        from scripts.actors import cli_actor
         from store import scenarios
 
-        scenario_id = scenarios.save_scenario(pool, scenario.to_dict(), author=scenario.author)
-        scenarios.save_result(pool, scenario_id, result.to_dict())
+        scenario_id = scenarios.save_scenario(pool, scenario.to_dict(), result=result.to_dict(),
+                                              actor=cli_actor(pool, "scenario.save", args.by))
         print(f"saved as scenario {scenario_id}", file=sys.stderr)
     if args.out:
         print(f"wrote {result.write_table(args.out)}", file=sys.stderr)
@@ -143,9 +146,12 @@ def _show(args) -> int:
 
 
 def _delete(args) -> int:
+    from scripts.actors import cli_actor
     from store import scenarios
 
-    if not scenarios.delete_scenario(_pool(), args.id):
+    pool = _pool()
+    if not scenarios.delete_scenario(pool, args.id, actor=cli_actor(pool, "scenario.delete_any", args.by),
+                                     anyones=True):
         print(f"no scenario {args.id}", file=sys.stderr)
         return 2
     print(f"deleted scenario {args.id}")
@@ -161,9 +167,12 @@ def _sweep(args) -> int:
         print("\n".join(errors), file=sys.stderr)
         return 1
     pipe_ids = network.pipes["id"].astype(str).tolist()[:args.limit] if args.limit else None
-    ranking, sweep_id = run_stored_sweep(network, None if args.network else _pool(), pipe_ids=pipe_ids,
-                                         workers=args.workers, serial=args.serial, author=args.author,
-                                         progress=_progress_bar())
+    from scripts.actors import cli_actor
+
+    pool = None if args.network else _pool()
+    actor = cli_actor(pool, "scenario.sweep", args.by) if pool is not None else None
+    ranking, sweep_id = run_stored_sweep(network, pool, actor=actor, pipe_ids=pipe_ids, workers=args.workers,
+                                         serial=args.serial, progress=_progress_bar())
     if args.json:
         print(json.dumps({"sweep_id": sweep_id, "ranking": ranking.head(50).to_dict("records")}, default=str))
         return 0

@@ -68,7 +68,8 @@ def _sender(args, pool, settings):
             raise SystemExit("--via http needs --token (create one with: heattwin token add plant)")
         return HttpSender(args.http_url, args.token)
     if args.via == "mqtt":
-        return MqttSender(settings.mqtt_host, settings.mqtt_port)
+        return MqttSender(settings.mqtt_host, settings.mqtt_port, username=settings.mqtt_username,
+                          password=settings.mqtt_password)
     return DirectSender(pool)
 
 

@@ -23,8 +23,9 @@ def register(subparsers) -> None:
     ingest.set_defaults(func=_ingest)
 
     token = subparsers.add_parser("token", help="bearer tokens of data sources posting readings")
-    token.add_argument("action", choices=("add",))
+    token.add_argument("action", choices=("add", "revoke"))
     token.add_argument("data_source", help="name of the sender, e.g. scada-north")
+    token.add_argument("--by", help="the HeatTwin user doing it (default: this OS account, as cli:NAME)")
     token.set_defaults(func=_token)
 
     mqtt = subparsers.add_parser("mqtt-ingest", help="subscribe to heattwin/<source>/<sensor_id> and store")
@@ -85,11 +86,16 @@ def _ingest(args) -> int:
 
 
 def _token(args) -> int:
+    from scripts.actors import cli_actor
     from store.db import get_pool
-    from store.tokens import add_token
+    from store.tokens import add_token, revoke_tokens
 
-    token = add_token(get_pool(_database()), args.data_source)
-    print(token)
+    pool = get_pool(_database())
+    actor = cli_actor(pool, "token.manage", args.by)
+    if args.action == "revoke":
+        print(f"revoked {revoke_tokens(pool, args.data_source, actor=actor)} token(s) of {args.data_source}")
+        return 0
+    print(add_token(pool, args.data_source, actor=actor))
     return 0
 
 
@@ -98,7 +104,8 @@ def _mqtt(args) -> int:
 
     settings = load_settings()
     host, port = args.host or settings.mqtt_host, args.port or settings.mqtt_port
-    subscriber = MqttIngest(_database(), host=host, port=port)
+    subscriber = MqttIngest(_database(), host=host, port=port, username=settings.mqtt_username,
+                            password=settings.mqtt_password)
     log.info("subscribing to heattwin/+/+ on %s:%s", host, port)
     subscriber.run_forever()
     return 0

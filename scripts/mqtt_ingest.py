@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -37,7 +39,8 @@ class MqttIngest:
     """Subscribe, buffer, flush. ``start()`` returns once subscribed; ``stop()`` flushes the rest."""
 
     def __init__(self, url: str, *, host: str = "127.0.0.1", port: int = 1883, topic: str = TOPIC,
-                 flush_every: int = 2000, flush_s: float = 1.0, client_id: str | None = None):
+                 flush_every: int = 2000, flush_s: float = 1.0, client_id: str | None = None,
+                 username: str | None = None, password: str | None = None):
         self.url, self.host, self.port, self.topic = url, host, port, topic
         self.flush_every, self.flush_s = flush_every, flush_s
         self.totals = IngestResult()
@@ -50,6 +53,8 @@ class MqttIngest:
         self._flusher: threading.Thread | None = None
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
                                   client_id=client_id or f"heattwin-ingest-{os.getpid()}")
+        if username:
+            self.client.username_pw_set(username, password)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
@@ -159,27 +164,54 @@ def _wait_listening(port: int, proc: subprocess.Popen, log_file: Path, timeout_s
     raise RuntimeError(f"mosquitto did not listen on 127.0.0.1:{port} within {timeout_s:g} s")
 
 
+@dataclass(frozen=True)
+class Broker:
+    """A broker to connect to: where, and the account the subscriber and the senders use."""
+
+    port: int
+    username: str
+    password: str
+    host: str = "127.0.0.1"
+
+
+def broker_config(port: int, password_file: Path) -> str:
+    """Mosquitto's configuration: loopback only, no anonymous clients, accounts from ``password_file``."""
+    lines = [f"listener {port} 127.0.0.1", "allow_anonymous false", f"password_file {password_file}",
+             "persistence false",
+             # The subscriber may lag a burst while it writes: queue, never drop.
+             "max_queued_messages 0", "max_inflight_messages 0"]
+    if os.geteuid() == 0:
+        lines.append("user root")  # otherwise mosquitto drops to a 'mosquitto' user that may not exist
+    return "\n".join(lines) + "\n"
+
+
+def write_password_file(path: Path, accounts: dict[str, str]) -> None:
+    """Mosquitto's password file for ``accounts`` (name → password), hashed by ``mosquitto_passwd -U``
+    so no password appears on a command line; the clear text exists only until it is hashed."""
+    passwd = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
+    path.touch(mode=0o600)
+    path.write_text("".join(f"{name}:{password}\n" for name, password in accounts.items()))
+    subprocess.run([passwd, "-U", str(path)], check=True, capture_output=True)
+
+
 @contextlib.contextmanager
-def local_broker(binary: str | None = None) -> Iterator[int]:
-    """A private Mosquitto on a free loopback port (yields the port); stopped on exit."""
+def local_broker(binary: str | None = None) -> Iterator[Broker]:
+    """A private Mosquitto on a free loopback port with one account (random password); stopped on exit."""
     binary = binary or find_mosquitto()
     if binary is None:
         raise RuntimeError("mosquitto not found; install it (Debian: apt-get install mosquitto)")
-    port = _free_port()
+    broker = Broker(port=_free_port(), username="heattwin", password=secrets.token_urlsafe(18))
     with tempfile.TemporaryDirectory(prefix="heattwin-mqtt-") as tmp:
+        password_file = Path(tmp) / "passwd"
+        write_password_file(password_file, {broker.username: broker.password})
         conf = Path(tmp) / "mosquitto.conf"
-        lines = [f"listener {port} 127.0.0.1", "allow_anonymous true", "persistence false",
-                 # The subscriber may lag a burst while it writes: queue, never drop.
-                 "max_queued_messages 0", "max_inflight_messages 0"]
-        if os.geteuid() == 0:
-            lines.append("user root")  # otherwise mosquitto drops to a 'mosquitto' user that may not exist
-        conf.write_text("\n".join(lines) + "\n")
+        conf.write_text(broker_config(broker.port, password_file))
         log_file = Path(tmp) / "mosquitto.log"
         with open(log_file, "wb") as log_out:
             proc = subprocess.Popen([binary, "-c", str(conf)], stdout=log_out, stderr=subprocess.STDOUT)
         try:
-            _wait_listening(port, proc, log_file, 10.0)
-            yield port
+            _wait_listening(broker.port, proc, log_file, 10.0)
+            yield broker
         finally:
             proc.terminate()
             try:

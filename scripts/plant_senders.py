@@ -58,11 +58,14 @@ class HttpSender:
 class MqttSender:
     """Publishes one batch message per sensor (``[{"t", "v"}, …]``) with QoS 1."""
 
-    def __init__(self, host: str, port: int, source: str = "plant"):
+    def __init__(self, host: str, port: int, source: str = "plant", username: str | None = None,
+                 password: str | None = None):
         import paho.mqtt.client as mqtt
 
         self.source = source
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"heattwin-plant-{source}")
+        if username:
+            self.client.username_pw_set(username, password)
         self.client.connect(host, port)
         self.client.loop_start()
 

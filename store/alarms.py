@@ -11,10 +11,14 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from heattwin.choices import alarm_severity_values
+from store.audit import Actor, audited
 from store.db import transaction
 
+MAX_NOTE_CHARS = 1000
+
 OPEN_ALARM_COLUMNS = ("id", "asset_id", "cause", "severity", "state", "message", "raised_at", "last_seen_at",
-                      "raise_count", "kind", "name", "lon", "lat")
+                      "raise_count", "kind", "name", "lon", "lat", "acknowledged_at", "acknowledged_by",
+                      "acknowledged_by_name")
 
 
 def add_alarm(pool: ConnectionPool, *, asset_id: str, cause: str, severity: str, message: str = "",
@@ -75,8 +79,9 @@ def list_open_alarms(pool: ConnectionPool, *, asset_id: str | None = None, limit
     details = sql.SQL(", a.details" if with_details else "")
     query = sql.SQL(
         "SELECT a.id, a.asset_id, a.cause, a.severity::text, a.state::text, a.message, a.raised_at,"
-        " a.last_seen_at, a.raise_count, e.kind::text, e.name, e.lon, e.lat{}"
-        " FROM alarm a JOIN asset e ON e.id = a.asset_id"
+        " a.last_seen_at, a.raise_count, e.kind::text, e.name, e.lon, e.lat, a.acknowledged_at, a.acknowledged_by,"
+        " coalesce(nullif(u.display_name, ''), a.acknowledged_by){}"
+        " FROM alarm a JOIN asset e ON e.id = a.asset_id LEFT JOIN app_user u ON u.username = a.acknowledged_by"
         " WHERE a.state <> 'cleared' AND (%s::text IS NULL OR a.asset_id = %s)"
         " ORDER BY a.raised_at DESC, a.id DESC LIMIT %s").format(details)
     with pool.connection() as conn:
@@ -111,20 +116,54 @@ def open_alarms_signature(pool: ConnectionPool) -> tuple:
             " FROM alarm WHERE state <> 'cleared'").fetchone())
 
 
-def update_alarm_state(pool: ConnectionPool, alarm_id: int, state: str, *, actor: str, note: str = "") -> None:
-    """Acknowledge or clear an open alarm."""
+def _check_note(note: str) -> str:
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE_CHARS:
+        raise ValueError(f"note: at most {MAX_NOTE_CHARS} characters (got {len(note)})")
+    return note
+
+
+def _alarm_row(conn, alarm_id: int) -> dict:
+    cur = conn.execute("SELECT id, asset_id, cause, severity::text, state::text, message, acknowledged_by,"
+                       " cleared_by FROM alarm WHERE id = %s FOR UPDATE", (alarm_id,))
+    row = cur.fetchone()
+    if row is None:
+        raise ValueError(f"alarm {alarm_id} does not exist")
+    return dict(zip([d.name for d in cur.description], row, strict=True))
+
+
+def update_alarm_state(pool: ConnectionPool, alarm_id: int, state: str, *, actor: Actor, note: str = "") -> None:
+    """Acknowledge or clear (a note saying why is required) an open alarm; audited."""
     if state not in ("acknowledged", "cleared"):
         raise ValueError(f"an alarm can be set to 'acknowledged' or 'cleared', not {state!r}")
+    note = _check_note(note)
+    if state == "cleared" and not note:
+        raise ValueError("note: clearing an alarm by hand needs a note saying why")
     stamp = "acknowledged_at = now(), acknowledged_by = %s" if state == "acknowledged" else \
-        "cleared_at = now(), cleared_by = %s"
-    with transaction(pool) as conn:
-        changed = conn.execute(
-            f"UPDATE alarm SET state = %s, {stamp} WHERE id = %s AND state <> 'cleared'",  # stamp is ours
-            (state, actor, alarm_id)).rowcount
-        if not changed:
-            raise ValueError(f"alarm {alarm_id} is not open")
-        conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, note) VALUES (%s, %s, %s, %s)",
-                     (alarm_id, actor, state, note))
+        "cleared_at = now(), cleared_by = %s, clear_note = %s"
+    params = (actor.username,) if state == "acknowledged" else (actor.username, note)
+    action = "alarm.ack" if state == "acknowledged" else "alarm.clear"
+    with audited(pool, actor, action, "alarm", alarm_id) as change:
+        before = _alarm_row(change.conn, alarm_id)
+        if before["state"] == "cleared":
+            raise ValueError(f"alarm {alarm_id} is not open (it was cleared)")
+        change.conn.execute(sql.SQL("UPDATE alarm SET state = %s, {} WHERE id = %s").format(sql.SQL(stamp)),
+                            (state, *params, alarm_id))
+        change.conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, note) VALUES (%s, %s, %s, %s)",
+                            (alarm_id, actor.username, state, note))
+        change.before, change.after = {"state": before["state"]}, {"state": state, "note": note}
+
+
+def comment_alarm(pool: ConnectionPool, alarm_id: int, note: str, *, actor: Actor) -> None:
+    """A dispatcher's comment on an alarm (any state), kept among its events; audited."""
+    note = _check_note(note)
+    if not note:
+        raise ValueError("note: a comment needs some text")
+    with audited(pool, actor, "alarm.comment", "alarm", alarm_id) as change:
+        _alarm_row(change.conn, alarm_id)
+        change.conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, note) VALUES (%s, %s, 'comment', %s)",
+                            (alarm_id, actor.username, note))
+        change.after = {"comment": note}
 
 
 def upsert_alarms(pool: ConnectionPool, conditions: list[dict], *, at, continuing_s: float,
@@ -195,21 +234,20 @@ def list_alarm_events(pool: ConnectionPool, alarm_id: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["at", "actor", "action", "note"])
 
 
-def open_work_order_from_alarm(pool: ConnectionPool, alarm_id: int, *, actor: str, team_id: str | None = None,
+def open_work_order_from_alarm(pool: ConnectionPool, alarm_id: int, *, actor: Actor, team_id: str | None = None,
                                priority: str | None = None) -> int:
-    """A work order for the alarm's element and location (origin 'alarm'), noted in the alarm's events."""
-    from store.work_orders import add_work_order
+    """A work order for the alarm's element and location (origin 'alarm'), noted in the alarm's events;
+    the order, the note and the audit row are one transaction."""
+    from store.work_orders import insert_work_order
 
-    alarm = get_alarm(pool, alarm_id)
-    if alarm is None:
-        raise ValueError(f"alarm {alarm_id} does not exist")
-    urgent = alarm["severity"] in ("critical", "alarm")
-    wo_id = add_work_order(pool, title=f"{alarm['cause']}: {alarm['asset_id']}", actor=actor,
-                           asset_id=alarm["asset_id"], description=alarm["message"] or "", origin="alarm",
-                           priority=priority or ("urgent" if urgent else "normal"), team_id=team_id,
-                           sla_hours=4.0 if urgent else 24.0, alarm_id=alarm_id,
-                           note=f"from alarm #{alarm_id}")
-    with transaction(pool) as conn:
-        conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, note) VALUES (%s, %s, %s, %s)",
-                     (alarm_id, actor, "work_order", f"work order #{wo_id}"))
+    with audited(pool, actor, "alarm.work_order", "alarm", alarm_id) as change:
+        alarm = _alarm_row(change.conn, alarm_id)
+        urgent = alarm["severity"] in ("critical", "alarm")
+        wo_id = insert_work_order(change.conn, title=f"{alarm['cause']}: {alarm['asset_id']}", actor=actor,
+                                  asset_id=alarm["asset_id"], description=alarm["message"] or "", origin="alarm",
+                                  priority=priority or ("urgent" if urgent else "normal"), team_id=team_id,
+                                  sla_hours=4.0 if urgent else 24.0, alarm_id=alarm_id, note=f"from alarm #{alarm_id}")
+        change.conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, note) VALUES (%s, %s, %s, %s)",
+                            (alarm_id, actor.username, "work_order", f"work order #{wo_id}"))
+        change.after = {"work_order_id": wo_id}
     return wo_id

@@ -8,7 +8,10 @@ import pandas as pd
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
+from store.audit import Actor, audited
 from store.db import transaction
+
+MAX_NAME_CHARS = 200
 
 SCENARIO_COLUMNS = ("id", "name", "author", "description", "created_at", "updated_at")
 SWEEP_COLUMNS = ("id", "kind", "author", "state", "total", "done", "workers", "scheduler", "error",
@@ -30,17 +33,26 @@ def _json_safe(value):
     return value
 
 
-def save_scenario(pool: ConnectionPool, spec: dict, *, author: str, scenario_id: int | None = None) -> int:
-    """Store a scenario (``Scenario.to_dict()``); with ``scenario_id`` replace that one. Returns its id."""
-    values = (spec["name"], author, spec.get("description", ""), Jsonb(_json_safe(spec)))
-    with transaction(pool) as conn:
+def save_scenario(pool: ConnectionPool, spec: dict, *, actor: Actor, scenario_id: int | None = None,
+                  result: dict | None = None, network_version: int | None = None) -> int:
+    """Store a scenario (``Scenario.to_dict()``) with ``actor`` as its author, and its ``result`` when given,
+    in one audited transaction; with ``scenario_id`` replace that one. Returns its id."""
+    name = (spec.get("name") or "").strip()
+    if not name or len(name) > MAX_NAME_CHARS:
+        raise ValueError(f"name: a scenario needs a name of 1-{MAX_NAME_CHARS} characters")
+    spec = {**spec, "author": actor.username}
+    values = (name, actor.username, spec.get("description", ""), Jsonb(_json_safe(spec)))
+    with audited(pool, actor, "scenario.save", "scenario", scenario_id or "") as change:
+        conn = change.conn
         if scenario_id is None:
-            return conn.execute("INSERT INTO scenario (name, author, description, spec) VALUES (%s, %s, %s, %s)"
-                                " RETURNING id", values).fetchone()[0]
-        changed = conn.execute("UPDATE scenario SET name = %s, author = %s, description = %s, spec = %s,"
-                               " updated_at = now() WHERE id = %s", (*values, scenario_id)).rowcount
-    if not changed:
-        raise KeyError(f"scenario {scenario_id} does not exist")
+            scenario_id = conn.execute("INSERT INTO scenario (name, author, description, spec) VALUES"
+                                       " (%s, %s, %s, %s) RETURNING id", values).fetchone()[0]
+        elif not conn.execute("UPDATE scenario SET name = %s, author = %s, description = %s, spec = %s,"
+                              " updated_at = now() WHERE id = %s", (*values, scenario_id)).rowcount:
+            raise KeyError(f"scenario {scenario_id} does not exist")
+        if result is not None:
+            _write_result(conn, scenario_id, result, network_version)
+        change.object_id, change.after = str(scenario_id), {"name": name, "changes": spec.get("changes", [])}
     return scenario_id
 
 
@@ -62,20 +74,44 @@ def get_scenario(pool: ConnectionPool, scenario_id: int) -> dict | None:
     return None if row is None else dict(zip((*SCENARIO_COLUMNS, "spec"), row, strict=True))
 
 
-def delete_scenario(pool: ConnectionPool, scenario_id: int) -> bool:
-    with transaction(pool) as conn:
-        return conn.execute("DELETE FROM scenario WHERE id = %s", (scenario_id,)).rowcount > 0
+class NotYoursError(PermissionError):
+    """Deleting somebody else's scenario without the right to."""
+
+    def __init__(self, scenario_id: int, author: str):
+        super().__init__(f"scenario {scenario_id} was saved by {author!r}: only they or an administrator may delete it")
+        self.scenario_id, self.author = scenario_id, author
+
+
+def delete_scenario(pool: ConnectionPool, scenario_id: int, *, actor: Actor, anyones: bool = False) -> bool:
+    """Delete a saved scenario; only its author may, unless ``anyones`` (the caller's role allows it).
+    False when there is no such scenario. Audited, with the deleted spec as ``before``."""
+    with audited(pool, actor, "scenario.delete", "scenario", scenario_id) as change:
+        row = change.conn.execute("SELECT author, name, spec FROM scenario WHERE id = %s FOR UPDATE",
+                                  (scenario_id,)).fetchone()
+        if row is None:
+            change.detail = "no such scenario"
+            return False
+        if row[0] != actor.username and not anyones:
+            raise NotYoursError(scenario_id, row[0])
+        change.conn.execute("DELETE FROM scenario WHERE id = %s", (scenario_id,))
+        change.before = {"author": row[0], "name": row[1], "spec": row[2]}
+    return True
+
+
+def _write_result(conn, scenario_id: int, result: dict, network_version: int | None) -> None:
+    result = _json_safe(result)
+    conn.execute(
+        "INSERT INTO scenario_result (scenario_id, network_version, summary, result) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (scenario_id) DO UPDATE SET run_at = now(), network_version = EXCLUDED.network_version,"
+        " summary = EXCLUDED.summary, result = EXCLUDED.result",
+        (scenario_id, network_version, Jsonb(result["summary"]), Jsonb(result)))
 
 
 def save_result(pool: ConnectionPool, scenario_id: int, result: dict, *, network_version: int | None = None) -> None:
-    """Store a run of a saved scenario (``ScenarioResult.to_dict()``), replacing the previous one."""
-    result = _json_safe(result)
+    """Store a re-run of a saved scenario (``ScenarioResult.to_dict()``), replacing the previous one: the
+    twin's output for a spec already saved (and audited) by a person."""
     with transaction(pool) as conn:
-        conn.execute(
-            "INSERT INTO scenario_result (scenario_id, network_version, summary, result) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (scenario_id) DO UPDATE SET run_at = now(), network_version = EXCLUDED.network_version,"
-            " summary = EXCLUDED.summary, result = EXCLUDED.result",
-            (scenario_id, network_version, Jsonb(result["summary"]), Jsonb(result)))
+        _write_result(conn, scenario_id, result, network_version)
 
 
 def get_result(pool: ConnectionPool, scenario_id: int) -> dict | None:
@@ -87,13 +123,16 @@ def get_result(pool: ConnectionPool, scenario_id: int) -> dict | None:
 
 # -- sweeps ----------------------------------------------------------------------------------------
 
-def add_sweep(pool: ConnectionPool, *, total: int, kind: str = "n1", author: str = "", workers: int = 1,
+def add_sweep(pool: ConnectionPool, *, total: int, actor: Actor, kind: str = "n1", workers: int = 1,
               scheduler: str = "", network_version: int | None = None) -> int:
-    with transaction(pool) as conn:
-        return conn.execute(
+    """Record a sweep started by ``actor`` (audited); its rows follow with ``save_sweep_rows``."""
+    with audited(pool, actor, "scenario.sweep", "scenario_sweep") as change:
+        sweep_id = change.conn.execute(
             "INSERT INTO scenario_sweep (kind, author, total, workers, scheduler, network_version)"
             " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-            (kind, author, total, workers, scheduler, network_version)).fetchone()[0]
+            (kind, actor.username, total, workers, scheduler, network_version)).fetchone()[0]
+        change.object_id, change.after = str(sweep_id), {"kind": kind, "total": total, "workers": workers}
+    return sweep_id
 
 
 def save_sweep_rows(pool: ConnectionPool, sweep_id: int, rows: pd.DataFrame) -> None:

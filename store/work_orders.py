@@ -9,7 +9,7 @@ import pandas as pd
 from psycopg_pool import ConnectionPool
 
 from heattwin.choices import WORK_ORDER_OPEN_STATES, work_order_state_values
-from store.db import transaction
+from store.audit import Actor, audited
 
 _OPEN = list(WORK_ORDER_OPEN_STATES)
 WORK_ORDER_COLUMNS = ("id", "asset_id", "household_id", "title", "origin", "priority", "state", "team_id",
@@ -20,29 +20,50 @@ _SELECT = (
     " w.alarm_id FROM work_order w LEFT JOIN team t ON t.id = w.team_id LEFT JOIN asset a ON a.id = w.asset_id"
 )
 _M_PER_DEG_LAT = 111_320.0
+MAX_TITLE_CHARS = 200
+MAX_DESCRIPTION_CHARS = 4000
 
 
-def add_work_order(pool: ConnectionPool, *, title: str, actor: str, asset_id: str | None = None,
-                   household_id: str | None = None, description: str = "", origin: str = "dispatch",
-                   priority: str = "normal", team_id: str | None = None, lon: float | None = None,
-                   lat: float | None = None, sla_hours: float | None = None, alarm_id: int | None = None,
-                   note: str = "") -> int:
-    """Open a work order (state ``new``) and its first event; return its id.
+def _check_text(field: str, value: str, limit: int) -> str:
+    value = (value or "").strip()
+    if len(value) > limit:
+        raise ValueError(f"{field}: at most {limit} characters (got {len(value)})")
+    return value
+
+
+def insert_work_order(conn, *, title: str, actor: Actor, asset_id: str | None = None,
+                      household_id: str | None = None, description: str = "", origin: str = "dispatch",
+                      priority: str = "normal", team_id: str | None = None, lon: float | None = None,
+                      lat: float | None = None, sla_hours: float | None = None, alarm_id: int | None = None,
+                      note: str = "") -> int:
+    """The work order and its first event on ``conn``, inside the caller's (audited) transaction."""
+    title = _check_text("title", title, MAX_TITLE_CHARS)
+    if not title:
+        raise ValueError("title: a work order needs a title")
+    description = _check_text("description", description, MAX_DESCRIPTION_CHARS)
+    wo_id = conn.execute(
+        "INSERT INTO work_order (asset_id, household_id, title, description, origin, priority, team_id,"
+        " lon, lat, sla_due_at, alarm_id)"
+        " SELECT %s, %s, %s, %s, %s, %s, %s, coalesce(%s, a.lon), coalesce(%s, a.lat),"
+        " now() + make_interval(secs => %s), %s"
+        " FROM (SELECT 1) one LEFT JOIN asset a ON a.id = %s RETURNING id",
+        (asset_id, household_id, title, description, origin, priority, team_id, lon, lat,
+         None if sla_hours is None else sla_hours * 3600.0, alarm_id, asset_id),
+    ).fetchone()[0]
+    conn.execute("INSERT INTO work_order_event (work_order_id, actor, from_state, to_state, note)"
+                 " VALUES (%s, %s, NULL, 'new', %s)", (wo_id, actor.username, _check_text("note", note, 1000)))
+    return wo_id
+
+
+def add_work_order(pool: ConnectionPool, *, title: str, actor: Actor, **fields) -> int:
+    """Open a work order (state ``new``) and its first event; return its id. Audited.
 
     ``lon``/``lat`` default to the element's representative point; ``sla_hours`` sets ``sla_due_at``.
     """
-    with transaction(pool) as conn:
-        wo_id = conn.execute(
-            "INSERT INTO work_order (asset_id, household_id, title, description, origin, priority, team_id,"
-            " lon, lat, sla_due_at, alarm_id)"
-            " SELECT %s, %s, %s, %s, %s, %s, %s, coalesce(%s, a.lon), coalesce(%s, a.lat),"
-            " now() + make_interval(secs => %s), %s"
-            " FROM (SELECT 1) one LEFT JOIN asset a ON a.id = %s RETURNING id",
-            (asset_id, household_id, title, description, origin, priority, team_id, lon, lat,
-             None if sla_hours is None else sla_hours * 3600.0, alarm_id, asset_id),
-        ).fetchone()[0]
-        conn.execute("INSERT INTO work_order_event (work_order_id, actor, from_state, to_state, note)"
-                     " VALUES (%s, %s, NULL, 'new', %s)", (wo_id, actor, note))
+    with audited(pool, actor, "work_order.create", "work_order") as change:
+        wo_id = insert_work_order(change.conn, title=title, actor=actor, **fields)
+        change.object_id = str(wo_id)
+        change.after = {"title": title, **{k: v for k, v in fields.items() if v is not None}}
     return wo_id
 
 
@@ -98,11 +119,13 @@ def count_open(pool: ConnectionPool) -> dict[str, int]:
     return {"open": total, "overdue": overdue}
 
 
-def update_work_order_state(pool: ConnectionPool, wo_id: int, to_state: str, *, actor: str, note: str = "") -> None:
-    """Move a work order to ``to_state`` and record who did it; closing states set ``closed_at``."""
+def update_work_order_state(pool: ConnectionPool, wo_id: int, to_state: str, *, actor: Actor, note: str = "") -> None:
+    """Move a work order to ``to_state`` and record who did it; closing states set ``closed_at``. Audited."""
     if to_state not in work_order_state_values:
         raise ValueError(f"work-order state {to_state!r} is not one of {work_order_state_values}")
-    with transaction(pool) as conn:
+    note = _check_text("note", note, 1000)
+    with audited(pool, actor, "work_order.update", "work_order", wo_id) as change:
+        conn = change.conn
         row = conn.execute("SELECT state::text FROM work_order WHERE id = %s FOR UPDATE", (wo_id,)).fetchone()
         if row is None:
             raise ValueError(f"work order {wo_id} does not exist")
@@ -111,4 +134,5 @@ def update_work_order_state(pool: ConnectionPool, wo_id: int, to_state: str, *, 
             " closed_at = CASE WHEN %s IN ('closed', 'cancelled') THEN now() ELSE closed_at END WHERE id = %s",
             (to_state, to_state, wo_id))
         conn.execute("INSERT INTO work_order_event (work_order_id, actor, from_state, to_state, note)"
-                     " VALUES (%s, %s, %s, %s, %s)", (wo_id, actor, row[0], to_state, note))
+                     " VALUES (%s, %s, %s, %s, %s)", (wo_id, actor.username, row[0], to_state, note))
+        change.before, change.after = {"state": row[0]}, {"state": to_state, "note": note}

@@ -146,7 +146,31 @@ def _drawings_section(pool, element_id: str, lang: str, server) -> html.Section:
                     "drawings")
 
 
-def _alarms_section(pool, element_id: str, lang: str, timezone: str) -> html.Section | None:
+_ALARM_ACTIONS = (("alarm.ack", "wall-alarm-ack"), ("alarm.comment", "wall-alarm-comment"),
+                  ("alarm.clear", "wall-alarm-clear"), ("alarm.work_order", "wall-alarm-order"))
+
+
+def _alarm_buttons(alarm, principal, lang: str) -> html.Div | None:
+    """The actions the principal's roles allow on an open alarm (the server checks again on click)."""
+    allowed = [(action, button) for action, button in _ALARM_ACTIONS
+               if principal is not None and principal.can(action)
+               and not (action == "alarm.ack" and alarm.state == "acknowledged")]
+    if not allowed:
+        return None
+    return html.Div(className="alarm-actions", children=[
+        html.Button(t(action, lang), id={"type": button, "alarm": int(alarm.id)}, n_clicks=0,
+                    className=f"alarm-act {action.split('.')[1]}") for action, button in allowed])
+
+
+def _acknowledged(alarm, lang: str, timezone: str) -> html.Div | None:
+    if alarm.state != "acknowledged" or not alarm.acknowledged_by:
+        return None
+    who = alarm.acknowledged_by_name or alarm.acknowledged_by
+    return html.Div(t("alarm.acked_by", lang).format(who=who, at=fmt.clock(alarm.acknowledged_at, timezone, True)),
+                    className="alarm-acked", **{"data-acked-by": alarm.acknowledged_by})
+
+
+def _alarms_section(pool, element_id: str, lang: str, timezone: str, principal=None) -> html.Section | None:
     alarms = store_alarms.list_open_alarms(pool, asset_id=element_id, with_details=True)
     if alarms.empty:
         return None
@@ -156,7 +180,8 @@ def _alarms_section(pool, element_id: str, lang: str, timezone: str) -> html.Sec
                 f"{describe(a.cause, a.message, a.details, lang)}"]
         if a.cause == "leak" and a.details:
             line.append(_leak_details(a.details, lang))
-        items.append(html.Li(className=f"sev-{a.severity}", children=line))
+        line += [part for part in (_acknowledged(a, lang, timezone), _alarm_buttons(a, principal, lang)) if part]
+        items.append(html.Li(className=f"sev-{a.severity}", children=line, **{"data-alarm": str(a.id)}))
     return _section(t("panel.alarms", lang), html.Ul(items), "alarms")
 
 
@@ -188,9 +213,9 @@ def _element_state(pool, element_id: str) -> pd.Series | None:
     return match.iloc[0] if len(match) else None
 
 
-def panel_head(pool, element_id: str, lang: str) -> tuple[list, dict | None]:
-    """Identity, open alarms and live values of an element, and where the map should fly to
-    (None when the element is not in the current network)."""
+def panel_head(pool, element_id: str, lang: str, principal=None) -> tuple[list, dict | None]:
+    """Identity, open alarms (with the actions ``principal`` may take) and live values of an element, and
+    where the map should fly to (None when the element is not in the current network)."""
     geo = data.geometry(pool)
     if element_id not in geo.assets.index:
         return [html.P(t("panel.not_found", lang).format(id=element_id), className="muted")], None
@@ -202,7 +227,7 @@ def panel_head(pool, element_id: str, lang: str) -> tuple[list, dict | None]:
         html.H2(asset["name"] or element_id, id="wall-panel-title"),
         html.Div(element_id, className="panel-id", **{"data-element": element_id})])
     rows = _live_rows(pool, geo, element_id, _element_state(pool, element_id), residuals, lang)
-    top = [head, _alarms_section(pool, element_id, lang, context.settings().timezone),
+    top = [head, _alarms_section(pool, element_id, lang, context.settings().timezone, principal),
            _section(t("panel.live", lang), rows, "live")]
     focus = {"id": element_id, "lon": float(asset["lon"]), "lat": float(asset["lat"]), "fly": True}
     return [b for b in top if b is not None], focus

@@ -125,7 +125,7 @@ def geometry(pool):
     return wall_data.geometry(pool)
 
 
-def start_sweep(pool, *, author: str, workers: int = 2, limit: int | None = None) -> bool:
+def start_sweep(pool, *, actor, workers: int = 2, limit: int | None = None) -> bool:
     """Start the N-1 sweep in a thread (one at a time per worker); False if one is running."""
     from twin.scenarios.sweep import run_stored_sweep
 
@@ -137,7 +137,7 @@ def start_sweep(pool, *, author: str, workers: int = 2, limit: int | None = None
 
     def work():
         try:
-            run_stored_sweep(net, pool, pipe_ids=pipe_ids, workers=workers, author=author)
+            run_stored_sweep(net, pool, actor=actor, pipe_ids=pipe_ids, workers=workers)
         except Exception:  # stored as failed by run_stored_sweep; the page shows it
             pass
 

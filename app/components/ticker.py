@@ -16,13 +16,24 @@ TICKER_LIMIT = 40
 _LINE_COLOURS = ("#ff6b6b", "#4dabf7", "#ffd43b", "#69db7c", "#da77f2", "#ffa94d")
 
 
-def ticker_items(alarms: pd.DataFrame, lang: str, timezone: str) -> list:
+def _ack_button(r, lang: str, can_ack: bool):
+    if r.state == "acknowledged":
+        who = getattr(r, "acknowledged_by_name", None) or r.acknowledged_by or ""
+        return html.Span("✓ " + who, className="ticker-acked", title=t("alarm_state.acknowledged", lang))
+    if not can_ack:
+        return None
+    return html.Button("✓ " + t("alarm.ack", lang), id={"type": "wall-ticker-ack", "alarm": int(r.id)}, n_clicks=0,
+                       className="ticker-ack")
+
+
+def ticker_items(alarms: pd.DataFrame, lang: str, timezone: str, can_ack: bool = False) -> list:
+    """Newest first; each line selects its element, and (for those allowed) acknowledges it."""
     if alarms.empty:
         return [html.Div(t("ticker.empty", lang), className="ticker-empty")]
     items = []
     for r in alarms.head(TICKER_LIMIT).itertuples(index=False):
         colour = SEVERITY_COLOUR.get(r.severity, "#e74c3c")
-        items.append(html.Button(
+        select = html.Button(
             id={"type": "wall-ticker", "alarm": int(r.id), "element": r.asset_id},
             className=f"ticker-item sev-{r.severity}" + (" leak" if r.cause == "leak" else ""),
             style={"borderLeftColor": colour}, n_clicks=0,
@@ -30,7 +41,10 @@ def ticker_items(alarms: pd.DataFrame, lang: str, timezone: str) -> list:
                       html.Span(t(f"severity.{r.severity}", lang), className="ticker-sev", style={"color": colour}),
                       html.Span(r.name or r.asset_id, className="ticker-el"),
                       html.Span(describe(r.cause, r.message, getattr(r, "details", None), lang),
-                                className="ticker-msg", title=r.message or "")]))
+                                className="ticker-msg", title=r.message or "")])
+        ack = _ack_button(r, lang, can_ack)
+        items.append(html.Div([select, *([ack] if ack is not None else [])], className="ticker-row",
+                              **{"data-alarm": str(r.id)}))
     return items
 
 

@@ -6,6 +6,7 @@ import dash
 from dash import html
 
 from app import context
+from app.auth.guard import page
 from app.i18n import t
 from store.assets import count_by_kind, latest_network_version
 from store.overview import count_records
@@ -23,6 +24,7 @@ def _table(title: str, rows: list[tuple[str, int]], lang: str, table_id: str):
     ])
 
 
+@page("overview.view")
 def layout(lang: str = "zh-CN", **_query):
     pool = context.pool()
     version = latest_network_version(pool)

@@ -16,10 +16,13 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash_extensions.javascript import Namespace
 
 from app import context
+from app.auth.guard import actor, page, requires
+from app.auth.principal import current_principal
 from app.components import scenario_data as data
 from app.components.map import _base_layer, _bounds
 from app.i18n import LANGUAGES, t
 from store import scenarios as store
+from store.audit import record_event
 from twin.scenarios import ScenarioError
 
 dash.register_page(__name__, path="/scenarios", title="HeatTwin — 情景推演", name="scenarios")
@@ -52,11 +55,18 @@ def _section(title_id: str, *children, cls: str = ""):
     return html.Section(className=f"scn-section {cls}", children=[html.H3(id=title_id), *children])
 
 
-def _editor():
+def _hidden(principal, action: str) -> str:
+    """A control the principal's roles do not allow is not offered (the server refuses it anyway)."""
+    return "" if principal is not None and principal.can(action) else " hidden"
+
+
+def _editor(principal):
     return html.Div(className="scn-editor", children=[
         html.Div(className="scn-row", children=[
             html.Label(id="scn-name-label", htmlFor="scn-name"), dcc.Input(id="scn-name", type="text", debounce=False),
-            html.Label(id="scn-author-label", htmlFor="scn-author"), dcc.Input(id="scn-author", type="text")]),
+            html.Label(id="scn-author-label", htmlFor="scn-author"),
+            html.Span(principal.label if principal else "", id="scn-author", className="scn-author",
+                      **{"data-user": principal.username if principal else ""})]),
         html.Div(className="scn-row", children=[
             html.Label(id="scn-base-label"), dcc.RadioItems(id="scn-base", value="design", inline=True, options=[]),
             html.Label(id="scn-outdoor-label", htmlFor="scn-outdoor"),
@@ -69,23 +79,25 @@ def _editor():
             html.Button(id="scn-add", n_clicks=0, className="scn-button")]),
         html.H4(id="scn-changes-title"), html.Ol(id="scn-changes", className="scn-changes"),
         html.Div(className="scn-row scn-actions", children=[
-            html.Button(id="scn-run", n_clicks=0, className="scn-button primary"),
-            html.Button(id="scn-save", n_clicks=0, className="scn-button"),
-            html.Button(id="scn-csv", n_clicks=0, className="scn-button"),
-            html.Button(id="scn-xlsx", n_clicks=0, className="scn-button")]),
+            html.Button(id="scn-run", n_clicks=0, className="scn-button primary" + _hidden(principal, "scenario.run")),
+            html.Button(id="scn-save", n_clicks=0, className="scn-button" + _hidden(principal, "scenario.save")),
+            html.Button(id="scn-csv", n_clicks=0, className="scn-button" + _hidden(principal, "scenario.export")),
+            html.Button(id="scn-xlsx", n_clicks=0, className="scn-button" + _hidden(principal, "scenario.export"))]),
         html.Div(id="scn-message", className="scn-message"),
     ])
 
 
+@page("scenario.view")
 def layout(pipe: str | None = None, action: str | None = None, lang: str | None = None, **_query):
     settings = context.settings()
+    principal = current_principal()
     lang = lang if lang in LANGUAGES else settings.language
     geo = data.geometry(context.pool())
     changes = [{"kind": "pipe_break", "element_id": pipe}] if pipe and action == "break" else []
     selected = pipe if pipe and pipe in geo.assets.index else None
     return html.Div(className="scn", id="scn-root", lang=lang, children=[
         _store("scn-lang", lang), _store("scn-selected", selected), _store("scn-change-list", changes),
-        _store("scn-result"), _store("scn-saved-sig", 0), _store("scn-order", {k: geo.order[k] for k in LAYERS}),
+        _store("scn-result"), _store("scn-saved-sig", 0), _store("scn-sweep-started"), _store("scn-order", {k: geo.order[k] for k in LAYERS}),
         dcc.Download(id="scn-download"), dcc.Interval(id="scn-sweep-interval", interval=2000),
         # A deep link with action=break (the wall's "isolate" link) runs at once.
         dcc.Interval(id="scn-autorun", interval=300, max_intervals=1 if changes else 0),
@@ -95,14 +107,15 @@ def layout(pipe: str | None = None, action: str | None = None, lang: str | None 
             html.Div(className="scn-map-wrap", children=[
                 _map(geo, settings), html.Div(id="scn-legend", className="scn-legend")]),
             html.Aside(className="scn-side", children=[
-                _section("scn-editor-title", _editor()),
+                _section("scn-editor-title", _editor(principal)),
                 _section("scn-result-title", html.Div(className="scn-row", children=[
                     html.Span(id="scn-quantity-label"),
                     dcc.RadioItems(id="scn-quantity", value=QUANTITIES[0], inline=True, options=[])]),
                     html.Div(id="scn-kpis", className="scn-kpis"), html.Div(id="scn-isolation"),
                     html.Div(id="scn-sources", className="scn-sources"), html.Div(id="scn-table")),
                 _section("scn-saved-title", html.Div(id="scn-saved"), html.Div(id="scn-compare")),
-                _section("scn-sweep-title", html.Button(id="scn-sweep-start", n_clicks=0, className="scn-button"),
+                _section("scn-sweep-title", html.Button(id="scn-sweep-start", n_clicks=0,
+                                                                 className="scn-button" + _hidden(principal, "scenario.sweep")),
                          html.Div(id="scn-sweep-progress", className="scn-message"), html.Div(id="scn-ranking")),
             ])]),
     ])
@@ -117,6 +130,7 @@ def layout(pipe: str | None = None, action: str | None = None, lang: str | None 
           Output("scn-result-title", "children"), Output("scn-quantity-label", "children"),
           Output("scn-quantity", "options"), Output("scn-saved-title", "children"),
           Output("scn-sweep-title", "children"), Output("scn-sweep-start", "children"), Input("scn-lang", "data"))
+@requires("scenario.view")
 def labels(lang):
     quantities = [{"label": t(data.DELTA_FLOOR[q][2] if q != "n1" else "scenario.n1", lang), "value": q}
                   for q in QUANTITIES]
@@ -132,6 +146,7 @@ def labels(lang):
 
 @callback(Output("scn-selected", "data"), *[Input(f"scn-{layer}", "clickData") for layer in LAYERS],
           prevent_initial_call=True)
+@requires("scenario.view")
 def select(*clicks):
     feature = ctx.triggered[0]["value"] if ctx.triggered else None
     return (feature or {}).get("properties", {}).get("id") or no_update
@@ -143,6 +158,7 @@ def _prefix(element_id: str | None) -> str | None:
 
 @callback(Output("scn-selected-id", "children"), Output("scn-kind", "options"), Output("scn-kind", "value"),
           Input("scn-selected", "data"), Input("scn-lang", "data"))
+@requires("scenario.view")
 def selected_kinds(element_id, lang):
     kinds = [*data.KINDS_BY_PREFIX.get(_prefix(element_id), []), "outdoor"]
     options = [{"label": t(f"scenario.kind.{k}", lang), "value": k} for k in kinds]
@@ -150,6 +166,7 @@ def selected_kinds(element_id, lang):
 
 
 @callback(Output("scn-value", "value"), Output("scn-value", "disabled"), Input("scn-kind", "value"))
+@requires("scenario.view")
 def value_default(kind):
     param = data.VALUE_PARAM.get(kind)
     return (param[1], False) if param else (None, True)
@@ -159,6 +176,7 @@ def value_default(kind):
           Input({"type": "scn-remove", "index": ALL}, "n_clicks"), State("scn-change-list", "data"),
           State("scn-selected", "data"), State("scn-kind", "value"), State("scn-value", "value"),
           prevent_initial_call=True)
+@requires("scenario.view")
 def edit_changes(_add, _remove, changes, element_id, kind, value):
     changes = list(changes or [])
     trigger = ctx.triggered_id
@@ -180,6 +198,7 @@ def _describe(change: dict, lang: str) -> str:
 
 
 @callback(Output("scn-changes", "children"), Input("scn-change-list", "data"), Input("scn-lang", "data"))
+@requires("scenario.view")
 def show_changes(changes, lang):
     if not changes:
         return [html.Li(t("scenario.no_changes", lang), className="muted")]
@@ -188,17 +207,19 @@ def show_changes(changes, lang):
             for k, c in enumerate(changes)]
 
 
-def _spec(name, author, base, outdoor, changes) -> dict:
-    return {"name": (name or "").strip() or "未命名情景", "author": author or "",
+def _spec(name, base, outdoor, changes) -> dict:
+    principal = current_principal()
+    return {"name": (name or "").strip() or "未命名情景", "author": principal.username if principal else "",
             "base": {"kind": base or "design", **({"outdoor_c": float(outdoor)} if outdoor is not None else {})},
             "changes": changes or []}
 
 
 @callback(Output("scn-result", "data"), Output("scn-message", "children"), Input("scn-run", "n_clicks"),
-          Input("scn-autorun", "n_intervals"), State("scn-name", "value"), State("scn-author", "value"), State("scn-base", "value"),
+          Input("scn-autorun", "n_intervals"), State("scn-name", "value"), State("scn-base", "value"),
           State("scn-outdoor", "value"), State("scn-change-list", "data"), prevent_initial_call=True)
-def run(_n, _auto, name, author, base, outdoor, changes):
-    spec = _spec(name, author, base, outdoor, changes)
+@requires("scenario.run")
+def run(_n, _auto, name, base, outdoor, changes):
+    spec = _spec(name, base, outdoor, changes)
     try:
         token, result = data.run(context.pool(), spec)
     except ScenarioError as exc:
@@ -272,6 +293,7 @@ def _isolation(result: dict, lang: str):
 
 @callback(Output("scn-kpis", "children"), Output("scn-table", "children"), Output("scn-sources", "children"),
           Output("scn-isolation", "children"), Input("scn-result", "data"), Input("scn-lang", "data"))
+@requires("scenario.view")
 def show_result(result, lang):
     if not result:
         return None, None, None, None
@@ -286,6 +308,7 @@ def _ranking(pool):
 @callback(*[Output(f"scn-{layer}", "hideout") for layer in LAYERS], Output("scn-legend", "children"),
           Input("scn-result", "data"), Input("scn-quantity", "value"), Input("scn-selected", "data"),
           State("scn-order", "data"), State("scn-lang", "data"))
+@requires("scenario.view")
 def colour_map(result, quantity, selected, order, lang):
     hideouts = {layer: {"selected": selected} for layer in LAYERS}
     legend = None
@@ -316,22 +339,31 @@ def _legend(scale, lang: str):
 
 
 @callback(Output("scn-saved-sig", "data"), Output("scn-message", "children", allow_duplicate=True),
-          Input("scn-save", "n_clicks"), State("scn-name", "value"), State("scn-author", "value"),
+          Input("scn-save", "n_clicks"), State("scn-name", "value"),
           State("scn-base", "value"), State("scn-outdoor", "value"), State("scn-change-list", "data"),
           State("scn-result", "data"), State("scn-saved-sig", "data"), State("scn-lang", "data"),
           prevent_initial_call=True)
-def save(_n, name, author, base, outdoor, changes, result, sig, lang):
-    spec = _spec(name, author, base, outdoor, changes)
-    pool = context.pool()
-    scenario_id = store.save_scenario(pool, spec, author=spec["author"])
-    if result and result.get("spec") == spec:
-        store.save_result(pool, scenario_id, {k: v for k, v in result.items() if k not in ("token", "spec")})
+@requires("scenario.save")
+def save(_n, name, base, outdoor, changes, result, sig, lang):
+    spec = _spec(name, base, outdoor, changes)
+    kept = {k: v for k, v in result.items() if k not in ("token", "spec")} \
+        if result and result.get("spec") == spec else None
+    try:
+        scenario_id = store.save_scenario(context.pool(), spec, actor=actor("scenario.save"), result=kept)
+    except ValueError as exc:
+        return no_update, str(exc)
     return (sig or 0) + 1, f"{t('scenario.saved_as', lang)} #{scenario_id}"
 
 
+def _may_delete(principal, author: str) -> bool:
+    return principal.can("scenario.delete_any") or (principal.can("scenario.delete") and author == principal.username)
+
+
 @callback(Output("scn-saved", "children"), Input("scn-saved-sig", "data"), Input("scn-lang", "data"))
+@requires("scenario.view")
 def saved_list(_sig, lang):
     saved = store.list_scenarios(context.pool())
+    principal = current_principal()
     items = []
     for row in saved.itertuples(index=False):
         summary = row.summary or {}
@@ -341,34 +373,53 @@ def saved_list(_sig, lang):
             html.Span(f"#{row.id} {row.name}", className="scn-saved-name"),
             html.Span(f"{row.author or '—'} · {row.updated_at:%m-%d %H:%M} · {figure}", className="muted"),
             html.Button(t("scenario.load", lang), id={"type": "scn-load", "id": int(row.id)}, n_clicks=0),
-            html.Button(t("scenario.delete", lang), id={"type": "scn-delete", "id": int(row.id)}, n_clicks=0)]))
+            *([html.Button(t("scenario.delete", lang), id={"type": "scn-delete", "id": int(row.id)}, n_clicks=0)]
+              if _may_delete(principal, row.author) else [])]))
     compare = dcc.Checklist(id="scn-compare-pick", options=[{"label": f"#{i}", "value": int(i)}
                                                             for i in saved["id"]], value=[], inline=True)
     return [html.Ul(items, className="scn-saved-list"), html.Div([html.Span(t("scenario.compare", lang)), compare],
                                                                   className="scn-compare-pick")]
 
 
-@callback(Output("scn-name", "value"), Output("scn-author", "value"), Output("scn-base", "value"),
+@callback(Output("scn-name", "value"), Output("scn-base", "value"),
           Output("scn-outdoor", "value"), Output("scn-change-list", "data", allow_duplicate=True),
-          Output("scn-saved-sig", "data", allow_duplicate=True),
-          Input({"type": "scn-load", "id": ALL}, "n_clicks"), Input({"type": "scn-delete", "id": ALL}, "n_clicks"),
-          State("scn-saved-sig", "data"), prevent_initial_call=True)
-def load_or_delete(_load, _delete, sig):
+          Input({"type": "scn-load", "id": ALL}, "n_clicks"), prevent_initial_call=True)
+@requires("scenario.view")
+def load(_load):
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
-        return (no_update,) * 6
-    pool = context.pool()
-    if trigger["type"] == "scn-delete":
-        store.delete_scenario(pool, trigger["id"])
-        return (*(no_update,) * 5, (sig or 0) + 1)
-    stored = store.get_scenario(pool, trigger["id"])
+        return (no_update,) * 4
+    stored = store.get_scenario(context.pool(), trigger["id"])
+    if stored is None:
+        return (no_update,) * 4
     spec = stored["spec"]
     base = spec.get("base") or {}
-    return spec["name"], spec.get("author", ""), base.get("kind", "design"), base.get("outdoor_c"), \
-        spec.get("changes", []), no_update
+    return spec["name"], base.get("kind", "design"), base.get("outdoor_c"), spec.get("changes", [])
+
+
+@callback(Output("scn-saved-sig", "data", allow_duplicate=True),
+          Output("scn-message", "children", allow_duplicate=True),
+          Input({"type": "scn-delete", "id": ALL}, "n_clicks"), State("scn-saved-sig", "data"),
+          State("scn-lang", "data"), prevent_initial_call=True)
+@requires("scenario.delete")
+def delete(_delete, sig, lang):
+    """Delete a saved scenario: one's own, or anybody's with ``scenario.delete_any``."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
+        return no_update, no_update
+    principal, pool = current_principal(), context.pool()
+    try:
+        store.delete_scenario(pool, int(trigger["id"]), actor=actor("scenario.delete"),
+                              anyones=principal.can("scenario.delete_any"))
+    except store.NotYoursError as exc:
+        record_event(pool, actor("scenario.delete"), "scenario.delete", outcome="refused", object_type="scenario",
+                     object_id=exc.scenario_id, detail=str(exc))
+        return no_update, t("scenario.not_yours", lang).format(id=exc.scenario_id, author=exc.author)
+    return (sig or 0) + 1, t("scenario.deleted", lang).format(id=trigger["id"])
 
 
 @callback(Output("scn-compare", "children"), Input("scn-compare-pick", "value"), State("scn-lang", "data"))
+@requires("scenario.view")
 def compare(picked, lang):
     if not picked or len(picked) != 2:
         return None
@@ -390,6 +441,7 @@ def _fmt(value) -> str:
 
 @callback(Output("scn-download", "data"), Input("scn-csv", "n_clicks"), Input("scn-xlsx", "n_clicks"),
           State("scn-result", "data"), prevent_initial_call=True)
+@requires("scenario.export")
 def export(_csv, _xlsx, result):
     kept = data.kept_result((result or {}).get("token"))
     if kept is None:
@@ -400,14 +452,19 @@ def export(_csv, _xlsx, result):
     return dcc.send_bytes(content, f"{kept.name}{suffix}")
 
 
+@callback(Output("scn-sweep-started", "data"), Input("scn-sweep-start", "n_clicks"), prevent_initial_call=True)
+@requires("scenario.sweep")
+def start_sweep(clicks):
+    if not clicks:
+        return no_update
+    return {"started": data.start_sweep(context.pool(), actor=actor("scenario.sweep"))}
+
+
 @callback(Output("scn-sweep-progress", "children"), Output("scn-ranking", "children"),
-          Input("scn-sweep-start", "n_clicks"), Input("scn-sweep-interval", "n_intervals"),
-          State("scn-author", "value"), State("scn-lang", "data"))
-def sweep(_start, _tick, author, lang):
-    pool = context.pool()
-    if ctx.triggered_id == "scn-sweep-start":
-        data.start_sweep(pool, author=author or "")
-    current, ranking = _ranking(pool)
+          Input("scn-sweep-started", "data"), Input("scn-sweep-interval", "n_intervals"), State("scn-lang", "data"))
+@requires("scenario.view")
+def sweep_progress(_started, _tick, lang):
+    current, ranking = _ranking(context.pool())
     if current is None:
         return t("scenario.sweep.none", lang), None
     progress = (f"#{current['id']} {t('scenario.sweep.progress', lang)} {current['done']}/{current['total']}"

@@ -17,6 +17,8 @@ import dash
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from app import context
+from app.auth.guard import actor, page, requires
+from app.auth.principal import current_principal
 from app.components import kpi as kpi_tiles
 from app.components import map as wall_map
 from app.components import panel
@@ -27,6 +29,7 @@ from app.i18n import LANGUAGES, t
 from layers.style import DEFAULT_QUANTITY, PIPE_SCALES
 from store import alarms as store_alarms
 from store import work_orders as store_orders
+from store.audit import record_event
 from store.records import get_drawings
 
 dash.register_page(__name__, path="/", title="HeatTwin — 调度大屏", name="wall")
@@ -53,19 +56,31 @@ def _store(id_, data_=None):
     return dcc.Store(id=id_, data=data_)
 
 
-def _panel() -> html.Aside:
+def _alarm_tools(principal, lang: str) -> html.Div:
+    """The note a dispatcher writes before clearing or commenting an alarm; outside the panel's head,
+    which refreshes on the clock and would wipe what is being typed."""
+    can_note = principal is not None and (principal.can("alarm.comment") or principal.can("alarm.clear"))
+    return html.Div(id="wall-alarm-tools", className="alarm-tools" + ("" if can_note else " hidden"), children=[
+        dcc.Input(id="wall-alarm-note", type="text", maxLength=store_alarms.MAX_NOTE_CHARS, debounce=False,
+                  placeholder=t("alarm.note", lang), className="alarm-note")])
+
+
+def _panel(principal, lang: str) -> html.Aside:
+    can_file = principal is not None and principal.can("work_order.create")
     return html.Aside(id="wall-panel", className="wall-panel closed", children=[
         html.Button("×", id="wall-panel-close", className="panel-close", n_clicks=0),
         html.Div(id="wall-panel-head", className="panel-body"),
+        _alarm_tools(principal, lang),
         html.Section(id="wall-panel-trend", className="panel-section"),
         html.Div(id="wall-panel-body", className="panel-body"),
         html.Section(className="panel-section panel-orders", **{"data-section": "orders"}, children=[
             html.H3(id="wall-orders-title"), html.Div(id="wall-panel-orders"),
-            html.Button(id="wall-new-order", className="new-order", n_clicks=0),
+            html.Button(id="wall-new-order", className="new-order" + ("" if can_file else " hidden"), n_clicks=0),
             html.Div(id="wall-order-msg", className="order-msg")]),
     ])
 
 
+@page("wall.view")
 def layout(element: str | None = None, lang: str | None = None, **_query):
     settings = context.settings()
     lang = lang if lang in LANGUAGES else settings.language
@@ -81,7 +96,7 @@ def layout(element: str | None = None, lang: str | None = None, **_query):
         # What is selected (and whether to fly there), live arrays and the signatures that skip resends.
         _store("wall-selected", element), _store("wall-fly", True), _store("wall-focus"),
         _store("wall-live"), _store("wall-live-sig"), _store("wall-alarm-sig"), _store("wall-order-sig"),
-        _store("wall-order-created"),
+        _store("wall-order-created"), _store("wall-alarm-changed"),
         dcc.Interval(id="wall-interval", interval=LIVE_INTERVAL_MS),
         dcc.Interval(id="wall-kpi-interval", interval=KPI_INTERVAL_MS),
         html.Div(id="wall-applied", className="hidden", **{"data-counts": json.dumps(geo.counts())}),
@@ -100,9 +115,11 @@ def layout(element: str | None = None, lang: str | None = None, **_query):
                 html.Div(className="wall-layers", children=[
                     html.Div(id="wall-layers-title", className="legend-title"),
                     dcc.Checklist(id="wall-layers", value=list(wall_map.TOGGLES), options=[])]),
-                _panel()]),
+                _panel(current_principal(), lang)]),
             html.Aside(id="wall-kpis", className="wall-kpis")]),
         html.Footer(className="wall-footer", children=[
+            html.Div(id="wall-action-msg", className="action-msg", role="status"),
+            html.Div(id="wall-action-flash", className="hidden"),
             html.Div(className="wall-ticker", children=[html.H3(id="wall-ticker-title"),
                                                         html.Div(id="wall-ticker", className="ticker-list")]),
             html.Div(className="wall-trend", children=[
@@ -126,6 +143,7 @@ def _signature(*parts) -> str:
           Output("wall-ticker-title", "children"), Output("wall-trend-title", "children"),
           Output("wall-orders-title", "children"), Output("wall-new-order", "children"),
           Input("wall-lang", "data"))
+@requires("wall.view")
 def render_chrome(lang):
     """Every fixed label of the page, in the chosen language (the map is not re-sent)."""
     quantities = [{"label": t(s.label_key, lang), "value": key} for key, s in PIPE_SCALES.items()]
@@ -137,17 +155,20 @@ def render_chrome(lang):
 
 @callback(Output("wall-lang", "data"), Input("wall-lang-toggle", "n_clicks"), State("wall-lang", "data"),
           prevent_initial_call=True)
+@requires("wall.view")
 def toggle_language(_clicks, lang):
     return "en" if lang == "zh-CN" else "zh-CN"
 
 
 @callback(Output("wall-legend", "children"), Input("wall-lang", "data"), Input("wall-quantity", "value"))
+@requires("wall.view")
 def render_legend(lang, quantity):
     return wall_map.legend(lang, quantity)
 
 
 @callback(Output("wall-live", "data"), Output("wall-live-sig", "data"),
           Input("wall-interval", "n_intervals"), Input("wall-quantity", "value"), State("wall-live-sig", "data"))
+@requires("wall.view")
 def refresh_live(_n, quantity, previous):
     """Compact style arrays for the network layers; nothing is sent when they have not changed."""
     payload = data.live_payload(context.pool(), quantity or DEFAULT_QUANTITY)
@@ -159,21 +180,26 @@ def refresh_live(_n, quantity, previous):
 
 @callback(Output("wall-alarms", "data"), Output("wall-leaks", "children"), Output("wall-ticker", "children"),
           Output("wall-alarm-sig", "data"),
-          Input("wall-interval", "n_intervals"), Input("wall-lang", "data"), State("wall-alarm-sig", "data"))
-def refresh_alarms(_n, lang, previous):
+          Input("wall-interval", "n_intervals"), Input("wall-lang", "data"), Input("wall-alarm-changed", "data"),
+          State("wall-alarm-sig", "data"))
+@requires("wall.view")
+def refresh_alarms(_n, lang, _changed, previous):
     pool = context.pool()
-    signature = _signature(store_alarms.open_alarms_signature(pool), lang)
+    principal = current_principal()
+    signature = _signature(store_alarms.open_alarms_signature(pool), lang, principal.can("alarm.ack"))
     if signature == previous:
         return no_update, no_update, no_update, no_update
     alarms = store_alarms.list_open_alarms(pool, with_details=True)
     leaks = alarms[alarms["cause"] == "leak"]
     regions = {int(a.id): (a.details or {}).get("region", []) for a in leaks.itertuples(index=False)}
     rings, leaks = wall_map.alarm_overlays(alarms, wall_map.leak_regions(data.geometry(pool), regions))
-    return rings, leaks, ticker_items(alarms, lang, context.settings().timezone), signature
+    items = ticker_items(alarms, lang, context.settings().timezone, can_ack=principal.can("alarm.ack"))
+    return rings, leaks, items, signature
 
 
 @callback(Output("wall-orders", "data"), Output("wall-order-sig", "data"),
           Input("wall-interval", "n_intervals"), Input("wall-order-created", "data"), State("wall-order-sig", "data"))
+@requires("wall.view")
 def refresh_orders(_n, _created, previous):
     orders = store_orders.list_open_locations(context.pool())
     signature = _signature(orders.to_dict("split"))
@@ -183,6 +209,7 @@ def refresh_orders(_n, _created, previous):
 
 
 @callback(Output("wall-kpis", "children"), Input("wall-kpi-interval", "n_intervals"), Input("wall-lang", "data"))
+@requires("wall.view")
 def refresh_kpis(_n, lang):
     return kpi_tiles.kpi_tiles(context.pool(), lang)
 
@@ -190,8 +217,9 @@ def refresh_kpis(_n, lang):
 @callback(Output("wall-panel-head", "children"), Output("wall-panel-body", "children"),
           Output("wall-panel", "className"), Output("wall-focus", "data"),
           Input("wall-selected", "data"), Input("wall-lang", "data"), Input("wall-kpi-interval", "n_intervals"),
-          State("wall-fly", "data"))
-def render_panel(element_id, lang, _tick, fly):
+          Input("wall-alarm-changed", "data"), State("wall-fly", "data"))
+@requires("wall.view")
+def render_panel(element_id, lang, _tick, changed, fly):
     """The panel's text; its trend graphs come from ``render_trend`` so plotly never delays the text.
 
     On the clock only the head (identity, open alarms, live values) is refreshed: the map must not
@@ -200,8 +228,9 @@ def render_panel(element_id, lang, _tick, fly):
     if not element_id:
         return [], [], "wall-panel closed", None
     pool = context.pool()
-    head, focus = panel.panel_head(pool, element_id, lang)
-    if ctx.triggered_id == "wall-kpi-interval":
+    head, focus = panel.panel_head(pool, element_id, lang, current_principal())
+    # On the clock or after an alarm action only the head changes (the store fires once empty on load).
+    if ctx.triggered_id == "wall-kpi-interval" or (ctx.triggered_id == "wall-alarm-changed" and changed):
         return head, no_update, no_update, no_update
     body = panel.panel_records(pool, element_id, lang, dash.get_app().server)
     if focus:
@@ -212,6 +241,7 @@ def render_panel(element_id, lang, _tick, fly):
 @callback(Output("wall-panel-trend", "children"), Output("wall-trend", "children"),
           Input("wall-selected", "data"), Input("wall-lang", "data"), Input("wall-drawn", "data"),
           State("wall-px", "data"))
+@requires("wall.view")
 def render_trend(element_id, lang, drawn, scale):
     """The 24 h trend in the panel and in the strip. Empty until the map is drawn: loading plotly
     (4.8 MB of JS to parse) must not delay the first draw of the network."""
@@ -235,6 +265,7 @@ def render_trend(element_id, lang, drawn, scale):
 
 @callback(Output("wall-panel-orders", "children"), Input("wall-selected", "data"), Input("wall-lang", "data"),
           Input("wall-order-created", "data"))
+@requires("wall.view")
 def render_orders(element_id, lang, _created):
     return panel.orders_section(context.pool(), element_id, lang) if element_id else []
 
@@ -242,6 +273,7 @@ def render_orders(element_id, lang, _created):
 @callback(Output("wall-order-created", "data"), Output("wall-order-msg", "children"),
           Input("wall-new-order", "n_clicks"), State("wall-selected", "data"), State("wall-lang", "data"),
           prevent_initial_call=True)
+@requires("work_order.create")
 def new_work_order(clicks, element_id, lang):
     """A work order on the selected element, located at it (work_order + its first event)."""
     if not clicks or not element_id:
@@ -250,14 +282,91 @@ def new_work_order(clicks, element_id, lang):
     geo = data.geometry(pool)
     name = geo.assets.at[element_id, "name"] if element_id in geo.assets.index else element_id
     wo_id = store_orders.add_work_order(pool, title=t("panel.order_title", lang).format(name=name or element_id),
-                                        actor="wall", asset_id=element_id, origin="dispatch",
+                                        actor=actor("work_order.create"), asset_id=element_id, origin="dispatch",
                                         sla_hours=NEW_ORDER_SLA_H)
     return {"id": wo_id, "element": element_id}, t("panel.order_created", lang).format(id=wo_id)
+
+
+def _clicked_alarm() -> int | None:
+    """The alarm whose button was really clicked (a re-rendered button also fires, with no clicks)."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
+        return None
+    return int(trigger["alarm"])
+
+
+def _act_on_alarm(action: str, do, lang: str):
+    """Run ``do(pool, alarm_id, actor)`` for the clicked alarm; a store refusal is shown and audited."""
+    alarm_id = _clicked_alarm()
+    if alarm_id is None:
+        return no_update, no_update, no_update
+    pool, who = context.pool(), actor(action)
+    try:
+        message = do(pool, alarm_id, who)
+    except ValueError as exc:
+        record_event(pool, who, action, outcome="refused", object_type="alarm", object_id=alarm_id, detail=str(exc))
+        return no_update, f"#{alarm_id}: {exc}", no_update
+    return {"alarm": alarm_id, "action": action, "by": who.username}, message, ""
+
+
+_ALARM_OUTPUTS = (Output("wall-alarm-changed", "data", allow_duplicate=True),
+                  Output("wall-action-msg", "children", allow_duplicate=True),
+                  Output("wall-alarm-note", "value", allow_duplicate=True))
+
+
+@callback(*_ALARM_OUTPUTS, Input({"type": "wall-alarm-ack", "alarm": ALL}, "n_clicks"),
+          Input({"type": "wall-ticker-ack", "alarm": ALL}, "n_clicks"), State("wall-lang", "data"),
+          prevent_initial_call=True)
+@requires("alarm.ack")
+def acknowledge_alarm(_panel_clicks, _ticker_clicks, lang):
+    def do(pool, alarm_id, who):
+        store_alarms.update_alarm_state(pool, alarm_id, "acknowledged", actor=who)
+        return t("alarm.done.acknowledged", lang).format(id=alarm_id)
+    return _act_on_alarm("alarm.ack", do, lang)
+
+
+@callback(*_ALARM_OUTPUTS, Input({"type": "wall-alarm-clear", "alarm": ALL}, "n_clicks"),
+          State("wall-alarm-note", "value"), State("wall-lang", "data"), prevent_initial_call=True)
+@requires("alarm.clear")
+def clear_alarm(_clicks, note, lang):
+    def do(pool, alarm_id, who):
+        if not (note or "").strip():
+            raise ValueError(t("alarm.note_needed", lang))
+        store_alarms.update_alarm_state(pool, alarm_id, "cleared", actor=who, note=note)
+        return t("alarm.done.cleared", lang).format(id=alarm_id)
+    return _act_on_alarm("alarm.clear", do, lang)
+
+
+@callback(*_ALARM_OUTPUTS, Input({"type": "wall-alarm-comment", "alarm": ALL}, "n_clicks"),
+          State("wall-alarm-note", "value"), State("wall-lang", "data"), prevent_initial_call=True)
+@requires("alarm.comment")
+def comment_alarm(_clicks, note, lang):
+    def do(pool, alarm_id, who):
+        if not (note or "").strip():
+            raise ValueError(t("alarm.note_needed", lang))
+        store_alarms.comment_alarm(pool, alarm_id, note, actor=who)
+        return t("alarm.done.comment", lang).format(id=alarm_id)
+    return _act_on_alarm("alarm.comment", do, lang)
+
+
+@callback(*_ALARM_OUTPUTS, Output("wall-order-created", "data", allow_duplicate=True),
+          Input({"type": "wall-alarm-order", "alarm": ALL}, "n_clicks"), State("wall-lang", "data"),
+          prevent_initial_call=True)
+@requires("alarm.work_order")
+def work_order_from_alarm(_clicks, lang):
+    created = {}
+
+    def do(pool, alarm_id, who):
+        created["id"] = store_alarms.open_work_order_from_alarm(pool, alarm_id, actor=who)
+        return t("alarm.done.work_order", lang).format(id=alarm_id, wo=created["id"])
+    changed, message, note = _act_on_alarm("alarm.work_order", do, lang)
+    return changed, message, note, ({"id": created["id"]} if created else no_update)
 
 
 @callback(Output("wall-drawing-full", "children"), Output("wall-drawing-overlay", "className"),
           Input({"type": "wall-drawing", "drawing": ALL}, "n_clicks"), Input("wall-drawing-close", "n_clicks"),
           State("wall-selected", "data"), prevent_initial_call=True)
+@requires("drawing.view")
 def show_drawing(_opens, _close, element_id):
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
@@ -294,6 +403,13 @@ clientside_callback(
     Input({"type": "wall-ticker", "alarm": ALL, "element": ALL}, "n_clicks"),
     Input({"type": "wall-goto", "element": ALL}, "n_clicks"),
     Input("wall-panel-close", "n_clicks"), prevent_initial_call=True)
+# Each new message fades in and out again: restart the animation when the text changes.
+clientside_callback(
+    """function(msg) {
+        var e = document.getElementById('wall-action-msg');
+        if (e) { e.style.animation = 'none'; void e.offsetHeight; e.style.animation = ''; }
+        return '';
+    }""", Output("wall-action-flash", "children"), Input("wall-action-msg", "children"), prevent_initial_call=True)
 clientside_callback("function(ready) { return Math.max(1, window.innerWidth / 1920); }",
                     Output("wall-px", "data"), Input("wall-setup", "children"))
 clientside_callback("function(live, scales) { return window.dash_clientside.heattwin.applyLive(live, scales); }",

@@ -7,13 +7,13 @@ synthetic grid city of ``scripts.wall_city`` loaded through the same store funct
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
 import shutil
 import threading
 from pathlib import Path
 
 import pytest
+from accounts import app_settings, browser_login, role_users
 
 from scripts.wall_browser import CHROMEDRIVER, CHROMIUM, chrome_options, start_chrome
 from tests.conftest import require
@@ -42,17 +42,23 @@ def city_db_url(request, drawings_dir, tmp_path):
 
 
 @pytest.fixture
-def wall_url(city_db_url, drawings_dir):
+def users(city_db_url):
+    """``{role: (username, password)}`` in the city's database."""
+    from store.db import get_pool
+
+    return role_users(get_pool(city_db_url))
+
+
+@pytest.fixture
+def wall_url(city_db_url, drawings_dir, users):
     """Base URL of the app (``create_app``) serving ``city_db_url``, drawings from ``drawings_dir``."""
     from waitress.server import create_server
 
     from app.components import wall_data
     from app.server import create_app
-    from heattwin.settings import load_settings
 
     wall_data._CACHE.clear()  # a new database: geometry and runs of the previous test do not apply
-    settings = dataclasses.replace(load_settings(), drawings_dir=Path(drawings_dir), tile_url=None)
-    app = create_app(city_db_url, settings)
+    app = create_app(city_db_url, app_settings(drawings_dir))
     server = create_server(app.server, host="127.0.0.1", port=0, threads=6)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -62,10 +68,21 @@ def wall_url(city_db_url, drawings_dir):
 
 
 @pytest.fixture
-def browser():
-    """A headless Debian Chromium driven by the system chromedriver."""
+def bare_browser():
+    """A headless Debian Chromium driven by the system chromedriver, logged in as nobody."""
     require(Path(CHROMIUM).exists() and shutil.which(CHROMEDRIVER) is not None,
             "Chromium and chromedriver are needed (apt install chromium chromium-driver)")
     driver = start_chrome()
     yield driver
     driver.quit()
+
+
+@pytest.fixture
+def browser(request, bare_browser):
+    """Chromium logged in to ``wall_url`` (when the test uses it) as the role of the test's
+    ``pytest.mark.login_as(ROLE)`` marker, a dispatcher by default."""
+    if "wall_url" in request.fixturenames:
+        marker = request.node.get_closest_marker("login_as")
+        username, password = request.getfixturevalue("users")[marker.args[0] if marker else "dispatcher"]
+        browser_login(bare_browser, request.getfixturevalue("wall_url"), username, password)
+    return bare_browser

@@ -49,6 +49,7 @@ def _click(browser, element_id: str):
 
 @pytest.mark.browser
 @pytest.mark.slow
+@pytest.mark.login_as("engineer")
 def test_break_a_pipe_run_read_the_affected_stations_and_save(wall_url, city_db_url, browser):
     pipe, cut_off = _pipe_that_cuts_stations(city_db_url)
     set_viewport(browser, 1920, 1080)
@@ -88,6 +89,7 @@ def test_break_a_pipe_run_read_the_affected_stations_and_save(wall_url, city_db_
 
 @pytest.mark.browser
 @pytest.mark.slow
+@pytest.mark.login_as("engineer")
 def test_a_deep_link_prefills_the_break(wall_url, city_db_url, browser):
     pipe, cut_off = _pipe_that_cuts_stations(city_db_url)
     set_viewport(browser, 1920, 1080)

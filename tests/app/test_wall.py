@@ -16,6 +16,7 @@ from store import records as store_records
 from store import twin_runs
 from store import work_orders as store_orders
 from store.assets import count_by_kind, get_asset_rows
+from store.audit import Actor
 from store.db import get_pool
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -48,7 +49,7 @@ def _element_with_records(pool, prefix: str) -> tuple[str, pd.DataFrame]:
                                     and store_records.get_drawings(pool, asset_id)):
             continue
         if not (orders["asset_id"] == asset_id).any():
-            store_orders.add_work_order(pool, title="测试工单", actor="test", asset_id=asset_id)
+            store_orders.add_work_order(pool, title="测试工单", actor=Actor("test"), asset_id=asset_id)
             orders = store_orders.list_work_orders(pool, open_only=True, limit=5000)
         return asset_id, orders[orders["asset_id"] == asset_id]
     pytest.fail(f"the city has no {prefix} element with records")

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import dash_leaflet as dl
 import pandas as pd
+from accounts import app_settings, client_login, role_users
 
 from app.components import fmt
 from app.components.wall_data import Geometry
 from layers.style import feature_collections
 
 
-def test_drawings_are_served_from_the_configured_folder_only(db_url, tmp_path):
+def test_drawings_are_served_from_the_configured_folder_only(db_url, pool, tmp_path):
     from app import drawings
     from app.server import create_app
-    from heattwin.settings import load_settings
 
     (tmp_path / "stations").mkdir()
     (tmp_path / "stations" / "ST-1.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     (tmp_path.parent / "secret.svg").write_text("<svg/>")
-    app = create_app(db_url, dataclasses.replace(load_settings(), drawings_dir=Path(tmp_path)))
+    app = create_app(db_url, app_settings(Path(tmp_path)))
     client = app.server.test_client()
+    assert client.get("/drawings/stations/ST-1.svg").status_code == 302  # to the login page
+    client_login(client, *role_users(pool)["crew"])
     response = client.get("/drawings/stations/ST-1.svg")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     assert client.get("/drawings/../secret.svg").status_code == 404

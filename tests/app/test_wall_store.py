@@ -9,7 +9,10 @@ from store import alarms as store_alarms
 from store import records as store_records
 from store import work_orders as store_orders
 from store.assets import replace_network
+from store.audit import Actor
 from store.db import transaction
+
+DUTY = Actor("duty", "dispatcher")
 
 
 @pytest.fixture
@@ -29,10 +32,10 @@ def test_a_re_raised_alarm_stays_one_open_alarm(small_network):
     alarm = store_alarms.get_alarm(pool, first)
     assert alarm["raise_count"] == 2 and alarm["severity"] == "critical"
     assert store_alarms.count_open_by_severity(pool) == {"info": 0, "warning": 0, "alarm": 0, "critical": 1}
-    store_alarms.update_alarm_state(pool, first, "cleared", actor="duty")
+    store_alarms.update_alarm_state(pool, first, "cleared", actor=DUTY, note="checked on site")
     assert store_alarms.list_open_alarms(pool).empty
     with pytest.raises(ValueError, match="not open"):
-        store_alarms.update_alarm_state(pool, first, "acknowledged", actor="duty")
+        store_alarms.update_alarm_state(pool, first, "acknowledged", actor=DUTY)
 
 
 def test_a_revised_leak_alarm_moves_to_its_new_element_with_an_event(small_network):
@@ -65,24 +68,24 @@ def test_open_alarms_come_newest_first_with_their_element(small_network):
 
 def test_a_new_work_order_is_located_at_its_element_and_has_its_first_event(small_network):
     pool = small_network
-    wo_id = store_orders.add_work_order(pool, title="检查", actor="wall", asset_id="ST-1", sla_hours=2.0)
+    wo_id = store_orders.add_work_order(pool, title="检查", actor=DUTY, asset_id="ST-1", sla_hours=2.0)
     order = store_orders.get_work_order(pool, wo_id)
     assert (order["lon"], order["lat"], order["state"]) == (114.50, 38.0, "new")
     with transaction(pool) as conn:
         events = conn.execute("SELECT actor, from_state, to_state FROM work_order_event WHERE work_order_id = %s",
                               (wo_id,)).fetchall()
-    assert events == [("wall", None, "new")]
+    assert events == [("duty", None, "new")]
     assert store_orders.count_open(pool) == {"open": 1, "overdue": 0}
 
 
 def test_work_orders_nearby_include_close_elements_only(small_network):
     pool = small_network
-    here = store_orders.add_work_order(pool, title="a", actor="t", asset_id="ST-1")
-    near = store_orders.add_work_order(pool, title="b", actor="t", asset_id="ST-2")  # ~175 m east
-    store_orders.add_work_order(pool, title="c", actor="t", asset_id="ST-3")  # ~9 km east
+    here = store_orders.add_work_order(pool, title="a", actor=DUTY, asset_id="ST-1")
+    near = store_orders.add_work_order(pool, title="b", actor=DUTY, asset_id="ST-2")  # ~175 m east
+    store_orders.add_work_order(pool, title="c", actor=DUTY, asset_id="ST-3")  # ~9 km east
     found = store_orders.list_work_orders(pool, asset_id="ST-1", near=(114.50, 38.0), radius_m=500)
     assert sorted(found["id"]) == sorted([here, near])
-    store_orders.update_work_order_state(pool, near, "closed", actor="t")
+    store_orders.update_work_order_state(pool, near, "closed", actor=DUTY)
     found = store_orders.list_work_orders(pool, asset_id="ST-1", near=(114.50, 38.0), radius_m=500)
     assert found["id"].tolist() == [here]
     assert store_orders.get_work_order(pool, near)["closed_at"] is not None

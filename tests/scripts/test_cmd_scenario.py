@@ -11,13 +11,17 @@ import yaml
 from layers.read import read_network
 from scripts.cli import main
 from store import scenarios
+from store.audit import Actor
 from store.db import get_pool
+from store.users import add_user
 from twin.scenarios import ScenarioRunner, load_scenario
 
 
 @pytest.fixture
 def cli_db(demo_db_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", demo_db_url)
+    add_user(get_pool(demo_db_url), username="wang", password="a long test password", roles=["engineer"],
+             actor=Actor("test-setup", "cli"), display_name="王工")
     return demo_db_url
 
 
@@ -35,7 +39,8 @@ def scenario_file(tmp_path, demo_city_dir):
 
 def test_a_file_gives_the_same_numbers_from_the_cli_and_the_api(cli_db, scenario_file, capsys, tmp_path):
     path, network = scenario_file
-    assert main(["scenario", "run", str(path), "--json", "--save", "--out", str(tmp_path / "t.xlsx")]) == 0
+    assert main(["scenario", "run", str(path), "--json", "--save", "--by", "wang",
+                 "--out", str(tmp_path / "t.xlsx")]) == 0
     printed = json.loads(capsys.readouterr().out)
     direct = ScenarioRunner(network).run(load_scenario(path))
     for key, value in direct.summary.items():
@@ -43,14 +48,14 @@ def test_a_file_gives_the_same_numbers_from_the_cli_and_the_api(cli_db, scenario
                                            else value), key
     assert (tmp_path / "t.xlsx").stat().st_size > 0
     saved = scenarios.list_scenarios(get_pool(cli_db))
-    assert saved["name"].tolist() == ["12号管段爆管 + 寒潮"] and saved["author"].tolist() == ["王工"]
+    assert saved["name"].tolist() == ["12号管段爆管 + 寒潮"] and saved["author"].tolist() == ["wang"]
     stored = scenarios.get_result(get_pool(cli_db), int(saved["id"].iloc[0]))
     assert stored["summary"]["heat_not_delivered_mw"] == pytest.approx(direct.summary["heat_not_delivered_mw"])
 
 
 def test_list_show_delete_and_the_text_report(cli_db, scenario_file, capsys):
     path, _ = scenario_file
-    assert main(["scenario", "run", str(path), "--save"]) == 0
+    assert main(["scenario", "run", str(path), "--save", "--by", "wang"]) == 0
     report = capsys.readouterr().out
     assert "heat not delivered:" in report and "stations affected:" in report
     assert main(["scenario", "list"]) == 0
@@ -58,7 +63,7 @@ def test_list_show_delete_and_the_text_report(cli_db, scenario_file, capsys):
     scenario_id = int(listing.split()[0])
     assert "12号管段爆管" in listing and "MW not delivered" in listing
     assert main(["scenario", "show", str(scenario_id)]) == 0
-    assert json.loads(capsys.readouterr().out)["spec"]["author"] == "王工"
+    assert json.loads(capsys.readouterr().out)["spec"]["author"] == "wang"  # who saved it, not the file's text
     assert main(["scenario", "delete", str(scenario_id)]) == 0
     assert main(["scenario", "show", str(scenario_id)]) == 2
 

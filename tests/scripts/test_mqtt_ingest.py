@@ -4,6 +4,7 @@ land in ``measurement``; a payload that does not parse is quarantined with its t
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import paho.mqtt.client as mqtt
@@ -18,16 +19,17 @@ SENSORS = {"S-T1": ("t_supply", "ST-1"), "S-R1": ("room_t", "C-1")}
 
 
 @pytest.fixture
-def broker_port():
+def broker():
     binary = find_mosquitto()
     require(binary is not None, "mosquitto is not installed (Debian: apt-get install mosquitto)")
-    with local_broker(binary) as port:
-        yield port
+    with local_broker(binary) as running:
+        yield running
 
 
-def _publish(port: int, messages: list[tuple[str, bytes | str]]) -> None:
+def _publish(broker, messages: list[tuple[str, bytes | str]]) -> None:
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-publisher")
-    client.connect("127.0.0.1", port)
+    client.username_pw_set(broker.username, broker.password)
+    client.connect("127.0.0.1", broker.port)
     client.loop_start()
     try:
         for topic, payload in messages:
@@ -44,9 +46,39 @@ def _wait_for(subscriber: MqttIngest, received: int, limit_s: float = 20.0) -> N
         time.sleep(0.05)
 
 
-def test_published_readings_land_in_measurement(pool, db_url, broker_port):
+def _connect_result(broker, username: str | None, password: str | None) -> mqtt.ReasonCode:
+    """What the broker answers a client with these credentials (None: anonymous)."""
+    answered = threading.Event()
+    result = {}
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"probe-{username}")
+    if username is not None:
+        client.username_pw_set(username, password)
+
+    def on_connect(_client, _userdata, _flags, reason_code, _properties):
+        result["code"] = reason_code
+        answered.set()
+
+    client.on_connect = on_connect
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    try:
+        assert answered.wait(10), "the broker did not answer the CONNECT"
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    return result["code"]
+
+
+def test_the_broker_refuses_anonymous_and_wrong_passwords(broker):
+    assert _connect_result(broker, None, None).is_failure
+    assert _connect_result(broker, broker.username, "not-the-password").is_failure
+    assert not _connect_result(broker, broker.username, broker.password).is_failure
+
+
+def test_published_readings_land_in_measurement(pool, db_url, broker):
     build_network(pool, SENSORS)
-    subscriber = MqttIngest(db_url, port=broker_port, flush_every=100, flush_s=0.2)
+    subscriber = MqttIngest(db_url, port=broker.port, flush_every=100, flush_s=0.2, username=broker.username,
+                            password=broker.password)
     subscriber.start()
     now = time.time()
     messages = [
@@ -57,7 +89,7 @@ def test_published_readings_land_in_measurement(pool, db_url, broker_port):
         ("heattwin/rooms/S-GHOST", json.dumps({"t": now, "v": 20.0})),
         ("heattwin/plant/S-T1", json.dumps({"t": now - 60, "v": 95.0})),  # a resend: duplicate
     ]
-    _publish(broker_port, messages)
+    _publish(broker, messages)
     _wait_for(subscriber, len(messages))
     totals = subscriber.stop()
     assert (totals.accepted, totals.duplicates, totals.rejected) == (4, 1, 2)

@@ -65,10 +65,11 @@ def test_http_sender_stores_every_reading(pool, demo_db_url, readings):
 
 def test_mqtt_sender_stores_every_reading(pool, demo_db_url, readings):
     require(find_mosquitto() is not None, "mosquitto is not installed")
-    with local_broker() as port:
-        subscriber = MqttIngest(demo_db_url, host="127.0.0.1", port=port, flush_every=100, flush_s=0.5)
+    with local_broker() as broker:
+        subscriber = MqttIngest(demo_db_url, host="127.0.0.1", port=broker.port, flush_every=100, flush_s=0.5,
+                                username=broker.username, password=broker.password)
         subscriber.start()
-        sender = MqttSender("127.0.0.1", port)
+        sender = MqttSender("127.0.0.1", broker.port, username=broker.username, password=broker.password)
         try:
             sender.send(readings)
             deadline = time.monotonic() + 30

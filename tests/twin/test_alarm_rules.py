@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from store import alarms, telemetry, twin_runs
+from store.audit import Actor
 from store.db import get_pool
 from twin.alarm_rules import AlarmEngine, RuleConfig, load_config
 from twin.model import Twin
@@ -157,14 +158,15 @@ def test_acknowledge_clear_and_work_order_record_who(setup):
     pool, network, engine = setup
     engine.evaluate(AT, error="x")
     alarm_id = int(_open(pool, "twin_not_converged")["id"].iloc[0])
-    alarms.update_alarm_state(pool, alarm_id, "acknowledged", actor="值班员 王")
-    wo = alarms.open_work_order_from_alarm(pool, alarm_id, actor="值班员 王")
-    alarms.update_alarm_state(pool, alarm_id, "cleared", actor="班长 李", note="热源已恢复")
+    wang, li = Actor("wang", "dispatcher", display_name="值班员 王"), Actor("li", "dispatcher", display_name="班长 李")
+    alarms.update_alarm_state(pool, alarm_id, "acknowledged", actor=wang)
+    wo = alarms.open_work_order_from_alarm(pool, alarm_id, actor=wang)
+    alarms.update_alarm_state(pool, alarm_id, "cleared", actor=li, note="热源已恢复")
     stored = alarms.get_alarm(pool, alarm_id)
-    assert stored["acknowledged_by"] == "值班员 王" and stored["cleared_by"] == "班长 李"
+    assert stored["acknowledged_by"] == "wang" and stored["cleared_by"] == "li"
     events = alarms.list_alarm_events(pool, alarm_id)
-    assert events[["actor", "action"]].values.tolist() == [["rules", "raised"], ["值班员 王", "acknowledged"],
-                                                           ["值班员 王", "work_order"], ["班长 李", "cleared"]]
+    assert events[["actor", "action"]].values.tolist() == [["rules", "raised"], ["wang", "acknowledged"],
+                                                           ["wang", "work_order"], ["li", "cleared"]]
     from store.work_orders import get_work_order
     order = get_work_order(pool, wo)
     assert order["asset_id"] == "SRC-1" and order["origin"] == "alarm" and order["lon"] is not None

@@ -131,9 +131,10 @@ def _run_distributed(network, key, specs, client, workers, chunk_size, progress)
                 cluster.close()
 
 
-def run_stored_sweep(network, pool, *, pipe_ids=None, workers: int = 2, serial: bool = False, author: str = "",
+def run_stored_sweep(network, pool, *, actor=None, pipe_ids=None, workers: int = 2, serial: bool = False,
                      client=None, progress: Callable | None = None) -> tuple[pd.DataFrame, int | None]:
-    """The N-1 sweep with its progress and rows stored as chunks finish (``pool`` None: not stored).
+    """The N-1 sweep with its progress and rows stored as chunks finish (``pool`` None: not stored),
+    started by ``actor`` (a ``store.audit.Actor``; needed when it is stored).
 
     Returns the ranking and the sweep id. A failure marks the stored sweep failed and re-raises.
     """
@@ -143,7 +144,7 @@ def run_stored_sweep(network, pool, *, pipe_ids=None, workers: int = 2, serial: 
     sweep_id = None
     if pool is not None:
         version = (assets.latest_network_version(pool) or {}).get("id")
-        sweep_id = scenarios.add_sweep(pool, total=len(scenario_list), author=author,
+        sweep_id = scenarios.add_sweep(pool, total=len(scenario_list), actor=actor,
                                        workers=1 if serial else workers,
                                        scheduler=os.environ.get(SCHEDULER_ENV, "" if serial else "LocalCluster"),
                                        network_version=version)

@@ -1,0 +1,83 @@
+"""Who may do what: one table from role to actions. Pages, callbacks, routes and the command line ask
+``granting_role``; nothing else tests role names.
+
+An action is ``<object>.<verb>``. ``*.view`` actions let a page or route be read; every other action
+writes and is audited. A user holding several roles may do what any of them allows; the audit row
+records the role that allowed it.
+"""
+
+from __future__ import annotations
+
+from heattwin.choices import user_role_values
+
+# Every action, with what it lets a user do (shown by `heattwin user roles` and the audit page).
+ACTIONS: dict[str, str] = {
+    "wall.view": "see the video wall, its panels and trends",
+    "drawing.view": "open repair drawings",
+    "overview.view": "see what the store holds",
+    "scenario.view": "open the scenarios page and saved scenarios",
+    "scenario.run": "run a what-if scenario",
+    "scenario.save": "save a scenario and its result",
+    "scenario.delete": "delete a scenario one saved oneself",
+    "scenario.delete_any": "delete anybody's saved scenario",
+    "scenario.export": "download a scenario's result (CSV, Excel)",
+    "scenario.sweep": "start an N-1 sweep",
+    "alarm.ack": "acknowledge an alarm",
+    "alarm.comment": "comment on an alarm",
+    "alarm.clear": "clear an alarm by hand, with a note",
+    "alarm.work_order": "open a work order from an alarm",
+    "work_order.create": "file a work order on an element",
+    "work_order.update": "move a work order along its lifecycle",
+    "audit.view": "search the audit trail",
+    "user.manage": "add users, set roles and passwords, disable users",
+    "kiosk.manage": "add and revoke kiosk tokens for the video wall",
+    "token.manage": "add and revoke data-source tokens for the ingest API",
+}
+
+_READ_EVERYWHERE = {"wall.view", "drawing.view", "overview.view"}
+
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    "dispatcher": frozenset(_READ_EVERYWHERE | {
+        "alarm.ack", "alarm.comment", "alarm.clear", "alarm.work_order", "work_order.create", "work_order.update",
+        "scenario.view", "scenario.run", "scenario.export"}),
+    "agent": frozenset(_READ_EVERYWHERE | {"work_order.create"}),
+    "crew": frozenset(_READ_EVERYWHERE),
+    "supervisor": frozenset(_READ_EVERYWHERE | {"scenario.view", "scenario.export", "audit.view"}),
+    "engineer": frozenset(_READ_EVERYWHERE | {
+        "scenario.view", "scenario.run", "scenario.save", "scenario.delete", "scenario.export", "scenario.sweep"}),
+    "admin": frozenset(ACTIONS),
+}
+
+# A kiosk (the video-wall PCs, no login) sees the wall and nothing else, and writes nothing.
+KIOSK_ACTIONS = frozenset({"wall.view", "drawing.view"})
+
+
+def is_write(action: str) -> bool:
+    return not action.endswith(".view")
+
+
+def granting_role(roles, action: str) -> str | None:
+    """The first of ``roles`` (in the order the user holds them) that allows ``action``; None if none does."""
+    if action not in ACTIONS:
+        raise KeyError(f"unknown action {action!r}: declare it in heattwin.permissions.ACTIONS")
+    for role in roles:
+        if action in ROLE_ACTIONS.get(role, ()):
+            return role
+    return None
+
+
+def actions_of(roles) -> frozenset[str]:
+    """Everything any of ``roles`` allows."""
+    allowed: set[str] = set()
+    for role in roles:
+        allowed |= ROLE_ACTIONS.get(role, frozenset())
+    return frozenset(allowed)
+
+
+def _check_table() -> None:
+    unknown = {a for actions in ROLE_ACTIONS.values() for a in actions} - set(ACTIONS)
+    if unknown or set(ROLE_ACTIONS) != set(user_role_values) or not KIOSK_ACTIONS <= set(ACTIONS):
+        raise RuntimeError(f"permission table out of step with ACTIONS/USER_ROLE: {sorted(unknown)}")
+
+
+_check_table()
