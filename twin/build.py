@@ -128,13 +128,14 @@ def _valve_ends(network: Network, pipe_index: pd.Index, node_index: pd.Index, fr
     return vid[keep], ppos[keep], end[keep]
 
 
-def build_net(network: Network, calibration: dict | None = None):
+def build_net(network: Network, calibration: dict | None = None, *, reference_year: int):
     """A pandapipes net of ``network`` and the ``NetIndex`` that maps our ids onto it.
 
     Parameters
     ----------
     network : a validated ``layers.network.Network``.
     calibration : roughness / heat-loss multipliers, see ``twin.pipes.pipe_parameters``.
+    reference_year : the run's year (insulation ageing), see ``twin.pipes.pipe_parameters``.
 
     Returns
     -------
@@ -161,7 +162,7 @@ def build_net(network: Network, calibration: dict | None = None):
     s_ends = np.column_stack([sj[from_pos], sj[to_pos]])
     r_ends = np.column_stack([rj[from_pos], rj[to_pos]])
     valve_ids, v_pipe, v_end = _valve_ends(network, pd.Index(pipe_ids), node_index, from_pos, to_pos, problems)
-    params = pipe_parameters(pipes, calibration)
+    params = pipe_parameters(pipes, calibration, reference_year=reference_year)
     end_key = v_pipe * 2 + v_end
     unique_keys, first = np.unique(end_key, return_index=True)
     k = len(unique_keys)

@@ -17,20 +17,12 @@ from layers.network import Network
 from twin.boundary import LastGood, boundary_from_readings
 from twin.model import Twin, TwinDidNotConverge
 from twin.observe import SensorMap
+from twin.pipes import age_class
 from twin.plant.sensors import NOISE_ABS, NOISE_REL
 from twin.sync import apply_boundary
 
-AGE_CLASSES = ((0, 2000, "before_2000"), (2000, 2010, "2000s"), (2010, 3000, "since_2010"))
 FITTED_KINDS = ("p_node", "p_supply", "p_return", "t_supply", "t_return")
 _BOUNDS = (np.log(0.2), np.log(5.0))
-
-
-def age_class(install_year) -> pd.Series:
-    years = pd.Series(install_year, dtype=float)
-    labels = pd.Series("since_2010", index=years.index)
-    for low, high, name in AGE_CLASSES:
-        labels[(years >= low) & (years < high)] = name
-    return labels
 
 
 @dataclass
@@ -49,7 +41,7 @@ class CalibrationResult:
 
 def parameter_names(network: Network) -> tuple[list[str], list[str]]:
     zones = sorted(network.pipes["zone"].astype(str).unique())
-    ages = sorted(age_class(network.pipes["install_year"]).unique())
+    ages = sorted(set(age_class(network.pipes["install_year"])))
     return zones, ages
 
 

@@ -11,6 +11,7 @@ Usage::
 Boundary conventions (all documented choices):
 
 - soil temperature around the pipes follows the outdoor air damped (``twin.pipes.soil_temperature_c``);
+- the pipes' insulation has aged to the run's year (``set_date``; the year of "now" until one is set);
 - a station's heat set-point is ``min(demand, capacity share × design heat)``, floored at
   ``MIN_STATION_HEAT_W`` so a zero demand stays a well-posed consumer;
 - a leak at ``position`` x along a pipe (0 = from node, 1 = to node) draws (1 − x) of its rate at
@@ -56,6 +57,10 @@ class TwinDidNotConverge(RuntimeError):
         self.reason = reason
 
 
+def _year(at) -> int:
+    return (pd.Timestamp.now(tz="UTC") if at is None else pd.Timestamp(at)).year
+
+
 def _series(frame, column: str, ids: np.ndarray) -> np.ndarray:
     """Values of ``column`` aligned to ``ids`` (NaN where absent)."""
     if frame is None or column not in getattr(frame, "columns", []):
@@ -72,11 +77,14 @@ class Twin:
     ----------
     network : a validated ``layers.network.Network``.
     calibration : ``{"roughness": {zone: factor}, "heat_loss": {age class: factor}}``.
+    at : the run's date (the insulation's age is counted to its year); None: now.
     """
 
-    def __init__(self, network: Network, calibration: dict | None = None):
+    def __init__(self, network: Network, calibration: dict | None = None, *, at=None):
         self.network = network
-        self.net, self.index = build_net(network, calibration)
+        self.calibration = calibration
+        self.reference_year = _year(at)
+        self.net, self.index = build_net(network, calibration, reference_year=self.reference_year)
         for problem in self.index.problems:
             log.warning(problem)
         ix = self.index
@@ -110,9 +118,17 @@ class Twin:
         self.outdoor_c = float(t_c)
         self.net.pipe["text_k"] = units.c_to_k(soil_temperature_c(self.outdoor_c))
 
+    def set_date(self, at) -> None:
+        """The run's date: the pipes' heat loss is that of insulation aged to its year."""
+        year = _year(at)
+        if year != self.reference_year:
+            self.reference_year = year
+            self.set_calibration(self.calibration)
+
     def set_calibration(self, calibration: dict | None) -> None:
         """Roughness multipliers per zone and heat-loss multipliers per age class (1 where absent)."""
-        params = pipe_parameters(self.network.pipes, calibration)
+        self.calibration = calibration
+        params = pipe_parameters(self.network.pipes, calibration, reference_year=self.reference_year)
         for side in (self.index.supply_pipe, self.index.return_pipe):
             self.net.pipe.loc[side, "k_mm"] = params["k_mm"].to_numpy()
             self.net.pipe.loc[side, "u_w_per_m2k"] = params["u_w_per_m2k"].to_numpy()

@@ -33,12 +33,12 @@ U_NEW_W_PER_M2K = {
     "glass_wool": 1.0, "perlite": 1.4, "none": 5.0,
 }
 U_DEFAULT_W_PER_M2K = U_NEW_W_PER_M2K["PUR"]
-# Insulation ageing (cell-gas diffusion, moisture): +1.5 %/year, at most doubled.
+# Insulation ageing (cell-gas diffusion, moisture): +1.5 %/year up to the run's year, at most doubled.
 AGEING_PER_YEAR = 0.015
 AGEING_MAX_FACTOR = 2.0
-REFERENCE_YEAR = 2026
 
-# Calibration age classes: the same bounds as twin.calibrate.AGE_CLASSES (kept in step by a test).
+# The calibration's pipe age classes (install year from, to): the heat-loss multipliers are fitted
+# and applied per class, so the twin and the calibration share this one table and ``age_class``.
 AGE_CLASSES = ((0, 2000, "before_2000"), (2000, 2010, "2000s"), (2010, 3000, "since_2010"))
 
 
@@ -57,7 +57,7 @@ def diameters_mm(dn_mm) -> tuple[np.ndarray, np.ndarray]:
 
 
 def age_class(install_year) -> np.ndarray:
-    """Calibration age class label of each install year (unknown years count as the newest)."""
+    """Calibration age class label of each install year (unknown or unreadable years count as the newest)."""
     years = pd.to_numeric(pd.Series(np.asarray(install_year)), errors="coerce").to_numpy(dtype=float)
     labels = np.full(len(years), AGE_CLASSES[-1][2], dtype=object)
     for low, high, name in AGE_CLASSES:
@@ -65,8 +65,9 @@ def age_class(install_year) -> np.ndarray:
     return labels
 
 
-def u_w_per_m2k(insulation, install_year, reference_year: int = REFERENCE_YEAR) -> np.ndarray:
-    """Heat-loss coefficient per m² of casing surface, W/(m²·K), from insulation type and age."""
+def u_w_per_m2k(insulation, install_year, *, reference_year: int) -> np.ndarray:
+    """Heat-loss coefficient per m² of casing surface, W/(m²·K), from insulation type and its age in
+    ``reference_year`` (the run's year; unknown install years count as new)."""
     kind = pd.Series(np.asarray(insulation, dtype=object)).astype(str)
     base = kind.map(U_NEW_W_PER_M2K).fillna(U_DEFAULT_W_PER_M2K).to_numpy(dtype=float)
     years = pd.to_numeric(pd.Series(np.asarray(install_year)), errors="coerce")
@@ -74,7 +75,7 @@ def u_w_per_m2k(insulation, install_year, reference_year: int = REFERENCE_YEAR) 
     return base * np.minimum(1.0 + AGEING_PER_YEAR * age, AGEING_MAX_FACTOR)
 
 
-def pipe_parameters(pipes: pd.DataFrame, calibration: dict | None = None) -> pd.DataFrame:
+def pipe_parameters(pipes: pd.DataFrame, calibration: dict | None = None, *, reference_year: int) -> pd.DataFrame:
     """Per pipe: length_m, inner/outer diameter mm, k_mm and u_w_per_m2k with calibration applied.
 
     Parameters
@@ -83,6 +84,7 @@ def pipe_parameters(pipes: pd.DataFrame, calibration: dict | None = None) -> pd.
         ``install_year``, ``zone``).
     calibration : ``{"roughness": {zone: factor}, "heat_loss": {age class: factor}}``; missing
         entries mean 1.
+    reference_year : the run's year, to which the insulation has aged.
     """
     calibration = calibration or {}
     inner, outer = diameters_mm(pd.to_numeric(pipes["dn_mm"]).to_numpy(dtype=float))
@@ -96,7 +98,8 @@ def pipe_parameters(pipes: pd.DataFrame, calibration: dict | None = None) -> pd.
         "inner_diameter_mm": inner,
         "outer_diameter_mm": outer,
         "k_mm": roughness * k_factor,
-        "u_w_per_m2k": u_w_per_m2k(pipes["insulation"], pipes["install_year"]) * u_factor,
+        "u_w_per_m2k": u_w_per_m2k(pipes["insulation"], pipes["install_year"], reference_year=reference_year)
+        * u_factor,
     }, index=pipes["id"].astype(str).to_numpy())
 
 

@@ -67,6 +67,7 @@ def design_circulating_t_h(network) -> float:
 
 
 def apply_boundary(twin: Twin, boundary: Boundary) -> None:
+    twin.set_date(boundary.at)
     twin.set_outdoor(boundary.outdoor_c)
     twin.set_sources(boundary.sources)
     twin.set_station_demand(boundary.stations[["heat_mw", "t_return_c"]])

@@ -154,6 +154,7 @@ class VirtualPlant:
         at = pd.Timestamp(at)
         self.started_at = self.started_at or at
         outdoor_c = float(self.weather.temperature_c([at])[0])
+        self.twin.set_date(at)   # the plant's pipes age like the twin's: to the step's year
         demand = self._control(at, outdoor_c, dt_s)
         self._apply_faults(at)
         result = self._solve()
