@@ -11,6 +11,8 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
+
 from heattwin.choices import audit_outcome_values, user_role_values
 from heattwin.permissions import ACTIONS, actions_of
 
@@ -173,8 +175,8 @@ def _user_list(args) -> int:
     if users.empty:
         print("no users yet: heattwin user add NAME --admin")
     for u in users.itertuples(index=False):
-        state = "disabled" if u.disabled_at is not None else ("locked" if u.locked_until else "active")
-        last = f"{u.last_login_at:%Y-%m-%d %H:%M}" if u.last_login_at is not None else "never"
+        state = "disabled" if pd.notna(u.disabled_at) else ("locked" if pd.notna(u.locked_until) else "active")
+        last = f"{u.last_login_at:%Y-%m-%d %H:%M}" if pd.notna(u.last_login_at) else "never"
         print(f"{u.username:<18} {u.display_name:<12} {','.join(u.roles):<28} {u.team_id or '—':<8} {state:<9}"
               f" last login {last}")
     return 0
@@ -231,7 +233,7 @@ def _kiosk_list(args) -> int:
     from store.kiosks import list_kiosks
 
     for k in list_kiosks(_pool()).itertuples(index=False):
-        state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at is not None else "live"
+        state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if pd.notna(k.revoked_at) else "live"
         print(f"{k.name:<20} {state:<24} added {k.created_at:%Y-%m-%d %H:%M} by {k.created_by}")
     return 0
 
