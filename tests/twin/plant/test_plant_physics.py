@@ -10,6 +10,7 @@ from heattwin import units
 from layers.read import read_network
 from twin.plant.faults import make_fault
 from twin.plant.runner import VirtualPlant
+from twin.plant.sensors import NOISE_ABS, NOISE_REL
 from twin.plant.weather import ColdWave, SyntheticWeather
 
 START = pd.Timestamp("2026-12-10 16:00", tz="UTC")  # midnight in Weifang
@@ -91,13 +92,55 @@ def test_an_injected_leak_raises_make_up_flow_by_its_rate(city):
     assert makeup.loc[1] - makeup.loc[0] == pytest.approx(30.0, rel=0.02)
 
 
-def test_noise_dropouts_and_faulty_sensors_are_present_when_noise_is_on(city):
-    network, _ = city
-    plant = _plant(city, noise=True)
-    readings, _ = _run(plant, 2, step_h=1)
-    per_step = readings.groupby("step").size()
-    assert (per_step < len(network.sensors)).all()
-    assert np.isfinite(readings["value"]).all()
+def test_noise_dropouts_stuck_and_drifting_sensors_are_what_the_field_sends(city):
+    """The same plant with and without sensor realism over a day: the difference is the noise model and
+    nothing else — seeded noise of each kind's size, dropouts, stuck meters that repeat their first
+    reading, and drifting ones whose error grows by ``drift_k_per_day``."""
+    noisy, clean = _plant(city, noise=True), _plant(city, noise=False)
+    sent, _ = _run(noisy, 30, step_h=6)    # readings at 0, 6, 12, 18 and 24 h
+    true, _ = _run(clean, 30, step_h=6)
+    ids = pd.Index(noisy.sensor_ids)
+    sent = sent.pivot(index="sensor_id", columns="step", values="value").reindex(ids)
+    true = true.pivot(index="sensor_id", columns="step", values="value").reindex(ids)
+    assert true.notna().all().all()        # without realism every sensor sends every time
+    realism = noisy.realism
+    stuck, drifting = pd.Series(realism.stuck, index=ids), pd.Series(realism.drift_rate > 0, index=ids) & ~realism.stuck
+    healthy = ~stuck & ~drifting
+    kinds = pd.Series(noisy.kinds, index=ids)
+    sigma = pd.DataFrame(np.add.outer(kinds.map(NOISE_ABS).fillna(0.0).to_numpy(),
+                                      np.zeros(true.shape[1])), index=ids, columns=true.columns)
+    sigma += kinds.map(NOISE_REL).fillna(0.0).to_numpy()[:, None] * true.abs()
+    error = sent - true
+    elapsed_days = pd.Series(true.columns * 6.0 / 24.0, index=true.columns)
+
+    # Dropouts: about 0.5 % of the readings are missing, the rest are finite.
+    missing = sent.isna().to_numpy().mean()
+    assert 0.001 < missing < 0.015, missing
+    assert np.isfinite(sent.to_numpy()[sent.notna().to_numpy()]).all()
+    # Healthy sensors: zero-mean noise of their kind's size, no trend.
+    z = (error / sigma)[healthy & (kinds.map(NOISE_ABS).notna() | kinds.map(NOISE_REL).notna())]
+    assert np.nanmax(np.abs(z.to_numpy())) < 5.5
+    assert abs(np.nanmean(z.to_numpy())) < 0.05 and 0.9 < np.nanstd(z.to_numpy()) < 1.1
+    assert abs(np.nanmean(z[4] - z[0])) < 0.1
+    # Stuck sensors (about 1 %): the first reading over and over, though the truth moves under them.
+    assert 10 <= stuck.sum() <= 70
+    spread = sent.max(axis=1) - sent.min(axis=1)
+    twice = sent.notna().sum(axis=1) >= 2
+    assert (spread[stuck & twice] == 0.0).all()
+    truth_moves = (true.max(axis=1) - true.min(axis=1)) > 5 * sigma.max(axis=1)
+    assert (stuck & twice & truth_moves).sum() >= 5
+    noisy_kind = sigma.max(axis=1) > 0.0     # not the idle plants' make-up meters (0 t/h, relative noise)
+    assert (spread[healthy & twice & noisy_kind] > 0.0).all()    # a live sensor never repeats itself exactly
+    # Drifting sensors (about 0.5 %): the error grows by 0.5 a day in the sensor's own unit.
+    assert drifting.sum() >= 5
+    drift = error[drifting] - np.outer(realism.drift_rate[drifting.to_numpy()] * 86400.0, elapsed_days)
+    assert np.nanmax(np.abs((drift / sigma[drifting]).to_numpy())) < 5.0
+    precise = drifting & (sigma.max(axis=1) <= 0.02)     # pressure sensors: the slope is plain to see
+    assert precise.sum() >= 1
+    for sensor_id in ids[precise]:
+        seen = error.loc[sensor_id].dropna()
+        slope = np.polyfit(elapsed_days[seen.index], seen.to_numpy(), 1)[0]
+        assert slope == pytest.approx(0.5, abs=0.05), sensor_id
 
 
 def test_fixed_flow_plants_hold_their_outlet_pressure_through_a_cold_wave(city):
