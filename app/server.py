@@ -49,6 +49,17 @@ def _mount_extras(app: dash.Dash, url: str) -> None:
 
     api.mount(app.server, url)
     drawings.mount(app.server)
+    app.server.add_url_rule("/healthz", "heattwin_health", _health)
+
+
+def _health():
+    """For a load balancer or a service manager: up, and whether the database answers (no login)."""
+    try:
+        with context.pool().connection(timeout=2) as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:  # any failure to reach the store means: not healthy
+        return {"ok": False, "database": str(exc)[:200]}, 503
+    return {"ok": True}
 
 
 def serve(url: str, settings: Settings | None = None, banner: str = "") -> None:

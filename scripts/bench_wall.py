@@ -7,7 +7,10 @@ endpoint (steady state: same twin run; ``refresh_new_run_ms`` right after a new 
 ``refresh_apply_ms``, the browser's restyle time for one refresh, and ``page_bytes`` the wall page
 as loaded once (geometry inline). ``first_draw_s`` is a reload of the wall
 (browser cache warm); ``first_draw_cold_s`` the very first load in a fresh browser profile.
-Targets: < 200 KB and < 100 ms per refresh; first draw < 3 s; click to panel < 500 ms.
+``auth_overhead_ms`` is what the login and permission check add to each request (the server's
+``Server-Timing: auth`` figure, median over the refreshes). Every figure is taken logged in as a
+dispatcher. Targets: < 200 KB and < 100 ms per refresh; first draw < 3 s; click to panel < 500 ms;
+the check under 5 ms.
 The city is ``data.democity`` when present, else (or with ``HEATTWIN_BENCH_CITY=synthetic``) the
 synthetic grid city of ``scripts.wall_city``;
 twin states for the bench are random but plausible, written through ``store.twin_runs.add_run``.
@@ -84,23 +87,45 @@ def _refresh_request() -> dict:
             "state": [{"id": "wall-live-sig", "property": "data", "value": None}]}
 
 
-def _time_refresh(client, repeat: int) -> tuple[list[float], bytes]:
+def _auth_ms(response) -> float:
+    """The server's own account of its permission check (``Server-Timing: auth;dur=…``)."""
+    timing = response.headers.get("Server-Timing", "")
+    return float(timing.split("dur=")[1]) if "auth;dur=" in timing else float("nan")
+
+
+def _time_refresh(client, repeat: int, auth_ms: list | None = None) -> tuple[list[float], bytes]:
     times, body = [], b""
     for _ in range(repeat):
         start = time.perf_counter()
         response = client.post("/_dash-update-component", json=_refresh_request())
         times.append(1000 * (time.perf_counter() - start))
         assert response.status_code == 200, response.data[:500]
+        if auth_ms is not None:
+            auth_ms.append(_auth_ms(response))
         body = response.data
     return times, body
 
 
-def _browser_figures(base_url: str, stations: list[str]) -> dict:
-    from scripts.wall_browser import open_wall, set_viewport, start_chrome
+def _bench_user(pool) -> tuple[str, str]:
+    """A dispatcher to log in as: the wall is measured as a logged-in user sees it."""
+    import secrets
+
+    from store.audit import Actor
+    from store.users import add_user
+
+    password = secrets.token_urlsafe(12)
+    add_user(pool, username="bench-dispatcher", password=password, roles=["dispatcher"],
+             actor=Actor("bench", "cli", "cli"))
+    return "bench-dispatcher", password
+
+
+def _browser_figures(base_url: str, stations: list[str], login: tuple[str, str]) -> dict:
+    from scripts.wall_browser import log_in, open_wall, set_viewport, start_chrome
 
     driver = start_chrome()
     try:
         set_viewport(driver, 1920, 1080)
+        log_in(driver, base_url, *login, next_path="/healthz")  # no Dash page yet: the cache stays cold
         open_wall(driver, base_url + "/")  # a fresh browser: nothing cached yet
         first_draw_cold_s = driver.execute_script("return window.heattwin.drawnAt") / 1000.0
         open_wall(driver, base_url + "/?lang=zh-CN")  # the wall reloaded, as on the control-room screen
@@ -145,6 +170,7 @@ def run(args) -> dict:
     from waitress.server import create_server
 
     from app.server import create_app
+    from scripts.wall_browser import client_log_in
     from store.assets import count_by_kind
     from store.db import close_pools, get_pool
 
@@ -157,19 +183,23 @@ def run(args) -> dict:
         pool = get_pool(url)
         _add_run(pool, rng)
         counts = count_by_kind(pool)
-        app = create_app(url, dataclasses.replace(settings, drawings_dir=Path(tmp) / "drawings", tile_url=None))
+        login = _bench_user(pool)
+        app = create_app(url, dataclasses.replace(settings, drawings_dir=Path(tmp) / "drawings", tile_url=None,
+                                                  login_rate="1000 per minute"))
         client = app.server.test_client()
+        client_log_in(client, *login)
         client.get("/")  # builds the geometry cache, as the first page load does
         _time_refresh(client, 1)
         _add_run(pool, rng)
         new_run_ms, _ = _time_refresh(client, 1)
-        steady_ms, body = _time_refresh(client, 7)
+        auth_ms: list[float] = []
+        steady_ms, body = _time_refresh(client, 7, auth_ms)
         page = _wall_page_json(app)
         server = create_server(app.server, host="127.0.0.1", port=0, threads=6)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         try:
-            browser = _browser_figures(f"http://127.0.0.1:{server.effective_port}", _some_stations(pool))
+            browser = _browser_figures(f"http://127.0.0.1:{server.effective_port}", _some_stations(pool), login)
         finally:
             server.close()
         close_pools()
@@ -177,6 +207,7 @@ def run(args) -> dict:
         "city": city, "stations": counts.get("station", 0), "pipes": counts.get("pipe", 0),
         "refresh_bytes": len(body), "refresh_gzip_bytes": len(gzip.compress(body)),
         "refresh_server_ms": statistics.median(steady_ms), "refresh_new_run_ms": new_run_ms[0],
+        "auth_overhead_ms": statistics.median(auth_ms), "auth_overhead_max_ms": max(auth_ms),
         "page_bytes": len(page), "page_gzip_bytes": len(gzip.compress(page)), **browser,
     }
 
@@ -188,7 +219,7 @@ def _wall_page_json(app) -> bytes:
 
     page = next(p for p in dash.page_registry.values() if p["path"] == "/")
     with app.server.test_request_context("/"):
-        layout = page["layout"]()
+        layout = page["layout"].__wrapped__()  # the page itself, past its login check
     return json.dumps(layout, cls=plotly.utils.PlotlyJSONEncoder).encode()
 
 

@@ -5,6 +5,7 @@ and by ``heattwin bench wall``."""
 from __future__ import annotations
 
 import base64
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -57,6 +58,23 @@ def open_wall(driver, url: str):
     wait_for(driver, "return window.heattwin && window.heattwin.drawnAt", what="all features drawn")
     wait_for(driver, "var e = document.getElementById('wall-applied'); return e && e.textContent",
              what="first live refresh applied")
+
+
+def log_in(driver, base_url: str, username: str, password: str, next_path: str = "/") -> None:
+    """Log Chromium in through the login page, as a person would."""
+    driver.get(f"{base_url}/login?next={next_path}")
+    driver.find_element("id", "username").send_keys(username)
+    driver.find_element("id", "password").send_keys(password)
+    driver.find_element("id", "login-submit").click()
+    wait_for(driver, "return window.location.pathname.indexOf('/login') !== 0", what="logged in")
+
+
+def client_log_in(client, username: str, password: str):
+    """Log a Flask test client in through the login form; the response of the POST."""
+    page = client.get("/login").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "the login page has no CSRF token"
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": match.group(1)})
 
 
 def set_viewport(driver, width: int, height: int) -> None:

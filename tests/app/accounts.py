@@ -8,6 +8,7 @@ from pathlib import Path
 
 from heattwin.choices import user_role_values
 from heattwin.settings import load_settings
+from scripts.wall_browser import client_log_in, log_in
 from store.audit import Actor
 from store.users import add_user, get_user
 
@@ -56,19 +57,5 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-def client_login(client, username: str, password: str):
-    """Log a Flask test client in through the login form; the response of the POST."""
-    page = client.get("/login")
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf_from(page.get_data(as_text=True))})
-
-
-def browser_login(driver, base_url: str, username: str, password: str, next_path: str = "/") -> None:
-    """Log Chromium in through the login page, as a person would."""
-    from scripts.wall_browser import wait_for
-
-    driver.get(f"{base_url}/login?next={next_path}")
-    driver.find_element("id", "username").send_keys(username)
-    driver.find_element("id", "password").send_keys(password)
-    driver.find_element("id", "login-submit").click()
-    wait_for(driver, "return window.location.pathname.indexOf('/login') !== 0", what="logged in")
+client_login = client_log_in
+browser_login = log_in

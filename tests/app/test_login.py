@@ -35,6 +35,9 @@ def test_every_page_and_callback_needs_a_login(make_app, pool):
                                                           "inputs": [], "state": [], "changedPropIds": []})
     assert forged.status_code == 401 and forged.get_json()["login"] is True
     assert client.get("/login").status_code == 200 and client.get("/assets/auth.js").status_code == 200
+    # Dash serves the assets folder, drawings included: those stay behind the login.
+    assert client.get("/assets/drawings/stations/ST-0001.svg").status_code == 302
+    assert client.get("/healthz").get_json() == {"ok": True}
 
 
 def test_a_right_password_logs_in_with_a_safe_cookie_and_is_audited(make_app, pool, accounts):
