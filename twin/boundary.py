@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from heattwin import units
+from heattwin.settings import load_settings
 from layers.network import Network
 from twin.plant.control import DESIGN_OUTDOOR_C, fixed_flow_dispatch_t_h, station_heat_mw
 
@@ -151,12 +152,14 @@ def _outdoor(network: Network, readings, last_good, fallbacks) -> float:
 
 
 def boundary_from_readings(network: Network, means: pd.Series, *, at: pd.Timestamp, last_good: LastGood,
-                           utc_offset_h: float = 8.0) -> Boundary:
-    """Boundary conditions at ``at`` from window means (sensor id → value)."""
+                           timezone: str | None = None) -> Boundary:
+    """Boundary conditions at ``at`` from window means (sensor id → value); estimated station demand
+    follows the hour of the day in ``timezone`` (default ``HEATTWIN_TIMEZONE``)."""
     readings = readings_by_element(network.sensors, means)
     fallbacks: list[dict] = []
     outdoor_c = _outdoor(network, readings, last_good, fallbacks)
-    local_hour = (at.hour + at.minute / 60.0 + utc_offset_h) % 24.0
+    local = pd.to_datetime(at, utc=True).tz_convert(timezone or load_settings().timezone)   # naive: UTC
+    local_hour = local.hour + local.minute / 60.0
     stations = _stations(network, readings, last_good, fallbacks, outdoor_c, local_hour)
     sources = _sources(network, readings, last_good, fallbacks, stations)
     return Boundary(at=at, outdoor_c=outdoor_c, sources=sources, stations=stations, fallbacks=fallbacks)

@@ -26,14 +26,33 @@ def test_cusum_catches_a_leak_of_the_size_it_is_tuned_for_and_stays_quiet_withou
     assert first <= 3                                   # a leak of the tuned size: within a few samples
 
 
-def test_the_baseline_learns_the_evening_peak():
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Asia/Urumqi", "Europe/Berlin"])
+def test_the_baseline_learns_the_evening_peak_in_the_configured_time_zone(monkeypatch, zone):
+    monkeypatch.setenv("HEATTWIN_TIMEZONE", zone)
     times = pd.date_range("2026-12-01", periods=24 * 12 * 3, freq="5min", tz="UTC")
-    local = (times.hour + 8) % 24
+    local = times.tz_convert(zone).hour    # households draw water in their own evening
     value = 30.0 + 10.0 * ((local >= 18) & (local <= 22)) + np.random.default_rng(1).normal(0, 1, len(times))
     baseline = MakeupBaseline.learn(pd.DataFrame({"time": times, "source_id": "SRC-1", "value": value}))
-    evening, night = baseline.expected("SRC-1", "2026-12-05 12:00Z"), baseline.expected("SRC-1", "2026-12-05 19:00Z")
-    assert evening[0] == pytest.approx(40.0, abs=1.0) and night[0] == pytest.approx(30.0, abs=1.0)
-    assert baseline.excess("SRC-1", "2026-12-05 12:00Z", 50.0)[1] > 5
+    evening = pd.Timestamp("2026-12-05 20:00", tz=zone)
+    night = pd.Timestamp("2026-12-05 03:00", tz=zone)
+    assert baseline.expected("SRC-1", evening)[0] == pytest.approx(40.0, abs=1.0)
+    assert baseline.expected("SRC-1", night)[0] == pytest.approx(30.0, abs=1.0)
+    assert baseline.excess("SRC-1", night, 50.0)[1] > 5
+    # The table is kept by the hour on the network's clocks, as a dispatcher reads it.
+    table = baseline.table
+    assert sorted(table.loc[table["median"] > 35.0, "hour"]) == [18, 19, 20, 21, 22]
+
+
+def test_the_baseline_keeps_local_hours_across_a_daylight_saving_change(monkeypatch):
+    """Learned in March on winter time (UTC+1), used in April on summer time (UTC+2): 18:00 on the
+    clocks is still the evening, though it is an hour earlier in UTC."""
+    monkeypatch.setenv("HEATTWIN_TIMEZONE", "Europe/Berlin")
+    times = pd.date_range("2026-03-20", "2026-03-28", freq="5min", tz="UTC", inclusive="left")
+    local = times.tz_convert("Europe/Berlin").hour
+    value = 30.0 + 10.0 * ((local >= 18) & (local <= 22)) + np.random.default_rng(4).normal(0, 1, len(times))
+    baseline = MakeupBaseline.learn(pd.DataFrame({"time": times, "source_id": "SRC-1", "value": value}))
+    assert baseline.expected("SRC-1", pd.Timestamp("2026-04-10 16:30Z"))[0] == pytest.approx(40.0, abs=1.0)
+    assert baseline.expected("SRC-1", pd.Timestamp("2026-04-10 21:30Z"))[0] == pytest.approx(30.0, abs=1.0)
 
 
 def test_the_imbalance_test_learns_its_noise_and_catches_a_step():

@@ -19,26 +19,32 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-UTC_OFFSET_H = 8.0
+from heattwin.settings import load_settings
+
 MAD_TO_SIGMA = 1.4826
 MIN_SIGMA_T_H = 0.5
 
 
-def local_hour(times) -> np.ndarray:
-    times = pd.DatetimeIndex(pd.to_datetime(times, utc=True))
-    return ((times.hour + UTC_OFFSET_H) % 24).astype(int).to_numpy()
+def local_hour(times, timezone: str | None = None) -> np.ndarray:
+    """Hour of the day where the network is (``timezone``, default ``HEATTWIN_TIMEZONE``): the losses
+    follow the households' day, so the baseline is kept by local hour (daylight saving included)."""
+    times = pd.DatetimeIndex(pd.to_datetime(times, utc=True)).tz_convert(timezone or load_settings().timezone)
+    return np.asarray(times.hour, dtype=int)
 
 
 @dataclass
 class MakeupBaseline:
-    """Per source and local hour: the usual make-up flow (t/h) and its spread."""
+    """Per source and local hour (in ``timezone``): the usual make-up flow (t/h) and its spread."""
     table: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["source_id", "hour", "median",
                                                                              "sigma"]))
+    timezone: str = field(default_factory=lambda: load_settings().timezone)
 
     @classmethod
-    def learn(cls, history: pd.DataFrame) -> MakeupBaseline:
-        """``history``: time, source_id, value (t/h) of no-leak days."""
-        frame = history.assign(hour=local_hour(history["time"]))
+    def learn(cls, history: pd.DataFrame, timezone: str | None = None) -> MakeupBaseline:
+        """``history``: time, source_id, value (t/h) of no-leak days; hours counted in ``timezone``
+        (default ``HEATTWIN_TIMEZONE``)."""
+        timezone = timezone or load_settings().timezone
+        frame = history.assign(hour=local_hour(history["time"], timezone))
         grouped = frame.groupby(["source_id", "hour"])["value"]
         median = grouped.median()
         mad = grouped.apply(lambda v: float(np.median(np.abs(v - np.median(v)))))
@@ -47,13 +53,13 @@ class MakeupBaseline:
         overall = (frame["value"] - frame.groupby(["source_id", "hour"])["value"].transform("median")).abs()
         spread = MAD_TO_SIGMA * overall.groupby(frame["source_id"]).median()
         table["sigma"] = np.maximum(table["sigma"], spread.reindex(table.index.get_level_values(0)).to_numpy())
-        return cls(table.reset_index())
+        return cls(table.reset_index(), timezone)
 
     def expected(self, source_id: str, at) -> tuple[float, float]:
         rows = self.table[self.table["source_id"] == source_id]
         if rows.empty:
             return 0.0, MIN_SIGMA_T_H
-        hour = int(local_hour([at])[0])
+        hour = int(local_hour([at], self.timezone)[0])
         row = rows.iloc[int(np.argmin(np.abs(rows["hour"].to_numpy() - hour)))]
         return float(row["median"]), float(row["sigma"])
 
