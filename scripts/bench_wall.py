@@ -1,19 +1,25 @@
-"""``heattwin bench wall``: the video wall on the 3,400-station city.
+"""``heattwin bench wall``: the video wall on the 3,400-station city, served as ``make demo`` serves it.
 
-Figures: ``refresh_bytes`` and ``refresh_server_ms`` of one live refresh through Dash's HTTP callback
-endpoint (steady state: same twin run; ``refresh_new_run_ms`` right after a new run lands),
-``first_draw_s`` from navigation start to every network feature drawn in headless Chromium,
-``click_to_panel_ms`` from the mouse click on a station to its panel on screen, and
-``refresh_apply_ms``, the browser's restyle time for one refresh, and ``page_bytes`` the wall page
-as loaded once (geometry inline). ``first_draw_s`` is a reload of the wall
-(browser cache warm); ``first_draw_cold_s`` the very first load in a fresh browser profile.
-``auth_overhead_ms`` is what the login and permission check add to each request (the server's
-``Server-Timing: auth`` figure, median over the refreshes). Every figure is taken logged in as a
-dispatcher. Targets: < 200 KB and < 100 ms per refresh; first draw < 3 s; click to panel < 500 ms;
-the check under 5 ms.
-The city is ``data.democity`` when present, else (or with ``HEATTWIN_BENCH_CITY=synthetic``) the
-synthetic grid city of ``scripts.wall_city``;
-twin states for the bench are random but plausible, written through ``store.twin_runs.add_run``.
+The city's twin is real: the virtual plant sends ten minutes of readings and the sync loop solves them
+(states, residuals, the alarms its rules raise). ``heattwin serve`` runs in its own process (waitress);
+every figure is taken over real HTTP with gzip, logged in as a dispatcher.
+
+- One browser: ``refresh_bytes`` / ``refresh_gzip_bytes`` of the live refresh (uncompressed, on the
+  wire), ``refresh_http_ms`` its latency (a browser with no signature yet, so the whole payload),
+  ``refresh_new_run_ms`` right after a new sync run lands, ``auth_overhead_ms`` what the login and
+  permission check add (the server's own ``Server-Timing: auth``, median).
+- Concurrent: ``WALLS`` wall screens and ``SUPERVISORS`` supervisors' browsers, each posting the wall's
+  clocked callbacks (live, alarms, orders every 5 s; KPI tiles every 10 s) with the signatures the
+  server sent echoed back, for two minutes: ``refresh_p50_ms`` / ``refresh_p95_ms`` over every request,
+  per callback p95s, ``requests_per_s`` and ``server_cpu_pct`` (the server process's CPU time over the
+  window; 100 % is one core of ``server_cpu_cores``; clients and PostgreSQL share the machine).
+- In Chromium: ``first_draw_cold_s`` (a fresh profile) and ``first_draw_s`` (a reload) from navigation
+  to every feature drawn, ``click_to_panel_ms`` from the click on a station to its panel,
+  ``refresh_apply_ms`` the browser's restyle time; ``page_bytes`` the wall page with its geometry.
+
+Targets: < 200 KB and < 100 ms per refresh (p95 under load); first draw < 3 s; click to panel < 500 ms;
+the check under 5 ms. The city is ``data.democity`` when present, else (or with
+``HEATTWIN_BENCH_CITY=synthetic``) the synthetic grid city of ``scripts.wall_city``.
 """
 
 from __future__ import annotations
@@ -23,17 +29,20 @@ import gzip
 import importlib.util
 import json
 import os
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
-import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import requests
 
 from heattwin.settings import load_settings
+from scripts import wall_load
 from store import cluster
 
 BENCH_DB = "heattwin_bench_wall"
@@ -64,18 +73,21 @@ def _load_city(url: str, stations: int, workdir: Path) -> str:
     return "synthetic"
 
 
-def _add_run(pool, rng) -> int:
-    from store import twin_runs
-    from store.assets import get_asset_rows
+def _real_twin(pool, minutes: int = 10):
+    """The virtual plant sends ``minutes`` of readings up to now and the sync loop solves the twin on them
+    twice, so the wall shows real runs: states, residuals and the alarms the rules raise."""
+    from scripts.cmd_simulate import build_plant, run_plant
+    from scripts.plant_senders import DirectSender
+    from twin.sync import SyncLoop
 
-    assets, _ = get_asset_rows(pool)
-    ids = assets.loc[assets["kind"].isin(("pipe", "station", "source", "valve")), "id"].to_numpy()
-    n = len(ids)
-    states = pd.DataFrame({"element_id": ids, "status": "normal", "t_supply_c": rng.uniform(70, 120, n),
-                           "p_supply_bar": rng.uniform(4, 12, n), "v_m_per_s": rng.uniform(0.2, 2.5, n),
-                           "heat_mw": rng.uniform(1, 4, n), "flow_t_h": rng.uniform(10, 300, n)})
-    now = datetime.now(UTC)
-    return twin_runs.add_run(pool, started_at=now, finished_at=now, converged=True, cycle_s=2.0, states=states)
+    now = pd.Timestamp.now(tz="UTC").floor("min")
+    start = now - pd.Timedelta(minutes=minutes)
+    plant = build_plant(pool, start=start, faults=[])
+    run_plant(plant, DirectSender(pool), start=start, end=now, step_s=60.0, speed=0.0)
+    loop = SyncLoop(pool)
+    for at in (now - pd.Timedelta(minutes=minutes // 2), now):
+        loop.cycle(at)
+    return loop
 
 
 def _refresh_request() -> dict:
@@ -166,57 +178,109 @@ def _click_to_panel_ms(driver, station: str) -> float:
     return driver.execute_script("return window.heattwin.panelAt - window.heattwin.clickAt")
 
 
-def run(args) -> dict:
-    from waitress.server import create_server
+WALLS, SUPERVISORS = 4, 20
 
-    from app.server import create_app
-    from scripts.wall_browser import client_log_in
+
+def _serve(url: str, port: int, drawings: Path) -> subprocess.Popen:
+    """``heattwin serve`` in its own process, as ``make demo`` runs it (waitress, the same threads)."""
+    env = {**os.environ, "DATABASE_URL": url, "HEATTWIN_PORT": str(port), "HEATTWIN_HOST": "127.0.0.1",
+           "HEATTWIN_DRAWINGS_DIR": str(drawings), "HEATTWIN_LOGIN_RATE": "1000 per minute"}
+    env.pop("HEATTWIN_TILE_URL", None)
+    server = subprocess.Popen([sys.executable, "-m", "scripts.cli", "serve"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok:
+                return server
+        except requests.RequestException:
+            time.sleep(0.3)
+    server.kill()
+    raise RuntimeError("heattwin serve did not come up within 120 s")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _sequential(base_url: str, login: tuple[str, str], loop) -> dict:
+    """One logged-in browser's refresh over HTTP (gzip), steady and right after a new sync run."""
+    session = wall_load.log_in(base_url, *login)
+    session.get(f"{base_url}/", timeout=60)
+    browser = wall_load.WallBrowser(base_url, session, session.get(f"{base_url}/_dash-dependencies").json())
+    full = []
+    for _ in range(8):  # a browser that just opened the wall: no signature yet, the whole payload
+        browser.store.pop("wall-live-sig", None)
+        full.append(browser.post("live"))
+    auth = []
+    for _ in range(8):
+        response = session.post(f"{base_url}/_dash-update-component", json=_refresh_request(), timeout=60)
+        auth.append(_auth_ms(response))
+    loop.cycle(pd.Timestamp.now(tz="UTC"))
+    browser.store.pop("wall-live-sig", None)
+    new_run = browser.post("live")
+    raw = session.post(f"{base_url}/_dash-update-component", json=_refresh_request(),
+                       headers={"Accept-Encoding": "identity"}, timeout=60)
+    return {"refresh_bytes": len(raw.content), "refresh_gzip_bytes": full[-1].wire_bytes,
+            "refresh_http_ms": statistics.median(s.ms for s in full[1:]), "refresh_new_run_ms": new_run.ms,
+            "auth_overhead_ms": statistics.median(auth), "auth_overhead_max_ms": max(auth)}
+
+
+def _concurrent(base_url: str, login: tuple[str, str], server_pid: int, duration_s: float) -> dict:
+    """``WALLS`` wall screens and ``SUPERVISORS`` supervisors' browsers (today they have the wall open too)
+    on their real clocks at once: refresh latency percentiles and the server's CPU."""
+    sessions = [wall_load.log_in(base_url, *login) for _ in range(WALLS + SUPERVISORS)]
+    cpu_before, started = wall_load.process_cpu_s(server_pid), time.monotonic()
+    result = wall_load.run_load(base_url, sessions, duration_s)
+    elapsed = time.monotonic() - started
+    cpu_share = (wall_load.process_cpu_s(server_pid) - cpu_before) / elapsed
+    return {"clients": len(sessions), "load_s": round(elapsed, 1), "requests": len(result.samples),
+            "requests_per_s": len(result.samples) / elapsed, "errors": len(result.errors),
+            "refresh_p50_ms": result.percentile_ms(50), "refresh_p95_ms": result.percentile_ms(95),
+            "live_p95_ms": result.percentile_ms(95, "live"), "alarms_p95_ms": result.percentile_ms(95, "alarms"),
+            "kpis_p95_ms": result.percentile_ms(95, "kpis"),
+            "server_cpu_pct": 100.0 * cpu_share, "server_cpu_cores": os.cpu_count()}
+
+
+def run(args) -> dict:
     from store.assets import count_by_kind
     from store.db import close_pools, get_pool
 
     settings = load_settings()
     stations = 600 if args.quick else 3400
-    rng = np.random.default_rng(7)
     with tempfile.TemporaryDirectory(prefix="heattwin-bench-wall-") as tmp:
         url = _fresh_database(settings)
         city = _load_city(url, stations, Path(tmp))
         pool = get_pool(url)
-        _add_run(pool, rng)
+        loop = _real_twin(pool)
         counts = count_by_kind(pool)
         login = _bench_user(pool)
-        app = create_app(url, dataclasses.replace(settings, drawings_dir=Path(tmp) / "drawings", tile_url=None,
-                                                  login_rate="1000 per minute"))
-        client = app.server.test_client()
-        client_log_in(client, *login)
-        client.get("/")  # builds the geometry cache, as the first page load does
-        _time_refresh(client, 1)
-        _add_run(pool, rng)
-        new_run_ms, _ = _time_refresh(client, 1)
-        auth_ms: list[float] = []
-        steady_ms, body = _time_refresh(client, 7, auth_ms)
-        page = _wall_page_json(app)
-        server = create_server(app.server, host="127.0.0.1", port=0, threads=6)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
+        port = _free_port()
+        server = _serve(url, port, Path(tmp) / "drawings")
+        base_url = f"http://127.0.0.1:{port}"
         try:
-            browser = _browser_figures(f"http://127.0.0.1:{server.effective_port}", _some_stations(pool), login)
+            sequential = _sequential(base_url, login, loop)
+            concurrent = _concurrent(base_url, login, server.pid, 30.0 if args.quick else 120.0)
+            browser = _browser_figures(base_url, _some_stations(pool), login)
         finally:
-            server.close()
+            server.terminate()
+            server.wait(20)
+        page = _wall_page_json(url, settings, Path(tmp) / "drawings")
         close_pools()
-    return {
-        "city": city, "stations": counts.get("station", 0), "pipes": counts.get("pipe", 0),
-        "refresh_bytes": len(body), "refresh_gzip_bytes": len(gzip.compress(body)),
-        "refresh_server_ms": statistics.median(steady_ms), "refresh_new_run_ms": new_run_ms[0],
-        "auth_overhead_ms": statistics.median(auth_ms), "auth_overhead_max_ms": max(auth_ms),
-        "page_bytes": len(page), "page_gzip_bytes": len(gzip.compress(page)), **browser,
-    }
+    return {"city": city, "stations": counts.get("station", 0), "pipes": counts.get("pipe", 0), **sequential,
+            **concurrent, "page_bytes": len(page), "page_gzip_bytes": len(gzip.compress(page)), **browser}
 
 
-def _wall_page_json(app) -> bytes:
+def _wall_page_json(url: str, settings, drawings: Path) -> bytes:
     """The wall page as sent on load (geometry included), serialized as Dash sends it."""
     import dash
     import plotly
 
+    from app.server import create_app
+
+    app = create_app(url, dataclasses.replace(settings, drawings_dir=drawings, tile_url=None))
     page = next(p for p in dash.page_registry.values() if p["path"] == "/")
     with app.server.test_request_context("/"):
         layout = page["layout"].__wrapped__()  # the page itself, past its login check
