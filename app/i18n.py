@@ -336,6 +336,28 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
     "scenario.not_yours": {"zh-CN": "情景 #{id} 由 {author} 保存，只有其本人或管理员可以删除。",
                            "en": "Scenario #{id} was saved by {author}: only they or an administrator may delete it."},
     "scenario.deleted": {"zh-CN": "已删除情景 #{id}", "en": "Deleted scenario #{id}"},
+    # --- work orders (store/work_orders, app/pages/orders.py, field.py, revisits.py) ---
+    "wo_state.reopened": {"zh-CN": "已重开", "en": "reopened"},
+    "priority.low": {"zh-CN": "低", "en": "low"},
+    "priority.normal": {"zh-CN": "普通", "en": "normal"},
+    "priority.urgent": {"zh-CN": "紧急", "en": "urgent"},
+    "wo_category.room_cold": {"zh-CN": "室温不达标", "en": "Room too cold"},
+    "wo_category.no_heat": {"zh-CN": "暖气不热/未供热", "en": "No heat"},
+    "wo_category.leak": {"zh-CN": "跑冒滴漏", "en": "Leak"},
+    "wo_category.equipment": {"zh-CN": "设备故障", "en": "Equipment fault"},
+    "wo_category.payment": {"zh-CN": "缴费", "en": "Payment"},
+    "wo_category.suspend": {"zh-CN": "报停/恢复", "en": "Suspend / resume heating"},
+    "wo_category.invoice": {"zh-CN": "发票", "en": "Invoice"},
+    "wo_category.refund": {"zh-CN": "测温退费", "en": "Refund after temperature check"},
+    "wo_category.enquiry": {"zh-CN": "咨询", "en": "Enquiry"},
+    "wo_category.other": {"zh-CN": "其他", "en": "Other"},
+    "wo_origin.hotline": {"zh-CN": "供热热线", "en": "Utility hotline"},
+    "wo_origin.platform_12345": {"zh-CN": "12345平台", "en": "12345 platform"},
+    "wo_origin.app": {"zh-CN": "App/微信", "en": "App / WeChat"},
+    "wo_origin.alarm": {"zh-CN": "报警", "en": "Alarm"},
+    "wo_origin.inspection": {"zh-CN": "巡检/网格员", "en": "Inspection"},
+    "wo_origin.crew": {"zh-CN": "班组发现", "en": "Found by a crew"},
+    "wo_origin.dispatch": {"zh-CN": "调度台", "en": "Dispatch desk"},
 }
 
 

@@ -72,14 +72,57 @@ WORK_ORDER_STATE = (
     Choice("visited", "wo_state.visited", "#27ae60"),
     Choice("closed", "wo_state.closed", "#7f8c8d"),
     Choice("cancelled", "wo_state.cancelled", "#95a5a6"),
+    Choice("reopened", "wo_state.reopened", "#e67e22"),
 )
-WORK_ORDER_OPEN_STATES = ("new", "dispatched", "accepted", "on_site")
+# Still waiting for the crew (the wall's open orders); resolved ones wait for their revisit.
+WORK_ORDER_OPEN_STATES = ("new", "dispatched", "accepted", "on_site", "reopened")
+WORK_ORDER_FINAL_STATES = ("closed", "cancelled")
+
+# The lifecycle, declared once: state -> the states it may move to. The permission each move needs is
+# ``heattwin.permissions.TRANSITION_ACTIONS``.
+WORK_ORDER_TRANSITIONS = {
+    "new": ("dispatched", "cancelled"),
+    "dispatched": ("accepted", "dispatched", "cancelled"),
+    "accepted": ("on_site", "dispatched", "cancelled"),
+    "on_site": ("resolved", "dispatched"),
+    "resolved": ("visited", "reopened", "closed"),
+    "visited": ("closed", "reopened"),
+    "reopened": ("accepted", "dispatched", "cancelled"),
+    "closed": (),
+    "cancelled": (),
+}
+
+WORK_ORDER_CATEGORY = (
+    Choice("room_cold", "wo_category.room_cold", "#4dabf7"),
+    Choice("no_heat", "wo_category.no_heat", "#e74c3c"),
+    Choice("leak", "wo_category.leak", "#ff00ff"),
+    Choice("equipment", "wo_category.equipment", "#f39c12"),
+    Choice("payment", "wo_category.payment", "#95a5a6"),
+    Choice("suspend", "wo_category.suspend", "#7f8c8d"),
+    Choice("invoice", "wo_category.invoice", "#95a5a6"),
+    Choice("refund", "wo_category.refund", "#9b59b6"),
+    Choice("enquiry", "wo_category.enquiry", "#1abc9c"),
+    Choice("other", "wo_category.other", "#bdc3c7"),
+)
+
+WORK_ORDER_ORIGIN = (
+    Choice("hotline", "wo_origin.hotline", "#3498db"),
+    Choice("platform_12345", "wo_origin.platform_12345", "#e74c3c"),
+    Choice("app", "wo_origin.app", "#2ecc71"),
+    Choice("alarm", "wo_origin.alarm", "#e67e22"),
+    Choice("inspection", "wo_origin.inspection", "#9b59b6"),
+    Choice("crew", "wo_origin.crew", "#16a085"),
+    Choice("dispatch", "wo_origin.dispatch", "#7f8c8d"),
+)
 
 WORK_ORDER_PRIORITY = (
     Choice("low", "priority.low", "#95a5a6"),
     Choice("normal", "priority.normal", "#3498db"),
     Choice("urgent", "priority.urgent", "#e74c3c"),
 )
+
+# The clocks of a work order, in the order they run (their due columns are ``<clock>_due_at``).
+SLA_CLOCKS = ("reply", "site", "resolve", "revisit")
 
 # Who may do what is heattwin.permissions; these are the roles a user can hold (several at once).
 USER_ROLE = (
@@ -139,5 +182,8 @@ station_status_values = _values(STATION_STATUS)
 alarm_severity_values = _values(ALARM_SEVERITY)
 alarm_state_values = _values(ALARM_STATE)
 work_order_state_values = _values(WORK_ORDER_STATE)
+work_order_category_values = _values(WORK_ORDER_CATEGORY)
+work_order_origin_values = _values(WORK_ORDER_ORIGIN)
+work_order_priority_values = _values(WORK_ORDER_PRIORITY)
 user_role_values = _values(USER_ROLE)
 audit_outcome_values = _values(AUDIT_OUTCOME)
