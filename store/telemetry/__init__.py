@@ -1,5 +1,5 @@
 """Telemetry: the one validated write path (``ingest_rows``), the queries the twin and the wall
-call, and retention. See ``ingest``, ``queries`` and ``retention`` for the details."""
+call, the rollups and retention. See ``ingest``, ``queries``, ``rollups`` and ``retention``."""
 
 from store.telemetry.ingest import IngestResult, ingest_rows, reject_payload
 from store.telemetry.queries import (
@@ -9,9 +9,9 @@ from store.telemetry.queries import (
     get_trend,
     get_window_means,
     pick_resolution,
-    refresh_rollups,
 )
 from store.telemetry.retention import apply_retention
+from store.telemetry.rollups import refresh_rollups
 
 __all__ = [
     "IngestResult",

@@ -1,14 +1,15 @@
 """Reading telemetry back: latest values, window means, trends and room-temperature compliance.
 
 The same SQL runs on TimescaleDB and on plain PostgreSQL (``time_bucket`` is a shim there).
-Trends longer than a few hours read the rollups ``measurement_5m`` / ``measurement_1h``:
+Trends longer than a few hours read the rollups ``measurement_5m`` / ``measurement_1h`` (kept up
+to date by ``rollups.refresh_rollups``):
 
 - on TimescaleDB they are real-time continuous aggregates, always current;
-- on plain PostgreSQL they are materialized views refreshed by ``refresh_rollups``. Each refresh
-  records a watermark (the start of the bucket holding the newest reading it saw); buckets before
-  it come from the view, buckets from it on are computed from raw rows at query time, so a trend
-  is right even for readings newer than the last refresh. Late readings for buckets before the
-  watermark appear at the next refresh, as with TimescaleDB's refresh policies.
+- on plain PostgreSQL they are tables. Each refresh records a watermark (the start of the bucket
+  holding the newest reading it saw); buckets before it come from the table, buckets from it on are
+  computed from raw rows at query time, so a trend is right even for readings newer than the last
+  refresh. Late readings for buckets before the watermark appear at the next refresh, as with
+  TimescaleDB's refresh policies.
 """
 
 from __future__ import annotations
@@ -16,18 +17,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pandas as pd
-from psycopg import IsolationLevel, sql
+from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from store.migrate import has_timescaledb
 
-# Resolution name -> (rollup view or None for raw, bucket width).
+# Resolution name -> (rollup or None for raw, bucket width).
 RESOLUTIONS = {
     "raw": (None, None),
     "5m": ("measurement_5m", timedelta(minutes=5)),
     "1h": ("measurement_1h", timedelta(hours=1)),
 }
-_ROLLUP_VIEWS = [(view, width) for view, width in RESOLUTIONS.values() if view is not None]
 RAW_UP_TO = timedelta(hours=6)
 FIVE_MINUTES_UP_TO = timedelta(days=3)
 TREND_COLUMNS = ["bucket", "sensor_id", "avg", "min", "max", "n"]
@@ -55,7 +55,7 @@ WHERE sensor_id = ANY(%(ids)s) AND time >= %(start)s AND time < %(end)s
 ORDER BY time, sensor_id
 """
 
-# Buckets from the view up to the watermark, then the same aggregate over raw rows after it.
+# Buckets from the rollup up to the watermark, then the same aggregate over raw rows after it.
 _VIEW_PART = """
 SELECT bucket, sensor_id, avg, min, max, n FROM {view}
 WHERE sensor_id = ANY(%(ids)s) AND bucket >= time_bucket(%(width)s, %(start)s) AND bucket < %(end)s
@@ -138,7 +138,7 @@ def get_trend(pool: ConnectionPool, sensor_ids: list[str], start: datetime, end:
             rows = conn.execute(_RAW_TREND, params).fetchall()
         else:
             params["watermark"] = _watermark(conn, view)
-            # A view never refreshed (plain PostgreSQL) cannot even be read: all buckets from raw.
+            # Never refreshed (plain PostgreSQL): all buckets from raw.
             query = _RAW_PART if params["watermark"] == "-infinity" else _VIEW_PART + _RAW_PART
             rows = conn.execute(sql.SQL(query).format(view=sql.Identifier(view)), params).fetchall()
     return _frame(rows, TREND_COLUMNS)
@@ -168,46 +168,6 @@ def get_compliance(pool: ConnectionPool, *, end: datetime, window_s: float = 360
     frame = _frame(rows, ["community_id", "station_id", "collectors", "below"])
     frame["share_ok"] = 1.0 - frame["below"] / frame["collectors"] if len(frame) else pd.Series(dtype=float)
     return frame
-
-
-def refresh_rollups(pool: ConnectionPool) -> None:
-    """Bring the rollups up to date (plain PostgreSQL: refresh and move the watermark)."""
-    with pool.connection() as conn:
-        if has_timescaledb(conn):
-            _refresh_continuous(conn)
-            return
-        for view, width in _ROLLUP_VIEWS:
-            _refresh_view(conn, view, width)
-
-
-def _refresh_view(conn, view: str, width: timedelta) -> None:
-    # REPEATABLE READ: the watermark and the refresh see the same snapshot of measurement.
-    conn.commit()
-    conn.isolation_level = IsolationLevel.REPEATABLE_READ
-    try:
-        with conn.transaction():
-            watermark = conn.execute("SELECT time_bucket(%s, max(time)) FROM measurement", (width,)).fetchone()[0]
-            populated = conn.execute("SELECT ispopulated FROM pg_matviews WHERE matviewname = %s",
-                                     (view,)).fetchone()[0]
-            # CONCURRENTLY keeps the view readable by the wall, but needs a first plain refresh.
-            how = "REFRESH MATERIALIZED VIEW CONCURRENTLY {}" if populated else "REFRESH MATERIALIZED VIEW {}"
-            conn.execute(sql.SQL(how).format(sql.Identifier(view)))
-            conn.execute("INSERT INTO rollup_watermark (name, watermark) VALUES (%s, coalesce(%s::timestamptz, '-infinity'))"
-                         " ON CONFLICT (name) DO UPDATE SET watermark = EXCLUDED.watermark, refreshed_at = now()",
-                         (view, watermark))
-    finally:
-        conn.isolation_level = None
-
-
-def _refresh_continuous(conn) -> None:
-    # refresh_continuous_aggregate refuses to run inside a transaction block.
-    conn.commit()
-    conn.autocommit = True
-    try:
-        for view, _width in _ROLLUP_VIEWS:
-            conn.execute(sql.SQL("CALL refresh_continuous_aggregate({}, NULL, NULL)").format(sql.Literal(view)))
-    finally:
-        conn.autocommit = False
 
 
 def _watermark(conn, view: str):
