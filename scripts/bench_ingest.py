@@ -1,15 +1,26 @@
 """``heattwin bench ingest``: telemetry ingest against a bare COPY, over each route.
 
-Into a fresh database ``heattwin_bench_ingest`` (1,000 sensors): a bare ``COPY`` of the rows into
-``measurement`` (serialised by the same Arrow CSV writer), then ``ingest_rows`` on the same rows
-(``bulk_over_copy`` is the ratio of the two rates, median of 3 alternating runs), then the HTTP
-API served by ``heattwin ingest-server`` in its own process with 8 concurrent senders posting
-batches of 500, then MQTT through a private Mosquitto and ``heattwin mqtt-ingest`` in its own
-process. Targets (DESIGN.md): bulk >= 0.7 of COPY; HTTP >= 200,000 readings a minute.
+Into fresh databases (1,000 sensors) — ``heattwin_bench_ingest`` with ``measurement`` a TimescaleDB
+hypertable where the server preloads the extension, and ``heattwin_bench_ingest_plain`` migrated
+with ``HEATTWIN_TIMESCALEDB=off`` (the plain table; the only one on a server without the
+extension) — the same readings go in two ways, alternately, 3 times each into the emptied table:
+
+- bare: what a competent user does by hand with psycopg 3 — the rows sorted into the primary
+  key's order and written straight into ``measurement`` (its key and time index in place) with one
+  binary ``COPY`` (``cursor.copy(... FORMAT BINARY)``, ``set_types``, ``write_row``);
+- bulk: ``ingest_rows`` (parse, stage, validate against the sensors and ranges, quarantine, insert).
+
+Both start from the same DataFrame and their timers include their own conversion and sort.
+``bulk_over_copy`` is the ratio of the median rates, per database; the top-level one is the
+database the product uses by default (the hypertable where TimescaleDB is there). Then, on that
+database, the HTTP API served by ``heattwin ingest-server`` in its own process with 8 concurrent
+senders posting batches of 500, and MQTT through a private Mosquitto and ``heattwin mqtt-ingest``
+in its own process. Targets (DESIGN.md): bulk >= 0.7 of COPY; HTTP >= 200,000 readings a minute.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -26,19 +37,41 @@ import psycopg
 
 from heattwin.settings import PROJECT_ROOT, load_settings
 from store import cluster
-from store.migrate import migrate
+from store.migrate import has_timescaledb, migrate
 
 BENCH_DB = "heattwin_bench_ingest"
+BARE_COPY = "COPY measurement (time, sensor_id, value) FROM STDIN (FORMAT BINARY)"
 SENSORS = 1000
 HTTP_BATCH = 500
 HTTP_CLIENTS = 8
 MQTT_READINGS_PER_MESSAGE = 10
 
 
-def _fresh_database() -> str:
-    bench_url = cluster.recreate_database(cluster.database_url(load_settings()), BENCH_DB)
-    migrate(bench_url)
-    return bench_url
+@contextlib.contextmanager
+def _environment(name: str, value: str):
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
+def _fresh_databases() -> dict[str, str]:
+    """Fresh migrated databases by path: ``timescaledb`` (where the server offers it) and ``plain``."""
+    server_url = cluster.database_url(load_settings())
+    default_url = cluster.recreate_database(server_url, BENCH_DB)
+    migrate(default_url)
+    with psycopg.connect(default_url) as conn:
+        if not has_timescaledb(conn):
+            return {"plain": default_url}
+    plain_url = cluster.recreate_database(server_url, BENCH_DB + "_plain")
+    with _environment("HEATTWIN_TIMESCALEDB", "off"):
+        migrate(plain_url)
+    return {"timescaledb": default_url, "plain": plain_url}
 
 
 def _network(pool) -> list[str]:
@@ -69,14 +102,26 @@ def _truncate(pool) -> None:
         conn.commit()
 
 
-def _bare_copy(pool, rows: pd.DataFrame) -> float:
-    from store.telemetry.ingest import copy_csv, to_csv_bytes
+def key_ordered_rows(rows: pd.DataFrame):
+    """``(time, sensor_id, value)`` tuples in the primary key's order, times as aware datetimes."""
+    ordered = rows.sort_values(["sensor_id", "time"], kind="stable")
+    times = ordered["time"].dt.tz_convert("UTC").array.to_pydatetime()
+    return zip(times, ordered["sensor_id"].tolist(), ordered["value"].tolist(), strict=True)
 
+
+def bare_copy(conn, rows: pd.DataFrame) -> None:
+    """The rows in primary-key order, written with one binary COPY straight into ``measurement``."""
+    with conn.cursor().copy(BARE_COPY) as copy:
+        copy.set_types(["timestamptz", "text", "float8"])
+        for row in key_ordered_rows(rows):
+            copy.write_row(row)
+
+
+def _bare_copy(pool, rows: pd.DataFrame) -> float:
     _truncate(pool)
     start = time.perf_counter()
     with pool.connection() as conn, conn.transaction():
-        copy_csv(conn, "COPY measurement (time, sensor_id, value) FROM STDIN (FORMAT csv)",
-                 to_csv_bytes(rows, ("time", "sensor_id", "value")))
+        bare_copy(conn, rows)
     return time.perf_counter() - start
 
 
@@ -214,7 +259,7 @@ def _wait_stored(url: str, expected: int, limit_s: float) -> int:
 
 
 def _queries(pool, ids: list[str]) -> dict:
-    """What the wall and the twin ask every cycle, on the table the bulk run just filled."""
+    """What the wall and the twin ask every cycle, on the table the last bulk run filled."""
     from scripts.benchmarks import time_call
     from store.telemetry import get_latest, get_window_means
 
@@ -225,32 +270,57 @@ def _queries(pool, ids: list[str]) -> dict:
     return {"latest_ms": 1000 * latest_s, "window_means_ms": 1000 * means_s}
 
 
+def measure_bulk(pool, rows: pd.DataFrame, repeat: int = 3) -> dict:
+    """The bare binary COPY and ``ingest_rows`` of the same rows, alternately, into the emptied table."""
+    copy_s, bulk_s = [], []
+    for _ in range(repeat):
+        copy_s.append(_bare_copy(pool, rows))
+        if _count_pool(pool) != len(rows):
+            raise RuntimeError("the bare COPY did not store every row")
+        bulk_s.append(_bulk(pool, rows))
+    copy_rate, bulk_rate = len(rows) / statistics.median(copy_s), len(rows) / statistics.median(bulk_s)
+    return {"copy_rows_per_s": copy_rate, "bulk_rows_per_s": bulk_rate, "bulk_over_copy": bulk_rate / copy_rate,
+            "copy_s": copy_s, "bulk_s": bulk_s,
+            # Each bulk run against the COPY just before it (the same load on the machine).
+            "bulk_over_copy_runs": [c / b for c, b in zip(copy_s, bulk_s, strict=True)]}
+
+
+def _count_pool(pool) -> int:
+    with pool.connection() as conn:
+        return conn.execute("SELECT count(*) FROM measurement").fetchone()[0]
+
+
 def run(args) -> dict:
     from store.db import close_pools, get_pool
 
     quick = getattr(args, "quick", False)
     timestamps = 100 if quick else 400
-    url = _fresh_database()
+    urls = _fresh_databases()
+    paths, rows = {}, None
+    for path, path_url in urls.items():
+        path_pool = get_pool(path_url)
+        ids = _network(path_pool)
+        rows = _readings(ids, timestamps) if rows is None else rows
+        paths[path] = measure_bulk(path_pool, rows)
+    default = "timescaledb" if "timescaledb" in urls else "plain"
+    url = urls[default]
     pool = get_pool(url)
-    ids = _network(pool)
-    rows = _readings(ids, timestamps)
-    copy_s, bulk_s = [], []
-    for _ in range(3):
-        copy_s.append(_bare_copy(pool, rows))
-        bulk_s.append(_bulk(pool, rows))
-    copy_rate, bulk_rate = len(rows) / statistics.median(copy_s), len(rows) / statistics.median(bulk_s)
     queries = _queries(pool, ids)
     http = _http(url, pool, ids, duration_s=10 if quick else 60)
     mqtt = _mqtt(url, pool, ids, messages=5_000 if quick else 30_000)
     close_pools()
+    bulk = paths[default]
     return {
-        "rows": len(rows), "sensors": SENSORS,
-        "copy_rows_per_s": copy_rate, "bulk_rows_per_s": bulk_rate, "bulk_over_copy": bulk_rate / copy_rate,
+        "rows": len(rows), "sensors": SENSORS, "database": default,
+        "copy_rows_per_s": bulk["copy_rows_per_s"], "bulk_rows_per_s": bulk["bulk_rows_per_s"],
+        "bulk_over_copy": bulk["bulk_over_copy"],
+        **{f"{path}_bulk_over_copy": figures["bulk_over_copy"] for path, figures in paths.items()},
         "http_rows_per_s": http["rows_per_s"], "http_readings_per_min": 60 * http["rows_per_s"],
         "mqtt_rows_per_s": mqtt["rows_per_s"],
         "latest_ms": queries["latest_ms"], "window_means_ms": queries["window_means_ms"],
-        "copy_s": copy_s, "bulk_s": bulk_s, "http": http, "mqtt": mqtt,
-        "targets_met": {"bulk_over_copy>=0.7": bulk_rate / copy_rate >= 0.7,
+        "paths": paths, "http": http, "mqtt": mqtt,
+        "targets_met": {**{f"{path}_bulk_over_copy>=0.7": figures["bulk_over_copy"] >= 0.7
+                           for path, figures in paths.items()},
                         "http>=200k/min": 60 * http["rows_per_s"] >= 200_000,
                         "http_stored==acknowledged": http["stored"] == http["acknowledged"],
                         "mqtt_all_stored": mqtt["stored"] == mqtt["expected"]},
