@@ -4,8 +4,9 @@ room-temperature compliance and retention."""
 
 from __future__ import annotations
 
-import os
-import uuid
+import signal
+import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -13,8 +14,6 @@ import psycopg
 import pytest
 from telemetry_net import add_households, build_network
 
-from store.db import close_pools, get_pool
-from store.migrate import migrate
 from store.telemetry import (
     apply_retention,
     get_compliance,
@@ -135,49 +134,124 @@ def test_compliance_counts_collectors_below_threshold(net, base):
     assert got == {"C-1": ("ST-1", 3, 1, pytest.approx(2 / 3)), "C-2": ("ST-1", 1, 1, 0.0)}
 
 
+def _retention_jobs(db_url) -> int:
+    with psycopg.connect(db_url) as conn:
+        return conn.execute("SELECT count(*) FROM timescaledb_information.jobs"
+                            " WHERE proc_name = 'policy_retention' AND hypertable_name = 'measurement'").fetchone()[0]
+
+
 def test_retention_deletes_raw_rows_past_the_horizon(net, db_url):
     now = datetime.now(UTC)
     old = pd.DataFrame({"time": [now - timedelta(days=10), now - timedelta(days=2)],
                         "sensor_id": "S-T1", "value": [70.0, 71.0]})
     assert ingest_rows(net, old, "test").accepted == 2
-    with psycopg.connect(db_url) as conn:
-        timescale = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
-    if timescale:
-        pytest.skip("on TimescaleDB retention is a background policy, checked in the timescaledb tests")
     done = apply_retention(net, keep_days=7)
-    assert done["mode"] == "delete" and done["deleted"] == 1
     assert list(get_latest(net).value) == [71.0]
-    assert apply_retention(net, keep_days=7)["deleted"] == 0  # idempotent
+    assert get_trend(net, ["S-T1"], now - timedelta(days=11), now, "raw")["avg"].tolist() == [71.0]
+    again = apply_retention(net, keep_days=7)  # idempotent
+    if done["mode"] == "timescaledb_policy":
+        assert done["dropped_chunks"] == 1 and again["dropped_chunks"] == 0
+        assert _retention_jobs(db_url) == 1  # the policy is replaced, not duplicated
+    else:
+        assert done["mode"] == "delete" and done["deleted"] == 1 and again["deleted"] == 0
     with pytest.raises(ValueError, match="at least 1 day"):
         apply_retention(net, keep_days=0)
 
 
-@pytest.fixture
-def timescale_pool():
-    """A fresh migrated database on the TimescaleDB server named by TIMESCALEDB_URL."""
-    url = os.environ.get("TIMESCALEDB_URL")
-    if not url:
-        pytest.skip("TIMESCALEDB_URL is not set: no TimescaleDB server to run against")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    db = url.rsplit("/", 1)[0] + "/" + name
-    migrate(db)
-    yield get_pool(db)
-    close_pools()
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+@pytest.mark.parametrize(("resolution", "width_min"), [("5m", 5), ("1h", 60)])
+def test_rollups_outlive_the_raw_rows_retention_removes(net, resolution, width_min):
+    old = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=10)
+    recent = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    ingest_rows(net, pd.concat([_ramp("S-T1", old, 120), _ramp("S-T1", recent, 120)]), "test")
+    refresh_rollups(net)
+    apply_retention(net, keep_days=7)
+    assert get_trend(net, ["S-T1"], old, old + timedelta(hours=2), "raw").empty
+    refresh_rollups(net)  # a refresh after retention must not take the old buckets away
+    ingest_rows(net, _ramp("S-T2", recent, 60), "test")
+    refresh_rollups(net)
+    assert _buckets(get_trend(net, ["S-T1"], old, old + timedelta(hours=2), resolution), "S-T1") == \
+        _expected(old, width_min, 120)
+    assert _buckets(get_trend(net, ["S-T1"], recent, recent + timedelta(hours=2), resolution), "S-T1") == \
+        _expected(recent, width_min, 120)
 
 
 @pytest.mark.timescaledb
-def test_trends_and_retention_on_timescaledb(timescale_pool, base):
-    build_network(timescale_pool, SENSORS)
-    ingest_rows(timescale_pool, _ramp("S-T1", base, 120), "test")
-    end = base + timedelta(hours=2)
-    for _refreshed in (False, True):
-        for resolution, width in (("5m", 5), ("1h", 60)):
-            trend = get_trend(timescale_pool, ["S-T1"], base, end, resolution)
-            assert _buckets(trend, "S-T1") == _expected(base, width, 120), resolution
-        refresh_rollups(timescale_pool)
-    for _ in range(2):  # idempotent: the policy is replaced, not duplicated
-        assert apply_retention(timescale_pool, keep_days=30)["mode"] == "timescaledb_policy"
+def test_refresh_policies_never_reach_back_past_the_retention_horizon(net, db_url):
+    two_days_ago = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=2)
+    ingest_rows(net, _ramp("S-T1", two_days_ago, 120), "test")
+    refresh_rollups(net)
+    apply_retention(net, keep_days=1)  # drops the chunk, which lies inside the policies' default 3 days
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        jobs = conn.execute("SELECT job_id FROM timescaledb_information.jobs"
+                            " WHERE proc_name = 'policy_refresh_continuous_aggregate'").fetchall()
+        assert len(jobs) == 2
+        for (job_id,) in jobs:
+            conn.execute("CALL run_job(%s)", (job_id,))  # what the background worker runs
+    for resolution, width in (("5m", 5), ("1h", 60)):
+        trend = get_trend(net, ["S-T1"], two_days_ago, two_days_ago + timedelta(hours=2), resolution)
+        assert _buckets(trend, "S-T1") == _expected(two_days_ago, width, 120), resolution
+
+
+class _Interrupted(BaseException):
+    """Like pytest-timeout's failure: a BaseException that psycopg does not answer with a cancel."""
+
+
+@contextmanager
+def _interrupt_after(seconds: float):
+    """Raise ``_Interrupted`` in this thread after ``seconds`` (as pytest-timeout does), then put back
+    the SIGALRM handler and what was left of pytest-timeout's own alarm."""
+
+    def interrupt(signum, frame):
+        raise _Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    left_s, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if left_s:
+            signal.setitimer(signal.ITIMER_REAL, max(left_s - (time.monotonic() - started), 0.01))
+
+
+def test_an_interrupted_refresh_raises_its_interruption_and_the_next_refresh_works(net, db_url, base):
+    ingest_rows(net, _ramp("S-T1", base, 120), "test")
+    with psycopg.connect(db_url) as blocker:
+        # The refresh blocks reading measurement: the interruption comes while a query is in flight.
+        blocker.execute("LOCK TABLE measurement IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(_Interrupted), _interrupt_after(0.5):
+            refresh_rollups(net)
+    refresh_rollups(net)
+    for resolution, width in (("5m", 5), ("1h", 60)):
+        trend = get_trend(net, ["S-T1"], base, base + timedelta(hours=2), resolution)
+        assert _buckets(trend, "S-T1") == _expected(base, width, 120), resolution
+
+
+def _rollup_row(db_url, bucket: datetime) -> tuple:
+    with psycopg.connect(db_url) as conn:
+        return conn.execute("SELECT avg, n FROM measurement_5m WHERE sensor_id = 'S-T1' AND bucket = %s",
+                            (bucket,)).fetchone()
+
+
+@pytest.mark.plain_postgresql
+def test_a_plain_refresh_recomputes_only_the_buckets_that_received_rows(net, db_url, base):
+    ingest_rows(net, _ramp("S-T1", base, 60), "test")
+    assert refresh_rollups(net) == {"buckets": 12}
+    # Mark a stored bucket: a refresh that recomputed everything would overwrite the mark.
+    with psycopg.connect(db_url) as conn:
+        conn.execute("UPDATE measurement_5m SET n = -1 WHERE sensor_id = 'S-T1' AND bucket = %s", (base,))
+    ingest_rows(net, _ramp("S-T1", base + timedelta(hours=1), 10, offset=60), "test")
+    assert refresh_rollups(net) == {"buckets": 2}
+    assert _rollup_row(db_url, base) == (2.0, -1)
+    assert _rollup_row(db_url, base + timedelta(hours=1)) == (62.0, 5)
+    # A late reading in the marked bucket makes it pending again: recomputed from its raw rows.
+    late = pd.DataFrame({"time": [base + timedelta(seconds=30)], "sensor_id": "S-T1", "value": [0.5]})
+    ingest_rows(net, late, "test")
+    assert refresh_rollups(net) == {"buckets": 1}
+    assert _rollup_row(db_url, base) == (pytest.approx(10.5 / 6), 6)
+    assert refresh_rollups(net) == {"buckets": 0}
+    # Its hour is recomputed from the 5-minute buckets: minutes 0..59 and the late 0.5.
+    hourly = get_trend(net, ["S-T1"], base, base + timedelta(hours=2), "1h")
+    assert _buckets(hourly, "S-T1")[0] == (base, round(1770.5 / 61, 9), 0.0, 59.0, 61)

@@ -1,14 +1,16 @@
-"""The plain-PostgreSQL time_bucket shim buckets exactly as TimescaleDB defines time_bucket."""
+"""``time_bucket`` buckets exactly as TimescaleDB defines it: on either path against hand-computed
+buckets, and the plain-PostgreSQL shim (as migration 003 installs it) against TimescaleDB's own
+function on the same rows."""
 
 from __future__ import annotations
 
-import os
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
-from store.migrate import has_timescaledb
+from store.migrate import has_timescaledb, migrate
 
 # TimescaleDB's documented default origin for timestamptz buckets: Monday 2000-01-03 00:00 UTC.
 TIMESCALE_ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)
@@ -29,10 +31,11 @@ def timescale_definition(ts: datetime, width: timedelta) -> datetime:
     return TIMESCALE_ORIGIN + ((ts - TIMESCALE_ORIGIN) // width) * width
 
 
-def _bucket_table(conn, expression: str):
-    conn.execute("CREATE TEMP TABLE known (ts timestamptz)")
+def _bucket_table(conn, expression: str, times=KNOWN_TIMES):
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS known (ts timestamptz)")
+    conn.execute("TRUNCATE known")
     with conn.cursor().copy("COPY known (ts) FROM STDIN") as copy:
-        for ts in KNOWN_TIMES:
+        for ts in times:
             copy.write_row((ts,))
     result = {}
     for label in WIDTHS:
@@ -41,7 +44,7 @@ def _bucket_table(conn, expression: str):
     return result
 
 
-def test_shim_matches_timescaledb_definition_on_known_rows(db_url):
+def test_time_bucket_matches_the_hand_computed_definition_on_known_rows(db_url):
     with psycopg.connect(db_url) as conn:
         buckets = _bucket_table(conn, "time_bucket(%s::interval, ts)")
     for label, width in WIDTHS.items():
@@ -55,17 +58,43 @@ def test_weekly_buckets_start_on_monday(db_url):
     assert all(b.weekday() == 0 for b in buckets["7 days"].values())
 
 
+@pytest.fixture
+def shim_beside_timescaledb(pg_server, monkeypatch):
+    """A database of the TimescaleDB server migrated on the plain path (``public.time_bucket`` is the
+    shim), with the extension then created in schema ``tsdb`` (``tsdb.time_bucket`` is the real one)."""
+    from conftest import _admin, _database_url, _drop
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with _admin(pg_server) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = _database_url(pg_server, name)
+    monkeypatch.setenv("HEATTWIN_TIMESCALEDB", "off")
+    migrate(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert not has_timescaledb(conn)
+        conn.execute("CREATE SCHEMA tsdb")
+        conn.execute("CREATE EXTENSION timescaledb SCHEMA tsdb")
+    yield url
+    _drop(pg_server, name)
+
+
+def _spread_times(count: int) -> list[datetime]:
+    """Times spread over 1990-2040 at odd offsets (microseconds included), none on a round minute."""
+    start = datetime(1990, 1, 1, tzinfo=UTC)
+    step = timedelta(days=50 * 365) / count
+    return [start + k * step + timedelta(microseconds=7919 * k % 1_000_000) for k in range(count)]
+
+
 @pytest.mark.timescaledb
-def test_shim_matches_real_timescaledb():
-    url = os.environ.get("TIMESCALEDB_URL")
-    if not url:
-        pytest.skip("TIMESCALEDB_URL is not set: no TimescaleDB server to compare against")
-    with psycopg.connect(url) as conn:
-        assert has_timescaledb(conn) or conn.execute(
-            "SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'").fetchone()
-        conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-        real = _bucket_table(conn, "time_bucket(%s::interval, ts)")
-        conn.execute("DROP TABLE known")
-        shim = _bucket_table(conn, "date_bin(%s::interval, ts, TIMESTAMPTZ '2000-01-03 00:00:00+00')")
-        conn.rollback()
-    assert real == shim
+def test_shim_matches_timescaledb_time_bucket(shim_beside_timescaledb):
+    times = KNOWN_TIMES + _spread_times(5000)
+    with psycopg.connect(shim_beside_timescaledb) as conn:
+        shim = _bucket_table(conn, "public.time_bucket(%s::interval, ts)", times)
+        real = _bucket_table(conn, "tsdb.time_bucket(%s::interval, ts)", times)
+    for label in WIDTHS:
+        assert len(shim[label]) == len(times)
+        differing = [ts for ts in times if shim[label][ts] != real[label][ts]]
+        assert not differing, (label, differing[:3])
+    for label, width in WIDTHS.items():
+        for ts in KNOWN_TIMES:
+            assert real[label][ts] == timescale_definition(ts, width), (label, ts)

@@ -172,11 +172,21 @@ def test_a_failed_solve_is_recorded_with_its_reason_raises_an_alarm_and_keeps_th
     assert (list_open_alarms(pool)["cause"] == "twin_not_converged").sum() == 1
 
 
-def test_housekeeping_runs_against_the_store_and_refreshes_rollups(pool):
-    _send_true_readings(pool)
+def test_housekeeping_rolls_up_readings_before_retention_removes_them(pool):
+    readings = _send_true_readings(pool)
+    # The same readings four days earlier: past a one-day retention, and past the three days the
+    # TimescaleDB refresh policies reach back, so only housekeeping's own refresh can roll them up.
+    old_at = AT - pd.Timedelta(days=4)
+    telemetry.ingest_rows(pool, readings.assign(time=readings["time"] - pd.Timedelta(days=4)), origin="test")
     loop = SyncLoop(pool, retention_days=1)
     loop.cycle(AT)
     loop.housekeeping()
-    trend = telemetry.get_trend(pool, [loop.network.sensors["id"].iloc[0]], AT - pd.Timedelta(days=2),
-                                AT + pd.Timedelta(minutes=1), resolution="5m")
-    assert len(trend) == 1
+    sensor = readings["sensor_id"].iloc[0]
+    value = float(readings.loc[readings["sensor_id"] == sensor, "value"].iloc[0])
+    old_window = (old_at - pd.Timedelta(minutes=10), old_at + pd.Timedelta(minutes=10))
+    assert telemetry.get_trend(pool, [sensor], *old_window, resolution="raw").empty  # retention ran
+    for resolution, width in (("5m", "5min"), ("1h", "h")):
+        trend = telemetry.get_trend(pool, [sensor], old_at - pd.Timedelta(hours=1), AT + pd.Timedelta(minutes=1),
+                                    resolution=resolution)
+        assert list(trend["bucket"]) == [old_at.floor(width), AT.floor(width)], resolution
+        assert trend["avg"].tolist() == [pytest.approx(value)] * 2 and trend["n"].tolist() == [1, 1]
