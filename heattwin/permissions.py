@@ -26,27 +26,40 @@ ACTIONS: dict[str, str] = {
     "alarm.comment": "comment on an alarm",
     "alarm.clear": "clear an alarm by hand, with a note",
     "alarm.work_order": "open a work order from an alarm",
-    "work_order.create": "file a work order on an element",
-    "work_order.update": "move a work order along its lifecycle",
+    "work_order.view": "see work orders: the board, an order's history and photos",
+    "work_order.create": "file a work order",
+    "work_order.dispatch": "send a work order to a team (or another team)",
+    "work_order.field": "accept, arrive at, pause and resolve one's own team's work orders",
+    "work_order.revisit": "call the resident back after a repair and record how it went",
+    "work_order.close": "close a work order after its revisit",
+    "work_order.cancel": "cancel a work order that needs no repair",
     "audit.view": "search the audit trail",
     "user.manage": "add users, set roles and passwords, disable users",
     "kiosk.manage": "add and revoke kiosk tokens for the video wall",
     "token.manage": "add and revoke data-source tokens for the ingest API",
 }
 
-_READ_EVERYWHERE = {"wall.view", "drawing.view", "overview.view"}
+_READ_EVERYWHERE = {"wall.view", "drawing.view", "overview.view", "work_order.view"}
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "dispatcher": frozenset(_READ_EVERYWHERE | {
-        "alarm.ack", "alarm.comment", "alarm.clear", "alarm.work_order", "work_order.create", "work_order.update",
-        "scenario.view", "scenario.run", "scenario.export"}),
-    "agent": frozenset(_READ_EVERYWHERE | {"work_order.create"}),
-    "crew": frozenset(_READ_EVERYWHERE),
-    "supervisor": frozenset(_READ_EVERYWHERE | {"scenario.view", "scenario.export", "audit.view"}),
+        "alarm.ack", "alarm.comment", "alarm.clear", "alarm.work_order", "work_order.create",
+        "work_order.dispatch", "work_order.close", "work_order.cancel", "scenario.view", "scenario.run",
+        "scenario.export"}),
+    "agent": frozenset(_READ_EVERYWHERE | {"work_order.create", "work_order.revisit", "work_order.cancel"}),
+    "crew": frozenset(_READ_EVERYWHERE | {"work_order.field", "work_order.create"}),
+    "supervisor": frozenset(_READ_EVERYWHERE | {"scenario.view", "scenario.export", "audit.view",
+                                                "work_order.close"}),
     "engineer": frozenset(_READ_EVERYWHERE | {
         "scenario.view", "scenario.run", "scenario.save", "scenario.delete", "scenario.export", "scenario.sweep"}),
     "admin": frozenset(ACTIONS),
 }
+
+# Which action each move of the lifecycle (heattwin.choices.WORK_ORDER_TRANSITIONS) needs.
+TRANSITION_ACTIONS = {"dispatched": "work_order.dispatch", "accepted": "work_order.field",
+                      "on_site": "work_order.field", "resolved": "work_order.field",
+                      "visited": "work_order.revisit", "reopened": "work_order.revisit",
+                      "closed": "work_order.close", "cancelled": "work_order.cancel"}
 
 # A kiosk (the video-wall PCs, no login) sees the wall and nothing else, and writes nothing.
 KIOSK_ACTIONS = frozenset({"wall.view", "drawing.view"})
@@ -75,7 +88,8 @@ def actions_of(roles) -> frozenset[str]:
 
 
 def _check_table() -> None:
-    unknown = {a for actions in ROLE_ACTIONS.values() for a in actions} - set(ACTIONS)
+    unknown = ({a for actions in ROLE_ACTIONS.values() for a in actions} | set(TRANSITION_ACTIONS.values())) \
+        - set(ACTIONS)
     if unknown or set(ROLE_ACTIONS) != set(user_role_values) or not KIOSK_ACTIONS <= set(ACTIONS):
         raise RuntimeError(f"permission table out of step with ACTIONS/USER_ROLE: {sorted(unknown)}")
 

@@ -15,6 +15,9 @@ from store.audit import Actor, audited
 from store.db import transaction
 
 MAX_NOTE_CHARS = 1000
+# What kind of job an alarm's work order is (heattwin.choices.WORK_ORDER_CATEGORY); others: equipment.
+ALARM_CATEGORY = {"leak": "leak", "room_t_low": "room_cold", "compliance_low": "room_cold",
+                  "station_t_supply_low": "no_heat", "station_dp_low": "no_heat"}
 
 OPEN_ALARM_COLUMNS = ("id", "asset_id", "cause", "severity", "state", "message", "raised_at", "last_seen_at",
                       "raise_count", "kind", "name", "lon", "lat", "acknowledged_at", "acknowledged_by",
@@ -243,8 +246,9 @@ def open_work_order_from_alarm(pool: ConnectionPool, alarm_id: int, *, actor: Ac
     with audited(pool, actor, "alarm.work_order", "alarm", alarm_id) as change:
         alarm = _alarm_row(change.conn, alarm_id)
         urgent = alarm["severity"] in ("critical", "alarm")
-        wo_id = insert_work_order(change.conn, title=f"{alarm['cause']}: {alarm['asset_id']}", actor=actor,
-                                  asset_id=alarm["asset_id"], description=alarm["message"] or "", origin="alarm",
+        category = ALARM_CATEGORY.get(alarm["cause"], "equipment")
+        wo_id, _ = insert_work_order(change.conn, title=f"{alarm['cause']}: {alarm['asset_id']}", actor=actor,
+                                  asset_id=alarm["asset_id"], description=alarm["message"] or "", origin="alarm", category=category,
                                   priority=priority or ("urgent" if urgent else "normal"), team_id=team_id,
                                   sla_hours=4.0 if urgent else 24.0, alarm_id=alarm_id, note=f"from alarm #{alarm_id}")
         change.conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, note) VALUES (%s, %s, %s, %s)",

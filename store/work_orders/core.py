@@ -8,7 +8,12 @@ import math
 import pandas as pd
 from psycopg_pool import ConnectionPool
 
-from heattwin.choices import WORK_ORDER_OPEN_STATES, work_order_state_values
+from heattwin.choices import (
+    WORK_ORDER_OPEN_STATES,
+    work_order_category_values,
+    work_order_origin_values,
+    work_order_priority_values,
+)
 from store.audit import Actor, audited
 
 _OPEN = list(WORK_ORDER_OPEN_STATES)
@@ -31,39 +36,56 @@ def _check_text(field: str, value: str, limit: int) -> str:
     return value
 
 
-def insert_work_order(conn, *, title: str, actor: Actor, asset_id: str | None = None,
-                      household_id: str | None = None, description: str = "", origin: str = "dispatch",
-                      priority: str = "normal", team_id: str | None = None, lon: float | None = None,
+def _check_choice(field: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{field}: {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def insert_work_order(conn, *, title: str, actor: Actor, category: str = "other", origin: str = "dispatch",
+                      priority: str = "normal", asset_id: str | None = None, household_id: str | None = None,
+                      description: str = "", team_id: str | None = None, lon: float | None = None,
                       lat: float | None = None, sla_hours: float | None = None, alarm_id: int | None = None,
-                      note: str = "") -> int:
-    """The work order and its first event on ``conn``, inside the caller's (audited) transaction."""
+                      note: str = "", request_key: str | None = None, external_ref: str | None = None,
+                      external_due_at=None) -> tuple[int, bool]:
+    """The work order and its first event on ``conn``, inside the caller's (audited) transaction.
+
+    Located at ``lon``/``lat``, else at the element, else at the household's community. A ``request_key``
+    already used returns that order instead of filing a second one. Returns (id, whether it is new).
+    """
     title = _check_text("title", title, MAX_TITLE_CHARS)
     if not title:
         raise ValueError("title: a work order needs a title")
-    description = _check_text("description", description, MAX_DESCRIPTION_CHARS)
-    wo_id = conn.execute(
-        "INSERT INTO work_order (asset_id, household_id, title, description, origin, priority, team_id,"
-        " lon, lat, sla_due_at, alarm_id)"
-        " SELECT %s, %s, %s, %s, %s, %s, %s, coalesce(%s, a.lon), coalesce(%s, a.lat),"
-        " now() + make_interval(secs => %s), %s"
-        " FROM (SELECT 1) one LEFT JOIN asset a ON a.id = %s RETURNING id",
-        (asset_id, household_id, title, description, origin, priority, team_id, lon, lat,
-         None if sla_hours is None else sla_hours * 3600.0, alarm_id, asset_id),
-    ).fetchone()[0]
+    _check_choice("category", category, work_order_category_values)
+    _check_choice("origin", origin, work_order_origin_values)
+    _check_choice("priority", priority, work_order_priority_values)
+    row = conn.execute(
+        "INSERT INTO work_order (asset_id, household_id, title, description, category, origin, priority, team_id,"
+        " lon, lat, sla_due_at, alarm_id, created_by, request_key, external_ref, external_due_at)"
+        " SELECT %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, a.lon), coalesce(%s, a.lat),"
+        " now() + make_interval(secs => %s), %s, %s, %s, %s, %s FROM (SELECT 1) one"
+        " LEFT JOIN asset a ON a.id = coalesce(%s, (SELECT community_id FROM household WHERE id = %s))"
+        " ON CONFLICT (request_key) DO NOTHING RETURNING id",
+        (asset_id, household_id, title, _check_text("description", description, MAX_DESCRIPTION_CHARS), category,
+         origin, priority, team_id, lon, lat, None if sla_hours is None else sla_hours * 3600.0, alarm_id,
+         actor.username, request_key, external_ref, external_due_at, asset_id, household_id)).fetchone()
+    if row is None:
+        return conn.execute("SELECT id FROM work_order WHERE request_key = %s", (request_key,)).fetchone()[0], False
     conn.execute("INSERT INTO work_order_event (work_order_id, actor, from_state, to_state, note)"
-                 " VALUES (%s, %s, NULL, 'new', %s)", (wo_id, actor.username, _check_text("note", note, 1000)))
-    return wo_id
+                 " VALUES (%s, %s, NULL, 'new', %s)", (row[0], actor.username, _check_text("note", note, 1000)))
+    return row[0], True
 
 
 def add_work_order(pool: ConnectionPool, *, title: str, actor: Actor, **fields) -> int:
     """Open a work order (state ``new``) and its first event; return its id. Audited.
 
-    ``lon``/``lat`` default to the element's representative point; ``sla_hours`` sets ``sla_due_at``.
+    ``sla_hours`` sets the resolve clock by hand; otherwise the SLA policy sets every clock.
     """
     with audited(pool, actor, "work_order.create", "work_order") as change:
-        wo_id = insert_work_order(change.conn, title=title, actor=actor, **fields)
+        wo_id, new = insert_work_order(change.conn, title=title, actor=actor, **fields)
         change.object_id = str(wo_id)
         change.after = {"title": title, **{k: v for k, v in fields.items() if v is not None}}
+        change.detail = "filed" if new else "the same form sent again: the order filed the first time is kept"
     return wo_id
 
 
@@ -120,19 +142,7 @@ def count_open(pool: ConnectionPool) -> dict[str, int]:
 
 
 def update_work_order_state(pool: ConnectionPool, wo_id: int, to_state: str, *, actor: Actor, note: str = "") -> None:
-    """Move a work order to ``to_state`` and record who did it; closing states set ``closed_at``. Audited."""
-    if to_state not in work_order_state_values:
-        raise ValueError(f"work-order state {to_state!r} is not one of {work_order_state_values}")
-    note = _check_text("note", note, 1000)
-    with audited(pool, actor, "work_order.update", "work_order", wo_id) as change:
-        conn = change.conn
-        row = conn.execute("SELECT state::text FROM work_order WHERE id = %s FOR UPDATE", (wo_id,)).fetchone()
-        if row is None:
-            raise ValueError(f"work order {wo_id} does not exist")
-        conn.execute(
-            "UPDATE work_order SET state = %s,"
-            " closed_at = CASE WHEN %s IN ('closed', 'cancelled') THEN now() ELSE closed_at END WHERE id = %s",
-            (to_state, to_state, wo_id))
-        conn.execute("INSERT INTO work_order_event (work_order_id, actor, from_state, to_state, note)"
-                     " VALUES (%s, %s, %s, %s, %s)", (wo_id, actor.username, row[0], to_state, note))
-        change.before, change.after = {"state": row[0]}, {"state": to_state, "note": note}
+    """Move a work order along the declared lifecycle (``lifecycle.transition``)."""
+    from store.work_orders.lifecycle import transition
+
+    transition(pool, wo_id, to_state, actor=actor, note=note)

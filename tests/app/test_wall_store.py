@@ -85,7 +85,7 @@ def test_work_orders_nearby_include_close_elements_only(small_network):
     store_orders.add_work_order(pool, title="c", actor=DUTY, asset_id="ST-3")  # ~9 km east
     found = store_orders.list_work_orders(pool, asset_id="ST-1", near=(114.50, 38.0), radius_m=500)
     assert sorted(found["id"]) == sorted([here, near])
-    store_orders.update_work_order_state(pool, near, "closed", actor=DUTY)
+    store_orders.update_work_order_state(pool, near, "cancelled", actor=DUTY)
     found = store_orders.list_work_orders(pool, asset_id="ST-1", near=(114.50, 38.0), radius_m=500)
     assert found["id"].tolist() == [here]
     assert store_orders.get_work_order(pool, near)["closed_at"] is not None
