@@ -37,6 +37,7 @@ ACTIONS: dict[str, str] = {
     "user.manage": "add users, set roles and passwords, disable users",
     "kiosk.manage": "add and revoke kiosk tokens for the video wall",
     "token.manage": "add and revoke data-source tokens for the ingest API",
+    "calendar.manage": "load the official working-day calendar for a year (heattwin calendar load)",
 }
 
 _READ_EVERYWHERE = {"wall.view", "drawing.view", "overview.view", "work_order.view"}

@@ -43,6 +43,7 @@ class Settings:
     login_rate: str = "10 per minute"  # login attempts per client address (Flask-Limiter notation)
     mqtt_username: str | None = None
     mqtt_password: str | None = None
+    sla_file: Path | None = None  # the SLA policy (YAML); default: store/work_orders/sla_default.yaml
     extra: dict = field(default_factory=dict)
 
     @property
@@ -84,4 +85,5 @@ def load_settings() -> Settings:
         mqtt_username=_env("HEATTWIN_MQTT_USERNAME"),
         mqtt_password=_env("HEATTWIN_MQTT_PASSWORD"),
         timescaledb=_choice("HEATTWIN_TIMESCALEDB", defaults.timescaledb, ("auto", "off")),
+        sla_file=Path(_env("HEATTWIN_SLA_FILE")) if _env("HEATTWIN_SLA_FILE") else None,
     )

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "scripts.cmd_leaks",
     "scripts.cmd_scenario",
     "scripts.cmd_users",
+    "scripts.cmd_calendar",
 )
 
 
