@@ -15,19 +15,32 @@ from store.db import transaction
 
 # Foreign keys decide the order: teams and equipment before what refers to them.
 RECORD_TABLES = ("team", "equipment", "maintenance_log", "drawing", "household", "work_order",
-                 "work_order_event")
+                 "work_order_event", "work_order_revisit")
 
 
 class RecordsError(ValueError):
     pass
 
 
+def _empty_is_text(conn, table: str, header: list[str]) -> list[str]:
+    """The columns where an empty CSV field means '' rather than NULL: text, NOT NULL, with a default."""
+    rows = conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+        " AND table_name = %s AND data_type = 'text' AND is_nullable = 'NO' AND column_default IS NOT NULL",
+        (table,)).fetchall()
+    names = {r[0] for r in rows}
+    return [c for c in header if c in names]
+
+
 def _copy_csv(conn, table: str, path: Path) -> int:
     with open(path, newline="", encoding="utf-8") as handle:
         header = next(csv.reader(handle))
         handle.seek(0)
-        statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, HEADER true)").format(
-            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, header)))
+        text = _empty_is_text(conn, table, header)
+        options = (sql.SQL(", FORCE_NOT_NULL ({})").format(sql.SQL(", ").join(map(sql.Identifier, text)))
+                   if text else sql.SQL(""))
+        statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, HEADER true{})").format(
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, header)), options)
         with conn.cursor().copy(statement) as copy:
             while chunk := handle.read(1 << 16):
                 copy.write(chunk)

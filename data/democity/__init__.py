@@ -20,8 +20,9 @@ from data.democity.grid import CENTRE_X_M, CENTRE_Y_M, basemap, ground_elevation
 from data.democity.layout import make_layout
 from data.democity.network import make_network
 from data.democity.people import make_communities, make_households
-from data.democity.records import make_equipment, make_maintenance, make_teams, make_work_orders
+from data.democity.records import make_equipment, make_maintenance, make_teams
 from data.democity.sensors import make_sensors
+from data.democity.work_orders import make_work_orders
 
 UTM = "EPSG:32650"
 WGS84 = "EPSG:4326"
@@ -91,6 +92,18 @@ def _drawing_rows(net) -> pd.DataFrame:
     return pd.concat([stations, valves, pipes], ignore_index=True)
 
 
+def _places(layers) -> pd.DataFrame:
+    """lon/lat of stations, pipes (at half their length) and communities (a point inside), by id."""
+    frames = []
+    for name in ("stations", "pipes", "communities"):
+        geoms = layers[name].geometry.to_numpy()
+        points = (shapely.line_interpolate_point(geoms, 0.5, normalized=True) if name == "pipes"
+                  else shapely.point_on_surface(geoms))
+        frames.append(pd.DataFrame({"lon": shapely.get_x(points), "lat": shapely.get_y(points)},
+                                   index=layers[name]["id"].to_numpy()))
+    return pd.concat(frames)
+
+
 def _write_records(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
@@ -127,17 +140,18 @@ def generate_city(out_dir, stations: int = 150, seed: int = 7, drawings_dir=None
                                    "lat": layers["stations"].geometry.y.to_numpy()},
                                   index=layers["stations"]["id"].to_numpy())
     equipment = make_equipment(net, rng)
-    teams = make_teams((119.107, 36.707), rng)
-    orders, events = make_work_orders(net, households, teams, station_lonlat, rng, RECORD_NOW)
+    teams = make_teams(station_lonlat, rng, RECORD_NOW)
+    orders, events, revisits = make_work_orders(households, communities, _places(layers), teams, rng, RECORD_NOW)
     _write_records(out_dir / "records", {
         "team": teams, "equipment": equipment, "maintenance_log": make_maintenance(equipment, rng),
         "drawing": _drawing_rows(net), "household": households, "work_order": orders,
-        "work_order_event": events})
+        "work_order_event": events, "work_order_revisit": revisits})
     write_drawings(drawings_dir / DRAWINGS_SUBDIR, net, sorted(net.pipes["dn_mm"].unique()))
     summary = {"seed": seed, "stations": len(net.stations), "sources": len(net.sources), "pipes": len(net.pipes),
                "nodes": len(net.nodes), "valves": len(net.valves), "sensors": len(sensors),
                "communities": len(communities), "households": len(households),
                "pipe_length_km": round(float(layers["pipes"]["length_m"].sum()) / 1000, 2),
-               "design_heat_mw": round(float(net.stations["design_heat_mw"].sum()), 1)}
+               "design_heat_mw": round(float(net.stations["design_heat_mw"].sum()), 1),
+               "work_orders": len(orders), "work_order_events": len(events)}
     (out_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8")
     return summary

@@ -70,50 +70,40 @@ def make_maintenance(equipment: pd.DataFrame, rng) -> pd.DataFrame:
                          "crew": np.array(TEAMS[:5])[rng.integers(0, 5, len(owner))]})
 
 
-def make_teams(lonlat_centre: tuple[float, float], rng) -> pd.DataFrame:
-    n = len(TEAMS)
-    return pd.DataFrame({"id": [f"T-{k + 1:02d}" for k in range(n)], "name": TEAMS,
+# The kinds of team a utility sends, with what each is qualified for; a bigger city has more of each
+# (one repair team per 50 stations, …); the 150-station demo has the eight teams of ``TEAMS``.
+TEAM_KINDS = (
+    ("抢修{}队", 50, 3, ("room_cold", "no_heat", "leak", "equipment")),
+    ("巡检{}队", 75, 2, ("room_cold", "no_heat", "equipment", "refund")),
+    ("阀门{}班", 400, 1, ("room_cold", "no_heat", "leak", "suspend")),
+    ("仪表{}班", 400, 1, ("room_cold", "equipment", "refund")),
+    ("客服回访{}组", 300, 1, ("payment", "suspend", "invoice", "refund", "enquiry", "other")),
+)
+_DIGITS = "零一二三四五六七八九"
+
+
+def _numeral(k: int) -> str:
+    if k >= 100:
+        return str(k)
+    tens, ones = divmod(k, 10)
+    return ((_DIGITS[tens] if tens > 1 else "") + ("十" if tens else "") + (_DIGITS[ones] if ones or not tens else ""))
+
+
+def make_teams(station_lonlat: pd.DataFrame, rng, now: pd.Timestamp) -> pd.DataFrame:
+    """Repair, inspection, valve, meter and service teams, based beside stations, with the categories
+    they may be sent to and where their phones last reported (a few minutes before ``now``)."""
+    names, categories = [], []
+    for pattern, stations_per_team, least, qualified in TEAM_KINDS:
+        count = max(least, round(len(station_lonlat) / stations_per_team))
+        names += [pattern.format(_numeral(k + 1) if count > 1 or least > 1 else "") for k in range(count)]
+        categories += ["{" + ",".join(qualified) + "}"] * count
+    n = len(names)
+    base = station_lonlat.iloc[rng.choice(len(station_lonlat), n, replace=n > len(station_lonlat))].to_numpy()
+    base = (base + rng.uniform(-0.002, 0.002, (n, 2))).round(5)
+    last = (base + rng.uniform(-0.004, 0.004, (n, 2))).round(5)
+    seen = now - pd.to_timedelta(rng.integers(60, 1800, n), unit="s")
+    return pd.DataFrame({"id": [f"T-{k + 1:02d}" for k in range(n)], "name": names,
                          "phone": [f"0536-8{k:03d}{k:03d}" for k in range(n)], "members": rng.integers(3, 8, n),
-                         "base_lon": lonlat_centre[0] + rng.uniform(-0.03, 0.03, n).round(5),
-                         "base_lat": lonlat_centre[1] + rng.uniform(-0.02, 0.02, n).round(5)})
-
-
-_STATES = ("new", "dispatched", "accepted", "on_site", "resolved", "visited", "closed")
-_EVENT_NOTES = {"new": "受理报修", "dispatched": "派单", "accepted": "接单", "on_site": "到达现场",
-                "resolved": "处理完毕", "visited": "电话回访，用户满意", "closed": "工单关闭"}
-_TITLES = ("用户报修：室温偏低", "阀门井积水", "换热站循环泵异响", "管道保温层破损", "用户报修：暖气不热",
-           "热计量表通讯中断", "补水量异常排查")
-
-
-def make_work_orders(net, households: pd.DataFrame, teams: pd.DataFrame, station_lonlat: pd.DataFrame, rng, now):
-    """About 20 work orders (some open, some closed) with a consistent event history each."""
-    n = 20
-    on_stations = rng.random(n) < 0.6
-    station_pick = net.stations.iloc[rng.integers(0, len(net.stations), n)]
-    household_pick = households.iloc[rng.integers(0, len(households), n)]
-    final = rng.integers(0, len(_STATES), n)
-    created = now - pd.to_timedelta(rng.integers(1, 72 * 60, n), unit="min")
-    orders, events = [], []
-    for k in range(n):
-        asset = station_pick["id"].iloc[k] if on_stations[k] else household_pick["station_id"].iloc[k]
-        state = _STATES[final[k]]
-        orders.append({"id": k + 1, "asset_id": asset,
-                       "household_id": "" if on_stations[k] else household_pick["id"].iloc[k],
-                       "title": _TITLES[k % len(_TITLES)], "description": "由调度中心创建（演示数据）",
-                       "origin": "inspection" if on_stations[k] else "hotline",
-                       "priority": ("normal", "urgent", "low")[k % 3], "state": state,
-                       "team_id": "" if state == "new" else teams["id"].iloc[k % len(teams)],
-                       "lon": round(float(station_lonlat.at[asset, "lon"]), 6),
-                       "lat": round(float(station_lonlat.at[asset, "lat"]), 6),
-                       "created_at": created[k].strftime("%Y-%m-%dT%H:%M:%SZ"),
-                       "sla_due_at": (created[k] + pd.Timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                       "closed_at": (created[k] + pd.Timedelta(hours=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
-                       if state == "closed" else "", "alarm_id": ""})
-        previous = ""
-        for step, to_state in enumerate(_STATES[:final[k] + 1]):
-            events.append({"work_order_id": k + 1,
-                           "at": (created[k] + pd.Timedelta(minutes=90 * step)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                           "actor": "调度员" if step < 2 else "抢修队", "from_state": previous,
-                           "to_state": to_state, "note": _EVENT_NOTES[to_state]})
-            previous = to_state
-    return pd.DataFrame(orders), pd.DataFrame(events)
+                         "base_lon": base[:, 0], "base_lat": base[:, 1], "categories": categories,
+                         "last_lon": last[:, 0], "last_lat": last[:, 1],
+                         "last_seen_at": seen.strftime("%Y-%m-%dT%H:%M:%SZ")})
