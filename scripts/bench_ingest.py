@@ -137,9 +137,11 @@ def _bulk(pool, rows: pd.DataFrame) -> float:
     return elapsed
 
 
-def _count(url: str) -> int:
+def _count(url: str, since: float | None = None) -> int:
+    """Rows in ``measurement`` (from epoch second ``since`` on, when given)."""
     with psycopg.connect(url) as conn:
-        return conn.execute("SELECT count(*) FROM measurement").fetchone()[0]
+        return conn.execute("SELECT count(*) FROM measurement WHERE time >= to_timestamp(%s)",
+                            (since if since is not None else 0.0,)).fetchone()[0]
 
 
 def _free_port() -> int:
@@ -148,9 +150,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _spawn(url: str, *args: str) -> subprocess.Popen:
+def _spawn(url: str, *args: str, env: dict | None = None) -> subprocess.Popen:
     """A ``heattwin`` command in its own process (its own GIL), against the bench database."""
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, **(env or {}), "DATABASE_URL": url}
     return subprocess.Popen([sys.executable, "-m", "scripts.cmd_telemetry", *args], cwd=PROJECT_ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -221,22 +223,24 @@ def _mqtt(url: str, pool, ids: list[str], messages: int) -> dict:
     _truncate(pool)
     expected = messages * MQTT_READINGS_PER_MESSAGE
     base = time.time() - 3 * 3600
-    with local_broker() as port:
-        subscriber = _spawn(url, "mqtt-ingest", "--port", str(port))
+    with local_broker() as broker:
+        account = {"HEATTWIN_MQTT_USERNAME": broker.username, "HEATTWIN_MQTT_PASSWORD": broker.password}
+        subscriber = _spawn(url, "mqtt-ingest", "--port", str(broker.port), env=account)
         try:
-            time.sleep(3)  # the subscriber connects and subscribes
             client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-publisher")
             client.max_inflight_messages_set(1000)
             client.max_queued_messages_set(0)
-            client.connect("127.0.0.1", port)
+            client.username_pw_set(broker.username, broker.password)
+            client.connect("127.0.0.1", broker.port)
             client.loop_start()
+            _wait_subscribed(url, pool, client, ids[0], subscriber)
             start = time.perf_counter()
             for m in range(messages):
                 sensor = ids[m % len(ids)]
                 t0 = base + (m // len(ids)) * MQTT_READINGS_PER_MESSAGE
                 payload = json.dumps([{"t": t0 + k, "v": 60 + k} for k in range(MQTT_READINGS_PER_MESSAGE)])
                 client.publish(f"heattwin/bench/{sensor}", payload, qos=1)
-            stored = _wait_stored(url, expected, limit_s=300)
+            stored = _wait_stored(url, expected, limit_s=300, since=base)
             elapsed = time.perf_counter() - start
             client.disconnect()
             client.loop_stop()
@@ -247,11 +251,26 @@ def _mqtt(url: str, pool, ids: list[str], messages: int) -> dict:
             "expected": expected, "seconds": elapsed}
 
 
-def _wait_stored(url: str, expected: int, limit_s: float) -> int:
+def _wait_subscribed(url: str, pool, client, sensor_id: str, subscriber, limit_s: float = 120.0) -> None:
+    """Probe until the subscriber stores a reading (a message sent before it subscribed is lost, and
+    it starts slowly on a busy machine), then empty the table for the timed run; probes are 4 hours
+    old, so a late one is not counted with the run's readings (from 3 hours ago)."""
+    deadline = time.monotonic() + limit_s
+    probe = time.time() - 4 * 3600
+    while _count(url) == 0:
+        if subscriber.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"mqtt-ingest stored nothing within {limit_s:g} s (exit code {subscriber.poll()})")
+        client.publish(f"heattwin/bench/{sensor_id}", json.dumps([{"t": probe, "v": 60}]), qos=1)
+        time.sleep(0.5)
+    time.sleep(1.0)  # let the probes in flight land before the table is emptied
+    _truncate(pool)
+
+
+def _wait_stored(url: str, expected: int, limit_s: float, since: float) -> int:
     deadline = time.monotonic() + limit_s
     stored = 0
     while time.monotonic() < deadline:
-        stored = _count(url)
+        stored = _count(url, since)
         if stored >= expected:
             break
         time.sleep(0.2)
