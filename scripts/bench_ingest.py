@@ -3,7 +3,7 @@
 Into fresh databases (1,000 sensors) — ``heattwin_bench_ingest`` with ``measurement`` a TimescaleDB
 hypertable where the server preloads the extension, and ``heattwin_bench_ingest_plain`` migrated
 with ``HEATTWIN_TIMESCALEDB=off`` (the plain table; the only one on a server without the
-extension) — the same readings go in two ways, alternately, 3 times each into the emptied table:
+extension) — the same readings go in two ways, alternately, 5 times each (3 with ``--quick``) into the emptied table:
 
 - bare: what a competent user does by hand with psycopg 3 — the rows sorted into the primary
   key's order and written straight into ``measurement`` (its key and time index in place) with one
@@ -11,7 +11,8 @@ extension) — the same readings go in two ways, alternately, 3 times each into 
 - bulk: ``ingest_rows`` (parse, stage, validate against the sensors and ranges, quarantine, insert).
 
 Both start from the same DataFrame and their timers include their own conversion and sort.
-``bulk_over_copy`` is the ratio of the median rates, per database; the top-level one is the
+``bulk_over_copy`` is the ratio of the median rates, per database (and each run's ratio, for the
+spread); the top-level one is the
 database the product uses by default (the hypertable where TimescaleDB is there). Then, on that
 database, the HTTP API served by ``heattwin ingest-server`` in its own process with 8 concurrent
 senders posting batches of 500, and MQTT through a private Mosquitto and ``heattwin mqtt-ingest``
@@ -320,7 +321,7 @@ def run(args) -> dict:
         path_pool = get_pool(path_url)
         ids = _network(path_pool)
         rows = _readings(ids, timestamps) if rows is None else rows
-        paths[path] = measure_bulk(path_pool, rows)
+        paths[path] = measure_bulk(path_pool, rows, repeat=3 if quick else 5)
     default = "timescaledb" if "timescaledb" in urls else "plain"
     url = urls[default]
     pool = get_pool(url)
