@@ -3,7 +3,8 @@
 Into fresh databases (1,000 sensors) — ``heattwin_bench_ingest`` with ``measurement`` a TimescaleDB
 hypertable where the server preloads the extension, and ``heattwin_bench_ingest_plain`` migrated
 with ``HEATTWIN_TIMESCALEDB=off`` (the plain table; the only one on a server without the
-extension) — the same readings go in two ways, alternately, 5 times each (3 with ``--quick``) into the emptied table:
+extension) — the same readings go in two ways, alternately, 5 times each (3 with ``--quick``),
+into the emptied table:
 
 - bare: what a competent user does by hand with psycopg 3 — the rows sorted into the primary
   key's order and written straight into ``measurement`` (its key and time index in place) with one
@@ -12,11 +13,10 @@ extension) — the same readings go in two ways, alternately, 5 times each (3 wi
 
 Both start from the same DataFrame and their timers include their own conversion and sort.
 ``bulk_over_copy`` is the ratio of the median rates, per database (and each run's ratio, for the
-spread); the top-level one is the
-database the product uses by default (the hypertable where TimescaleDB is there). Then, on that
-database, the HTTP API served by ``heattwin ingest-server`` in its own process with 8 concurrent
-senders posting batches of 500, and MQTT through a private Mosquitto and ``heattwin mqtt-ingest``
-in its own process. Targets (DESIGN.md): bulk >= 0.7 of COPY; HTTP >= 200,000 readings a minute.
+spread); the top-level one is the database the product uses by default (the hypertable where
+TimescaleDB is there). Then, on that database, the HTTP API served by ``heattwin ingest-server``
+in its own process with 8 concurrent senders posting batches of 500, and MQTT through a private
+Mosquitto and ``heattwin mqtt-ingest`` in its own process. Targets (DESIGN.md): bulk >= 0.7 of COPY; HTTP >= 200,000 readings a minute.
 """
 
 from __future__ import annotations
