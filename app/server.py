@@ -45,10 +45,11 @@ def _root_layout():
 
 def _mount_extras(app: dash.Dash, url: str) -> None:
     """Flask routes that live beside the pages: the ingest API and the drawings."""
-    from app import api, drawings
+    from app import api, drawings, field_api
 
     api.mount(app.server, url)
     drawings.mount(app.server)
+    field_api.mount(app.server)
     app.server.add_url_rule("/healthz", "heattwin_health", _health)
 
 

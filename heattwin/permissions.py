@@ -26,7 +26,8 @@ ACTIONS: dict[str, str] = {
     "alarm.comment": "comment on an alarm",
     "alarm.clear": "clear an alarm by hand, with a note",
     "alarm.work_order": "open a work order from an alarm",
-    "work_order.view": "see work orders: the board, an order's history and photos",
+    "work_order.view": "see work orders on the wall and their photos",
+    "work_order.board": "the work-order board: every order, its history, the outbox",
     "work_order.create": "file a work order",
     "work_order.dispatch": "send a work order to a team (or another team)",
     "work_order.field": "accept, arrive at, pause and resolve one's own team's work orders",
@@ -45,12 +46,14 @@ _READ_EVERYWHERE = {"wall.view", "drawing.view", "overview.view", "work_order.vi
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "dispatcher": frozenset(_READ_EVERYWHERE | {
         "alarm.ack", "alarm.comment", "alarm.clear", "alarm.work_order", "work_order.create",
-        "work_order.dispatch", "work_order.close", "work_order.cancel", "scenario.view", "scenario.run",
+        "work_order.board", "work_order.dispatch", "work_order.close", "work_order.cancel", "scenario.view",
+        "scenario.run",
         "scenario.export"}),
-    "agent": frozenset(_READ_EVERYWHERE | {"work_order.create", "work_order.revisit", "work_order.cancel"}),
+    "agent": frozenset(_READ_EVERYWHERE | {"work_order.create", "work_order.board", "work_order.revisit",
+                                           "work_order.cancel"}),
     "crew": frozenset(_READ_EVERYWHERE | {"work_order.field", "work_order.create"}),
     "supervisor": frozenset(_READ_EVERYWHERE | {"scenario.view", "scenario.export", "audit.view",
-                                                "work_order.close"}),
+                                                "work_order.board", "work_order.close"}),
     "engineer": frozenset(_READ_EVERYWHERE | {
         "scenario.view", "scenario.run", "scenario.save", "scenario.delete", "scenario.export", "scenario.sweep"}),
     "admin": frozenset(ACTIONS),

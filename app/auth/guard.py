@@ -27,7 +27,8 @@ DASH_UPDATE = "/_dash-update-component"
 # Dash's own pages router; what each page shows is checked by the page's layout (``page``).
 ROUTER_OUTPUT = "_pages_content.children"
 ROUTER_ACTION = "page.route"
-_PUBLIC_PREFIXES = ("/login", "/_dash-component-suites/", "/assets/", "/_favicon.ico", "/api/v1/", "/healthz")
+_PUBLIC_PREFIXES = ("/login", "/_dash-component-suites/", "/assets/", "/_favicon.ico", "/api/v1/readings",
+                    "/healthz")
 _PROTECTED_ASSETS = "/assets/drawings/"
 
 
@@ -57,6 +58,24 @@ def actor(action: str) -> Actor:
     if principal is None:
         raise PermissionError("no principal in this request")
     return principal.actor(action)
+
+
+def route(action: str):
+    """Declare the action a Flask view performs (``@server.route`` above it); the request hook checks it."""
+    if action not in ACTIONS:
+        raise KeyError(f"unknown action {action!r}: declare it in heattwin.permissions.ACTIONS")
+
+    def decorate(view):
+        view.heattwin_action = action
+        return view
+
+    return decorate
+
+
+def route_action(server) -> str | None:
+    """The action the view this request goes to declared, if any."""
+    view = server.view_functions.get(request.endpoint or "")
+    return getattr(view, "heattwin_action", None)
 
 
 def page(action: str):
@@ -151,12 +170,15 @@ def _check(dash_app, path: str):
         expired = False
     if path == DASH_UPDATE:
         return _check_callback(dash_app, principal, expired)
+    action = route_action(dash_app.server)
     if principal is None:
-        if request.method == "GET" and not path.startswith("/_dash"):
+        if request.method == "GET" and not path.startswith(("/_dash", "/api/")):
             return _login_redirect(expired)
-        return _refuse(401, "auth.expired" if expired else "auth.login_needed", None, "page.view")
+        return _refuse(401, "auth.expired" if expired else "auth.login_needed", None, action or "page.view", path)
     if path.startswith(("/drawings/", _PROTECTED_ASSETS)) and not principal.can("drawing.view"):
         return _refuse(403, "auth.refused", principal, "drawing.view", path)
+    if action is not None and not principal.can(action):
+        return _refuse(403, "auth.refused", principal, action, path)
     return None
 
 

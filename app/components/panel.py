@@ -19,6 +19,7 @@ from heattwin.units import m_to_km
 from store import alarms as store_alarms
 from store import records as store_records
 from store import work_orders as store_orders
+from store.work_orders.field import list_photo_hashes
 
 # Which twin_state column models what a sensor of each kind measures.
 TWIN_COLUMN = {"t_supply": "t_supply_c", "t_return": "t_return_c", "p_supply": "p_supply_bar",
@@ -268,6 +269,7 @@ def orders_section(pool, element_id: str, lang: str) -> list:
         return [html.P(t("panel.orders_none", lang), className="muted", **{"data-element": element_id})]
     head = html.Tr([html.Th(x) for x in ("#", t("panel.status", lang), t("panel.created", lang),
                                         t("panel.sla_due", lang), t("panel.crew", lang))])
+    photos = list_photo_hashes(pool, orders["id"].tolist())
     rows = []
     for o in orders.itertuples(index=False):
         due = data.age_s(o.sla_due_at)
@@ -278,4 +280,9 @@ def orders_section(pool, element_id: str, lang: str) -> list:
             html.Td(fmt.age(data.age_s(o.created_at), lang)),
             html.Td(fmt.DASH if due is None else fmt.age(due, lang, future=not overdue)),
             html.Td(o.team_name or fmt.DASH)]))
-    return [html.Table([head, *rows], className="orders-table", **{"data-element": element_id})]
+        if photos.get(int(o.id)):
+            rows.append(html.Tr(className="order-photos", children=[html.Td(colSpan=5, children=[
+                html.A(html.Img(src=f"/photos/{o.id}/{sha}", className="order-photo"), href=f"/photos/{o.id}/{sha}",
+                       target="_blank") for sha in photos[int(o.id)]])]))
+    return [html.Table([head, *rows], className="orders-table", **{"data-element": element_id}),
+            html.A(t("nav.orders", lang) + " →", href="/orders", className="what-if")]

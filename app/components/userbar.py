@@ -10,8 +10,10 @@ from app.auth.principal import Principal
 from app.i18n import t
 
 # Pages in the bar, in order: (path, label key, action needed to see it).
-NAV = (("/", "nav.wall", "wall.view"), ("/scenarios", "nav.scenarios", "scenario.view"),
-       ("/overview", "nav.overview", "overview.view"), ("/admin/audit", "nav.audit", "audit.view"))
+NAV = (("/field", "nav.field", "work_order.field"), ("/", "nav.wall", "wall.view"),
+       ("/orders", "nav.orders", "work_order.board"), ("/revisits", "nav.revisits", "work_order.revisit"),
+       ("/scenarios", "nav.scenarios", "scenario.view"), ("/overview", "nav.overview", "overview.view"),
+       ("/admin/audit", "nav.audit", "audit.view"))
 
 
 def userbar(principal: Principal | None, lang: str) -> html.Div:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import uuid
 
 import dash
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
@@ -26,17 +27,18 @@ from app.components import wall_data as data
 from app.components.ticker import ticker_items, trend_figure
 from app.drawings import drawing_src
 from app.i18n import LANGUAGES, t
+from heattwin.choices import WORK_ORDER_CATEGORY, WORK_ORDER_PRIORITY
 from layers.style import DEFAULT_QUANTITY, PIPE_SCALES
 from store import alarms as store_alarms
 from store import work_orders as store_orders
 from store.audit import record_event
 from store.records import get_drawings
+from store.work_orders import core as store_orders_core
 
 dash.register_page(__name__, path="/", title="HeatTwin — 调度大屏", name="wall")
 
 LIVE_INTERVAL_MS = 5_000
 KPI_INTERVAL_MS = 10_000
-NEW_ORDER_SLA_H = 24.0  # dispatch-desk orders; the hotline page sets its own, shorter SLAs
 NETWORK_CLICKS = [f"wall-{layer}" for layer in (*wall_map.NETWORK_LAYERS, "alarms", "orders")]
 
 
@@ -65,6 +67,26 @@ def _alarm_tools(principal, lang: str) -> html.Div:
                   placeholder=t("alarm.note", lang), className="alarm-note")])
 
 
+def _order_form(lang: str) -> html.Div:
+    """The new work order: title, category, priority, description; located at the selected element."""
+    return html.Div(id="wall-order-form", className="order-form closed", children=[
+        dcc.Store(id="wall-order-key"),
+        html.H4(t("panel.new_order_form", lang)),
+        dcc.Input(id="wall-order-title", type="text", maxLength=store_orders_core.MAX_TITLE_CHARS,
+                  className="order-input"),
+        html.Label(t("panel.order_category", lang)),
+        dcc.Dropdown(id="wall-order-category", clearable=False, value="equipment", className="order-dropdown",
+                     options=[{"label": t(c.label_key, lang), "value": c.value} for c in WORK_ORDER_CATEGORY]),
+        html.Label(t("panel.order_priority", lang)),
+        dcc.RadioItems(id="wall-order-priority", value="normal", inline=True,
+                       options=[{"label": t(c.label_key, lang), "value": c.value} for c in WORK_ORDER_PRIORITY]),
+        dcc.Textarea(id="wall-order-description", maxLength=store_orders_core.MAX_DESCRIPTION_CHARS,
+                     placeholder=t("panel.order_description", lang), className="order-input"),
+        html.Div(className="order-form-buttons", children=[
+            html.Button(t("panel.order_file", lang), id="wall-order-file", n_clicks=0, className="alarm-act ack"),
+            html.Button(t("panel.order_cancel", lang), id="wall-order-cancel", n_clicks=0, className="alarm-act")])])
+
+
 def _panel(principal, lang: str) -> html.Aside:
     can_file = principal is not None and principal.can("work_order.create")
     return html.Aside(id="wall-panel", className="wall-panel closed", children=[
@@ -76,6 +98,7 @@ def _panel(principal, lang: str) -> html.Aside:
         html.Section(className="panel-section panel-orders", **{"data-section": "orders"}, children=[
             html.H3(id="wall-orders-title"), html.Div(id="wall-panel-orders"),
             html.Button(id="wall-new-order", className="new-order" + ("" if can_file else " hidden"), n_clicks=0),
+            _order_form(lang) if can_file else None,
             html.Div(id="wall-order-msg", className="order-msg")]),
     ])
 
@@ -270,21 +293,41 @@ def render_orders(element_id, lang, _created):
     return panel.orders_section(context.pool(), element_id, lang) if element_id else []
 
 
+@callback(Output("wall-order-form", "className"), Output("wall-order-title", "value"),
+          Output("wall-order-key", "data"), Input("wall-new-order", "n_clicks"), Input("wall-order-cancel", "n_clicks"),
+          State("wall-selected", "data"), State("wall-lang", "data"), prevent_initial_call=True)
+@requires("work_order.create")
+def open_order_form(_open, _cancel, element_id, lang):
+    """Open the form with the element's name as its title, and a fresh key so that the form files once."""
+    if ctx.triggered_id == "wall-order-cancel" or not element_id:
+        return "order-form closed", no_update, None
+    geo = data.geometry(context.pool())
+    name = geo.assets.at[element_id, "name"] if element_id in geo.assets.index else element_id
+    return "order-form open", t("panel.order_title", lang).format(name=name or element_id), uuid.uuid4().hex
+
+
 @callback(Output("wall-order-created", "data"), Output("wall-order-msg", "children"),
-          Input("wall-new-order", "n_clicks"), State("wall-selected", "data"), State("wall-lang", "data"),
+          Output("wall-order-form", "className", allow_duplicate=True),
+          Input("wall-order-file", "n_clicks"), State("wall-selected", "data"), State("wall-order-title", "value"),
+          State("wall-order-category", "value"), State("wall-order-priority", "value"),
+          State("wall-order-description", "value"), State("wall-order-key", "data"), State("wall-lang", "data"),
           prevent_initial_call=True)
 @requires("work_order.create")
-def new_work_order(clicks, element_id, lang):
-    """A work order on the selected element, located at it (work_order + its first event)."""
-    if not clicks or not element_id:
-        return no_update, no_update
-    pool = context.pool()
-    geo = data.geometry(pool)
-    name = geo.assets.at[element_id, "name"] if element_id in geo.assets.index else element_id
-    wo_id = store_orders.add_work_order(pool, title=t("panel.order_title", lang).format(name=name or element_id),
-                                        actor=actor("work_order.create"), asset_id=element_id, origin="dispatch",
-                                        sla_hours=NEW_ORDER_SLA_H)
-    return {"id": wo_id, "element": element_id}, t("panel.order_created", lang).format(id=wo_id)
+def new_work_order(clicks, element_id, title, category, priority, description, key, lang):
+    """File the order on the selected element (work_order + its first event); the form's key makes a double
+    click file it once."""
+    if not clicks or not element_id or not key:
+        return no_update, no_update, no_update
+    pool, who = context.pool(), actor("work_order.create")
+    try:
+        wo_id = store_orders.add_work_order(pool, title=title or "", actor=who, asset_id=element_id,
+                                            origin="dispatch", category=category or "other",
+                                            priority=priority or "normal", description=description or "",
+                                            request_key=key)
+    except ValueError as exc:
+        record_event(pool, who, "work_order.create", outcome="refused", object_type="work_order", detail=str(exc))
+        return no_update, str(exc), no_update
+    return {"id": wo_id, "element": element_id}, t("panel.order_created", lang).format(id=wo_id), "order-form closed"
 
 
 def _clicked_alarm() -> int | None:

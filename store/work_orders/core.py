@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from heattwin.choices import (
@@ -100,7 +101,9 @@ def list_work_orders(pool: ConnectionPool, *, asset_id: str | None = None, near:
     """Work orders on ``asset_id`` or (with ``near=(lon, lat)``) within ``radius_m`` of a point, newest first."""
     clauses, params = [], []
     if open_only:
-        clauses.append("w.state = ANY(%s::work_order_state[])")
+        # Open, or resolved within the last day: the crew's result (and photos) stay in view until revisited.
+        clauses.append("(w.state = ANY(%s::work_order_state[])"
+                       " OR (w.state = 'resolved' AND w.resolved_at > now() - interval '24 hours'))")
         params.append(_OPEN)
     place = []
     if asset_id is not None:
@@ -146,3 +149,80 @@ def update_work_order_state(pool: ConnectionPool, wo_id: int, to_state: str, *, 
     from store.work_orders.lifecycle import transition
 
     transition(pool, wo_id, to_state, actor=actor, note=note)
+
+
+BOARD_COLUMNS = ("id", "created_at", "title", "category", "origin", "priority", "state", "team_id", "team_name",
+                 "asset_id", "household_id", "community", "reply_due_at", "site_due_at", "sla_due_at",
+                 "replied_at", "on_site_at", "resolved_at", "external_ref", "reopen_count", "overdue")
+_BOARD_SORTS = {"id", "created_at", "priority", "state", "category", "team_id", "sla_due_at", "site_due_at"}
+_BOARD_SELECT = sql.SQL(
+    "SELECT w.id, w.created_at, w.title, w.category::text, w.origin, w.priority::text, w.state::text, w.team_id,"
+    " t.name, w.asset_id, w.household_id, h.community_id, w.reply_due_at, w.site_due_at, w.sla_due_at,"
+    " w.replied_at, w.on_site_at, w.resolved_at, w.external_ref, w.reopen_count,"
+    " (w.state = ANY(%(open)s::work_order_state[]) AND w.sla_due_at < now()) AS overdue"
+    " FROM work_order w LEFT JOIN team t ON t.id = w.team_id LEFT JOIN household h ON h.id = w.household_id")
+
+
+_BOARD_FILTERS = {"state": sql.SQL("w.state::text = ANY(%(state)s)"),
+                  "category": sql.SQL("w.category::text = ANY(%(category)s)"),
+                  "team_id": sql.SQL("w.team_id = ANY(%(team_id)s)"), "origin": sql.SQL("w.origin = ANY(%(origin)s)")}
+
+
+def _board_where(filters: dict) -> tuple[sql.Composable, dict]:
+    clauses, params = [], {"open": _OPEN}
+    for name, clause in _BOARD_FILTERS.items():
+        if filters.get(name):
+            clauses.append(clause)
+            params[name] = list(filters[name]) if isinstance(filters[name], list | tuple) else [filters[name]]
+    if filters.get("overdue"):
+        clauses.append(sql.SQL("w.state = ANY(%(open)s::work_order_state[]) AND w.sla_due_at < now()"))
+    if filters.get("search"):
+        clauses.append(sql.SQL("(w.title ILIKE %(search)s OR w.asset_id ILIKE %(search)s"
+                               " OR w.household_id ILIKE %(search)s OR w.id::text = %(exact)s)"))
+        params.update(search=f"%{filters['search']}%", exact=str(filters["search"]).strip("#"))
+    where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("")
+    return where, params
+
+
+def list_board(pool: ConnectionPool, *, offset: int = 0, limit: int = 100, sort: str = "created_at",
+               descending: bool = True, **filters) -> tuple[pd.DataFrame, int]:
+    """One page of the work-order board (newest first by default) and how many orders match in all.
+
+    ``filters``: state, category, team_id, origin (a value or a list), overdue (bool), search (text or #id).
+    """
+    if sort not in _BOARD_SORTS:
+        raise ValueError(f"sort: {sort!r} is not one of {', '.join(sorted(_BOARD_SORTS))}")
+    where, params = _board_where(filters)
+    order = sql.SQL(" ORDER BY w.{} {} NULLS LAST, w.id DESC LIMIT %(limit)s OFFSET %(offset)s").format(
+        sql.Identifier(sort), sql.SQL("DESC" if descending else "ASC"))
+    with pool.connection() as conn:
+        rows = conn.execute(_BOARD_SELECT + where + order, {**params, "limit": limit, "offset": offset}).fetchall()
+        total = conn.execute(sql.SQL("SELECT count(*) FROM work_order w") + where, params).fetchone()[0]
+    return pd.DataFrame(rows, columns=list(BOARD_COLUMNS)), total
+
+
+def get_order_detail(pool: ConnectionPool, wo_id: int) -> dict | None:
+    """Everything the order's page shows: its row, every event, its revisits and its photos' hashes."""
+    with pool.connection() as conn:
+        cur = conn.execute(
+            "SELECT w.*, w.state::text AS state, w.category::text AS category, w.priority::text AS priority,"
+            " t.name AS team_name, h.name AS resident, h.phone AS resident_phone, h.address AS address"
+            " FROM work_order w LEFT JOIN team t ON t.id = w.team_id LEFT JOIN household h ON h.id = w.household_id"
+            " WHERE w.id = %s", (wo_id,))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        order = dict(zip([d.name for d in cur.description], row, strict=True))
+        events = conn.execute(
+            "SELECT e.at, e.actor, coalesce(nullif(u.display_name, ''), e.actor), e.from_state::text,"
+            " e.to_state::text, e.note, e.details FROM work_order_event e LEFT JOIN app_user u ON u.username = e.actor"
+            " WHERE e.work_order_id = %s ORDER BY e.at, e.id", (wo_id,)).fetchall()
+        revisits = conn.execute("SELECT at, agent, reached, satisfaction, fixed, note FROM work_order_revisit"
+                                " WHERE work_order_id = %s ORDER BY at", (wo_id,)).fetchall()
+        photos = conn.execute("SELECT sha256, mime, uploaded_by, uploaded_at FROM work_order_photo"
+                              " WHERE work_order_id = %s ORDER BY uploaded_at", (wo_id,)).fetchall()
+    order["events"] = pd.DataFrame(events, columns=["at", "actor", "actor_name", "from_state", "to_state", "note",
+                                                    "details"])
+    order["revisits"] = pd.DataFrame(revisits, columns=["at", "agent", "reached", "satisfaction", "fixed", "note"])
+    order["photos"] = pd.DataFrame(photos, columns=["sha256", "mime", "uploaded_by", "uploaded_at"])
+    return order

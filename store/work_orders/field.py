@@ -212,6 +212,17 @@ def list_photos(pool: ConnectionPool, wo_id: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["sha256", "mime", "size_bytes", "uploaded_by", "uploaded_at"])
 
 
+def list_photo_hashes(pool: ConnectionPool, wo_ids) -> dict[int, list[str]]:
+    """The photos' hashes of several orders at once (the wall's panel shows them beside each order)."""
+    with pool.connection() as conn:
+        rows = conn.execute("SELECT work_order_id, sha256 FROM work_order_photo WHERE work_order_id = ANY(%s)"
+                            " ORDER BY uploaded_at", ([int(i) for i in wo_ids],)).fetchall()
+    found: dict[int, list[str]] = {}
+    for wo_id, digest in rows:
+        found.setdefault(wo_id, []).append(digest)
+    return found
+
+
 def get_photo(pool: ConnectionPool, wo_id: int, sha256: str) -> tuple[bytes, str] | None:
     with pool.connection() as conn:
         row = conn.execute("SELECT content, mime FROM work_order_photo WHERE work_order_id = %s AND sha256 = %s",

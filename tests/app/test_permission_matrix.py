@@ -148,6 +148,33 @@ def test_the_write_routes_take_only_their_own_credentials(app_and_clients):
     assert accepted.status_code == 200 and accepted.get_json()["rejected"] == 1
 
 
+def _declared_routes(app) -> list[tuple[str, str, str]]:
+    """(url, method, action) of every Flask route that declares its action (``app.auth.guard.route``)."""
+    routes = []
+    for rule in app.server.url_map.iter_rules():
+        action = getattr(app.server.view_functions[rule.endpoint], "heattwin_action", None)
+        if action is None:
+            continue
+        url = rule.rule.replace("<int:wo_id>", "1").replace("<sha256>", "0" * 64)
+        routes.append((url, "POST" if "POST" in rule.methods else "GET", action))
+    return routes
+
+
+def test_each_declared_route_is_allowed_exactly_as_the_table_says(app_and_clients):
+    app, clients, _ = app_and_clients
+    routes = _declared_routes(app)
+    assert {url for url, _, _ in routes} >= {"/api/v1/field/actions", f"/photos/1/{'0' * 64}"}
+    wrong = []
+    for principal in PRINCIPALS:
+        for url, method, action in routes:
+            response = clients[principal].open(url, method=method, json={"actions": []})
+            to_login = response.status_code == 302 and response.headers["Location"].startswith("/login")
+            allowed = response.status_code not in (401, 403) and not to_login
+            if allowed != _expected(principal, action):
+                wrong.append((principal, url, action, response.status_code))
+    assert wrong == []
+
+
 def test_pages_show_only_to_roles_that_may_see_them(app_and_clients):
     """The scenarios page's content (not just its links) is refused to roles without ``scenario.view``."""
     app, clients, _ = app_and_clients

@@ -234,10 +234,15 @@ def test_new_work_order_button_opens_one_on_the_element(wall_url, browser, city_
     open_wall(browser, f"{wall_url}/?element={station}")
     wait_panel(browser, station)
     browser.find_element("id", "wall-new-order").click()
+    title = wait_for(browser, "var e = document.getElementById('wall-order-title'); return e && e.value",
+                     what="the form opens with the element's name as its title")
+    assert "换热站" in title
+    file_button = browser.find_element("id", "wall-order-file")
+    browser.execute_script("arguments[0].click(); arguments[0].click();", file_button)  # a double click
     wait_for(browser, "return document.getElementById('wall-order-msg').textContent", what="order created")
     now = store_orders.list_work_orders(pool, asset_id=station)
     new = now[~now["id"].isin(orders["id"])]
-    assert len(new) == 1 and new["lon"].notna().all()
+    assert len(new) == 1 and new["lon"].notna().all()  # filed once
     wait_for(browser, "return !!document.querySelector('[data-wo=\"' + arguments[0] + '\"]')",
              str(int(new["id"].iloc[0])), what="the new order in the panel")
 

@@ -1,0 +1,325 @@
+"""``/orders``: the work-order board (派单台). Every order, a page at a time from the server, filtered by
+state, category, team and lateness; a click opens the order with its clocks, its whole history, photos
+and revisits, and the moves the user's roles allow: dispatch (the suggested team first), close, cancel.
+``/orders?order=42`` opens order 42.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+import pandas as pd
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+
+from app import context
+from app.auth.guard import actor, page, requires
+from app.auth.principal import current_principal
+from app.components import fmt
+from app.i18n import LANGUAGES, t
+from heattwin.choices import (
+    SLA_CLOCKS,
+    WORK_ORDER_CATEGORY,
+    WORK_ORDER_PRIORITY,
+    WORK_ORDER_STATE,
+    WORK_ORDER_TRANSITIONS,
+)
+from store.audit import record_event
+from store.work_orders import core as store_orders
+from store.work_orders import dispatch as store_dispatch
+from store.work_orders import lifecycle
+
+dash.register_page(__name__, path="/orders", title="HeatTwin — 工单调度", name="orders")
+
+PAGE_ROWS = 100
+STATE_COLOUR = {c.value: c.colour for c in WORK_ORDER_STATE}
+PRIORITY_COLOUR = {c.value: c.colour for c in WORK_ORDER_PRIORITY}
+DUE_COLUMN = {"reply": "reply_due_at", "site": "site_due_at", "resolve": "sla_due_at", "revisit": "revisit_due_at"}
+DONE_COLUMN = {"reply": "replied_at", "site": "on_site_at", "resolve": "resolved_at", "revisit": "visited_at"}
+GRID_THEME = ("themeQuartz.withParams({backgroundColor: '#0b1422', foregroundColor: '#e6edf5',"
+              " headerBackgroundColor: '#111d30', borderColor: '#1d2940', accentColor: '#4dabf7',"
+              " fontFamily: 'Noto Sans CJK SC, Noto Sans SC, sans-serif'})")
+
+
+def _options(choices, lang: str) -> list[dict]:
+    return [{"label": t(c.label_key, lang), "value": c.value} for c in choices]
+
+
+def _filters(lang: str) -> html.Div:
+    def field(label_key: str, control):
+        return html.Label([html.Span(t(label_key, lang)), control], className="orders-field")
+
+    return html.Div(className="orders-filters", children=[
+        field("orders.state", dcc.Dropdown(id="orders-state", multi=True, options=_options(WORK_ORDER_STATE, lang))),
+        field("orders.category", dcc.Dropdown(id="orders-category", multi=True,
+                                              options=_options(WORK_ORDER_CATEGORY, lang))),
+        field("orders.team", dcc.Dropdown(id="orders-team", multi=True, options=[])),
+        field("orders.search", dcc.Input(id="orders-search", type="text", debounce=True, maxLength=100,
+                                         placeholder="#42 / ST-0012 / 标题")),
+        dcc.Checklist(id="orders-overdue", options=[{"label": t("orders.overdue_only", lang), "value": "overdue"}],
+                      value=[], className="orders-overdue"),
+        html.Div(id="orders-count", className="orders-count")])
+
+
+def _columns(lang: str) -> list[dict]:
+    return [{"field": "id", "headerName": "#", "width": 90},
+            {"field": "created", "headerName": t("orders.col.created", lang), "width": 140, "colId": "created_at"},
+            {"field": "title", "headerName": t("orders.col.title", lang), "flex": 2, "minWidth": 180,
+             "sortable": False},
+            {"field": "category_label", "headerName": t("orders.category", lang), "width": 130, "colId": "category"},
+            {"field": "priority_label", "headerName": t("orders.col.priority", lang), "width": 90, "colId": "priority",
+             "cellStyle": {"function": "{'color': params.data && params.data.priority_colour}"}},
+            {"field": "state_label", "headerName": t("orders.state", lang), "width": 110, "colId": "state",
+             "cellStyle": {"function": "{'color': params.data && params.data.state_colour, 'fontWeight': 600}"}},
+            {"field": "team_name", "headerName": t("orders.team", lang), "width": 120, "colId": "team_id"},
+            {"field": "due", "headerName": t("orders.col.due", lang), "width": 150, "colId": "sla_due_at",
+             "cellClassRules": {"orders-late": "params.data && params.data.overdue"}},
+            {"field": "where", "headerName": t("orders.col.where", lang), "width": 140, "sortable": False}]
+
+
+@page("work_order.board")
+def layout(order: str | None = None, lang: str | None = None, **_query):
+    lang = lang if lang in LANGUAGES else context.settings().language
+    selected = int(order) if order and order.isdigit() else None
+    return html.Div(className="orders", id="orders-root", lang=lang, children=[
+        dcc.Store(id="orders-lang", data=lang), dcc.Store(id="orders-selected", data=selected),
+        dcc.Store(id="orders-changed", data=0),
+        html.H2(t("orders.title", lang)), _filters(lang),
+        html.Div(className="orders-main", children=[
+            dag.AgGrid(id="orders-grid", columnDefs=_columns(lang), rowModelType="infinite",
+                       defaultColDef={"sortable": True, "resizable": True},
+                       dashGridOptions={"cacheBlockSize": PAGE_ROWS, "maxBlocksInCache": 20, "rowHeight": 34,
+                                        "theme": {"function": GRID_THEME}},
+                       getRowId="params.data.id", className="orders-grid", style={"height": "100%"}),
+            html.Aside(id="orders-detail", className="orders-detail", children=[
+                html.P(t("orders.pick", lang), className="muted")])]),
+        html.Div(id="orders-msg", className="action-msg", role="status"), html.Div(id="orders-purged", hidden=True)])
+
+
+def _due_text(due, lang: str) -> str:
+    if due is None or pd.isna(due):
+        return fmt.DASH
+    left_s = (pd.Timestamp(due) - pd.Timestamp.now(tz="UTC")).total_seconds()
+    return fmt.age(abs(left_s), lang, future=left_s >= 0)
+
+
+def _board_rows(frame: pd.DataFrame, lang: str) -> list[dict]:
+    timezone = context.settings().timezone
+    return [{"id": int(r.id), "created": fmt.clock(r.created_at, timezone, with_date=True), "title": r.title,
+             "category": r.category, "category_label": t(f"wo_category.{r.category}", lang),
+             "priority": r.priority, "priority_label": t(f"priority.{r.priority}", lang),
+             "priority_colour": PRIORITY_COLOUR.get(r.priority), "state": r.state,
+             "state_label": t(f"wo_state.{r.state}", lang), "state_colour": STATE_COLOUR.get(r.state),
+             "team_name": r.team_name or fmt.DASH, "due": _due_text(r.sla_due_at, lang), "overdue": bool(r.overdue),
+             "where": r.household_id or r.asset_id or fmt.DASH} for r in frame.itertuples(index=False)]
+
+
+@callback(Output("orders-team", "options"), Input("orders-lang", "data"))
+@requires("work_order.board")
+def team_options(_lang):
+    teams = store_dispatch.list_teams_with_load(context.pool())
+    return [{"label": f"{r.name} ({r.open_orders})", "value": r.team_id} for r in teams.itertuples(index=False)]
+
+
+@callback(Output("orders-grid", "getRowsResponse"), Output("orders-count", "children"),
+          Input("orders-grid", "getRowsRequest"), State("orders-state", "value"), State("orders-category", "value"),
+          State("orders-team", "value"), State("orders-search", "value"), State("orders-overdue", "value"),
+          State("orders-lang", "data"))
+@requires("work_order.board")
+def board_page(request, states, categories, teams, search, overdue, lang):
+    """One block of rows for the grid, fetched from the store as the user scrolls."""
+    if not request:
+        return no_update, no_update
+    sort = (request.get("sortModel") or [{}])[0]
+    start = int(request.get("startRow", 0))
+    frame, total = store_orders.list_board(
+        context.pool(), offset=start, limit=int(request.get("endRow", start + PAGE_ROWS)) - start,
+        sort=sort.get("colId", "created_at") if sort.get("colId") in store_orders._BOARD_SORTS else "created_at",
+        descending=sort.get("sort", "desc") != "asc", state=states, category=categories, team_id=teams,
+        overdue=bool(overdue), search=(search or "").strip() or None)
+    return {"rowData": _board_rows(frame, lang), "rowCount": total}, t("orders.count", lang).format(n=f"{total:,}")
+
+
+# A changed filter (or a move made here) starts the grid again from its first block.
+clientside_callback(
+    """function() {
+        var api = dash_ag_grid.getApi('orders-grid');
+        if (api) { api.purgeInfiniteCache(); }
+        return '';
+    }""", Output("orders-purged", "children"), Input("orders-state", "value"), Input("orders-category", "value"),
+    Input("orders-team", "value"), Input("orders-search", "value"), Input("orders-overdue", "value"),
+    Input("orders-changed", "data"), prevent_initial_call=True)
+
+
+@callback(Output("orders-selected", "data"), Input("orders-grid", "cellClicked"), prevent_initial_call=True)
+@requires("work_order.board")
+def select_order(cell):
+    row = (cell or {}).get("rowId")
+    return int(row) if row is not None else no_update
+
+
+def _clock_rows(order: dict, lang: str) -> html.Table:
+    timezone = context.settings().timezone
+    rows = []
+    for clock in SLA_CLOCKS:
+        due, done = order.get(DUE_COLUMN[clock]), order.get(DONE_COLUMN[clock])
+        late = due is not None and ((done is not None and done > due) or (done is None and
+                                                                         pd.Timestamp.now(tz="UTC") > due))
+        rows.append(html.Tr(className="late" if late else "", children=[
+            html.Td(t(f"orders.clock.{clock}", lang)),
+            html.Td(fmt.clock(due, timezone, True) if due else fmt.DASH),
+            html.Td(fmt.clock(done, timezone, True) if done else (_due_text(due, lang) if due else fmt.DASH))]))
+    head = html.Tr([html.Th(t(k, lang)) for k in ("orders.clock", "orders.clock.due", "orders.clock.done")])
+    return html.Table([head, *rows], className="orders-clocks")
+
+
+def _history(order: dict, lang: str) -> html.Ol:
+    timezone = context.settings().timezone
+    return html.Ol(className="orders-history", children=[
+        html.Li(**{"data-to": e.to_state, "data-actor": e.actor}, children=[
+            html.Span(fmt.clock(e.at, timezone, True), className="when"), " ",
+            html.B(t(f"wo_state.{e.to_state}", lang)), f" · {e.actor_name}", f" · {e.note}" if e.note else ""])
+        for e in order["events"].itertuples(index=False)])
+
+
+def _photos(order: dict) -> html.Div | None:
+    if order["photos"].empty:
+        return None
+    return html.Div(className="orders-photos", children=[
+        html.A(html.Img(src=f"/photos/{order['id']}/{p.sha256}", className="orders-photo"),
+               href=f"/photos/{order['id']}/{p.sha256}", target="_blank")
+        for p in order["photos"].itertuples(index=False)])
+
+
+def _revisits(order: dict, lang: str) -> html.Ul | None:
+    if order["revisits"].empty:
+        return None
+    timezone = context.settings().timezone
+    return html.Ul(className="orders-revisits", children=[
+        html.Li(f"{fmt.clock(r.at, timezone, True)} · {r.agent} · "
+                + (t("revisit.not_reached", lang) if not r.reached else
+                   t("revisit.summary", lang).format(n=r.satisfaction, fixed=t(
+                       "field.yes" if r.fixed else "field.no", lang))) + (f" · {r.note}" if r.note else ""))
+        for r in order["revisits"].itertuples(index=False)])
+
+
+def _dispatch_controls(order: dict, principal, lang: str) -> html.Div | None:
+    if "dispatched" not in WORK_ORDER_TRANSITIONS.get(order["state"], ()) or not principal.can("work_order.dispatch"):
+        return None
+    try:
+        ranked = store_dispatch.suggest_teams(context.pool(), order["id"], limit=6)
+    except ValueError as exc:
+        return html.P(str(exc), className="muted")
+    options = [{"label": f"{r.name} · {r.distance_km:.1f} km · {t('orders.open_orders', lang).format(n=r.open_orders)}"
+                         + ("" if r.qualified else f" · {t('orders.not_qualified', lang)}"), "value": r.team_id}
+               for r in ranked.itertuples(index=False)]
+    return html.Div(className="orders-dispatch", children=[
+        html.H4(t("orders.dispatch_to", lang)),
+        dcc.RadioItems(id="orders-team-pick", options=options, value=options[0]["value"] if options else None,
+                       className="orders-team-pick"),
+        html.Button(t("orders.dispatch", lang), id={"type": "orders-dispatch", "order": order["id"]}, n_clicks=0,
+                    className="orders-button primary")])
+
+
+def _moves(order: dict, principal, lang: str) -> html.Div:
+    allowed = WORK_ORDER_TRANSITIONS.get(order["state"], ())
+    buttons = [html.Button(t(f"orders.move.{to}", lang), id={"type": "orders-move", "order": order["id"], "to": to},
+                           n_clicks=0, className="orders-button")
+               for to in ("closed", "cancelled") if to in allowed and principal.can(lifecycle.action_for(to))]
+    note = dcc.Input(id="orders-note", type="text", maxLength=lifecycle.MAX_NOTE_CHARS,
+                     placeholder=t("orders.note", lang), className="orders-note") if buttons else None
+    return html.Div([c for c in (_dispatch_controls(order, principal, lang), note, *buttons) if c is not None],
+                    className="orders-moves")
+
+
+@callback(Output("orders-detail", "children"), Input("orders-selected", "data"), Input("orders-changed", "data"),
+          State("orders-lang", "data"))
+@requires("work_order.board")
+def render_detail(wo_id, _changed, lang):
+    if not wo_id:
+        return html.P(t("orders.pick", lang), className="muted")
+    order = store_orders.get_order_detail(context.pool(), int(wo_id))
+    if order is None:
+        return html.P(t("orders.not_found", lang).format(id=wo_id), className="muted")
+    principal = current_principal()
+    facts = [(t("orders.category", lang), t(f"wo_category.{order['category']}", lang)),
+             (t("orders.col.priority", lang), t(f"priority.{order['priority']}", lang)),
+             (t("orders.col.origin", lang), t(f"wo_origin.{order['origin']}", lang)
+              + (f" · {order['external_ref']}" if order.get("external_ref") else "")),
+             (t("orders.team", lang), order.get("team_name") or fmt.DASH),
+             (t("orders.col.where", lang), " · ".join(str(v) for v in (order.get("asset_id"), order.get("household_id"),
+                                                                       order.get("address")) if v) or fmt.DASH),
+             (t("orders.col.resident", lang), " · ".join(str(v) for v in (order.get("resident"),
+                                                                          order.get("resident_phone")) if v) or fmt.DASH)]
+    resolution = order.get("resolution") or {}
+    return [html.Header(className="orders-detail-head", **{"data-order": str(order["id"]), "data-state": order["state"]},
+                        children=[html.H3(f"#{order['id']} {order['title']}"),
+                                  html.Span(t(f"wo_state.{order['state']}", lang), className="orders-state",
+                                            style={"color": STATE_COLOUR.get(order["state"])})]),
+            html.Dl([x for k, v in facts for x in (html.Dt(k), html.Dd(v))], className="facts"),
+            html.P(order.get("description") or "", className="orders-description"),
+            html.P(order["sla_note"], className="orders-sla-note") if order.get("sla_note") else None,
+            _clock_rows(order, lang), _moves(order, principal, lang),
+            html.Div(t("orders.resolution", lang).format(**{k: resolution.get(k, "") for k in ("cause", "action")}),
+                     className="orders-resolution") if resolution.get("cause") else None,
+            _photos(order), _revisits(order, lang),
+            html.H4(t("orders.history", lang)), _history(order, lang)]
+
+
+def _clicked() -> dict | None:
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
+        return None
+    return trigger
+
+
+def _done(changed, message: str):
+    return (changed or 0) + 1, message
+
+
+@callback(Output("orders-changed", "data", allow_duplicate=True), Output("orders-msg", "children"),
+          Input({"type": "orders-dispatch", "order": ALL}, "n_clicks"), State("orders-team-pick", "value"),
+          State("orders-changed", "data"), State("orders-lang", "data"), prevent_initial_call=True)
+@requires("work_order.dispatch")
+def dispatch_order(_clicks, team_id, changed, lang):
+    trigger = _clicked()
+    if trigger is None or not team_id:
+        return no_update, no_update
+    pool, who = context.pool(), actor("work_order.dispatch")
+    try:
+        lifecycle.dispatch(pool, int(trigger["order"]), team_id, actor=who)
+    except ValueError as exc:
+        record_event(pool, who, "work_order.dispatch", outcome="refused", object_type="work_order",
+                     object_id=trigger["order"], detail=str(exc))
+        return no_update, str(exc)
+    return _done(changed, t("orders.dispatched", lang).format(id=trigger["order"], team=team_id))
+
+
+def _move(to_state: str, note, changed, lang):
+    trigger = _clicked()
+    if trigger is None or trigger["to"] != to_state:
+        return no_update, no_update
+    action = lifecycle.action_for(to_state)
+    pool, who = context.pool(), actor(action)
+    try:
+        lifecycle.transition(pool, int(trigger["order"]), to_state, actor=who, note=note or "")
+    except ValueError as exc:
+        record_event(pool, who, action, outcome="refused", object_type="work_order", object_id=trigger["order"],
+                     detail=str(exc))
+        return no_update, str(exc)
+    return _done(changed, t("orders.moved", lang).format(id=trigger["order"], state=t(f"wo_state.{to_state}", lang)))
+
+
+@callback(Output("orders-changed", "data", allow_duplicate=True), Output("orders-msg", "children", allow_duplicate=True),
+          Input({"type": "orders-move", "order": ALL, "to": "closed"}, "n_clicks"), State("orders-note", "value"),
+          State("orders-changed", "data"), State("orders-lang", "data"), prevent_initial_call=True)
+@requires("work_order.close")
+def close_order(_clicks, note, changed, lang):
+    return _move("closed", note, changed, lang)
+
+
+@callback(Output("orders-changed", "data", allow_duplicate=True), Output("orders-msg", "children", allow_duplicate=True),
+          Input({"type": "orders-move", "order": ALL, "to": "cancelled"}, "n_clicks"), State("orders-note", "value"),
+          State("orders-changed", "data"), State("orders-lang", "data"), prevent_initial_call=True)
+@requires("work_order.cancel")
+def cancel_order(_clicks, note, changed, lang):
+    return _move("cancelled", note, changed, lang)
