@@ -123,6 +123,18 @@ WORK_ORDER_PRIORITY = (
 
 # The clocks of a work order, in the order they run (their due columns are ``<clock>_due_at``).
 SLA_CLOCKS = ("reply", "site", "resolve", "revisit")
+# How a clock's allowance is counted (the SLA policy file's keys): around the clock, or on China's
+# official working days (store/calendar.py).
+SLA_CLOCK_UNITS = ("hours", "working_days")
+# Where a clock stands: still running (under 80 % of its allowance used), warning (80 % or more),
+# breached (past due, still open); stopped in time (met) or late (missed).
+SLA_CLOCK_STATE = (
+    Choice("running", "sla_state.running", "#3498db"),
+    Choice("warning", "sla_state.warning", "#f39c12"),
+    Choice("breached", "sla_state.breached", "#e74c3c"),
+    Choice("met", "sla_state.met", "#2ecc71"),
+    Choice("missed", "sla_state.missed", "#c0392b"),
+)
 
 # Who may do what is heattwin.permissions; these are the roles a user can hold (several at once).
 USER_ROLE = (
@@ -187,3 +199,4 @@ work_order_origin_values = _values(WORK_ORDER_ORIGIN)
 work_order_priority_values = _values(WORK_ORDER_PRIORITY)
 user_role_values = _values(USER_ROLE)
 audit_outcome_values = _values(AUDIT_OUTCOME)
+sla_clock_state_values = _values(SLA_CLOCK_STATE)

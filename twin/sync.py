@@ -23,6 +23,8 @@ from store import assets as asset_store
 from store import telemetry, twin_runs
 from store.alarms import add_alarm, clear_gone, revise_alarm
 from store.calibrations import get_latest_calibration
+from store.work_orders.sla_policy import SlaPolicyError
+from store.work_orders.sla_watch import watch_sla
 from twin.alarm_rules import AlarmEngine
 from twin.boundary import Boundary, LastGood, boundary_from_readings
 from twin.leaks.detect import (
@@ -129,9 +131,20 @@ class SyncLoop:
             return None
         try:
             with twin_runs.cycle_lock(self.pool) as acquired:
-                return self._cycle(at) if acquired else None
+                if not acquired:
+                    return None
+                outcome = self._cycle(at)
+                self.watch_work_order_clocks(at)
+                return outcome
         finally:
             self._busy.release()
+
+    def watch_work_order_clocks(self, at: pd.Timestamp | None = None) -> None:
+        """The open work orders' SLA alarms (a warning at 80 % of a clock, a breach at 100 %) for ``at``."""
+        try:
+            watch_sla(self.pool, at=None if at is None else pd.Timestamp(at).to_pydatetime(), actor="sync")
+        except SlaPolicyError as exc:
+            log.error("SLA watch skipped, fix the policy file: %s", exc)
 
     def _cycle(self, at: pd.Timestamp | None) -> CycleOutcome:
         started = pd.Timestamp.now(tz="UTC")

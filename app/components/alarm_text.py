@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from app.components import fmt
 from app.i18n import t
+from heattwin.settings import load_settings
 
 
 def describe(cause: str, message: str | None, details: dict | None, lang: str) -> str:
@@ -23,6 +24,8 @@ def describe(cause: str, message: str | None, details: dict | None, lang: str) -
 def _worded(cause: str, details: dict, lang: str) -> str | None:
     if cause == "leak" and "rate_t_h" in details:
         return leak_summary(details, lang)
+    if cause in ("sla_warning", "sla_breach") and details.get("orders"):
+        return sla_summary(cause, details, lang)
     if lang == "en":
         return None   # the stored message is English already
     key = f"alarm.{cause}"
@@ -51,3 +54,19 @@ def leak_summary(details: dict, lang: str) -> str:
     if details.get("region"):
         parts.append(t("leak.summary.region", lang).format(n=len(details["region"])))
     return " · ".join(parts)
+
+
+SLA_ORDERS_SHOWN = 3  # orders an SLA alarm names; the panel's work orders list them all
+
+
+def sla_summary(cause: str, details: dict, lang: str, timezone: str | None = None) -> str:
+    """Which orders an SLA alarm is about, due times in ``timezone`` (default ``HEATTWIN_TIMEZONE``):
+    ``2 张工单已超时：#12（到达现场，10-09 15:00 到期）、#15（…）``."""
+    timezone = timezone or load_settings().timezone
+    orders = details["orders"]
+    sep = "、" if lang == "zh-CN" else ", "
+    named = [t("alarm.sla_order", lang).format(
+        id=o["id"], clocks="/".join(t(f"sla_clock.{c}", lang) for c in o.get("clocks", ())),
+        due=fmt.clock(o.get("due_at"), timezone, with_date=True)) for o in orders[:SLA_ORDERS_SHOWN]]
+    more = t("alarm.sla_more", lang).format(n=len(orders) - SLA_ORDERS_SHOWN) if len(orders) > SLA_ORDERS_SHOWN else ""
+    return t(f"alarm.{cause}", lang).format(count=details.get("count", len(orders)), orders=sep.join(named) + more)
