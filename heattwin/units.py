@@ -7,7 +7,8 @@ from __future__ import annotations
 
 KELVIN_OFFSET = 273.15
 WATER_CP_J_PER_KGK = 4186.0
-WATER_DENSITY_KG_PER_M3 = 983.0  # at ~60 °C, the mean temperature of a primary network
+# No density here: where one is needed it comes from pandapipes' fluid at the pipe's solved temperature
+# (twin.leaks.sensitivity), so there is one value for each operating point, not two constants.
 
 
 def c_to_k(t_c):

@@ -90,15 +90,17 @@ def test_a_five_percent_leak_with_noise_lands_in_the_top_three(demo):
     network, twin, sensor_map, _, sens = demo
     rng = np.random.default_rng(7)
     pipes = network.pipes["id"].astype(str).to_numpy()
+    n = 20
     ranks = []
-    for pipe, side in zip(rng.choice(pipes, 8, replace=False), rng.choice(["supply", "return"], 8), strict=True):
+    for pipe, side in zip(rng.choice(pipes, n, replace=False), rng.choice(["supply", "return"], n), strict=True):
         change, rate = _observed(demo, pipe, side, 0.05, float(rng.uniform(0.1, 0.9)), rng)
         location = localize_relinearized(twin, sensor_map, change, rate_t_h=rate, sigma_bar=NOISE_BAR, sens=sens)
         ranks.append(_rank(location, pipe))
-    # The targets on the demo city: top-3 in ≥ 80 %, top-10 in ≥ 95 % (8 leaks: 7 and 8 of 8
-    # would be exact; one miss in the top 10 is allowed at this sample size).
-    assert np.mean(np.array(ranks) <= 3) >= 0.75, ranks
-    assert np.mean(np.array(ranks) <= 10) >= 0.85, ranks
+    # The targets on the demo city, asserted as they are: top 3 in ≥ 80 %, top 10 in ≥ 95 %.
+    # 20 leaks is the smallest sample in which "≥ 95 %" still allows one miss (19 of 20); with 8, as
+    # this test had, it would demand all 8, and 80 % would demand 7 of 8.
+    assert np.mean(np.array(ranks) <= 3) >= 0.80, ranks
+    assert np.mean(np.array(ranks) <= 10) >= 0.95, ranks
 
 
 def test_refine_with_full_solves_keeps_the_truth_and_the_probability(demo):

@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from network_factory import make_network  # tests/twin/network_factory.py
 from test_twin_physics import meshed
 
-from twin.leaks.sensitivity import LeakSensitivity
+from twin.leaks.sensitivity import LAMBDA_AT_REST, MIN_VELOCITY_M_PER_S, LeakSensitivity, _pipe_conductance
 from twin.model import Twin
 from twin.observe import SensorMap
 
@@ -67,3 +68,36 @@ def test_the_leak_split_conserves_mass():
     assert sinks[ix.return_pipe_ends[pipe, 1]] == pytest.approx(0.6 * 5.0)
     assert twin.solve().summary["makeup_t_h"] == pytest.approx(18.0, rel=1e-3)
 
+
+
+def test_a_pipe_counts_as_flowing_exactly_when_pandapipes_sees_it_above_the_velocity_floor():
+    """Below ``MIN_VELOCITY_M_PER_S`` a pipe's conductance is the at-rest one (λ = 0.025), above it the
+    solved ``|m| / 2|dp|``. The floor is a velocity: the mass flow it means depends on the water's density
+    in that pipe, which ``sensitivity`` takes from the fluid at the solved temperature. A supply pipe at
+    ~110 °C (951 kg/m³) and its return at ~50 °C (988 kg/m³) carry the same mass flow; it is set here so the
+    return flows at 0.049 m/s — under the floor — while the supply, lighter, flows above it. A fixed
+    density (960 or 983 kg/m³) would count the return as flowing."""
+    network = make_network({"N-1": (0, 0), "N-2": (500.0, 0)}, [("P-1", "N-1", "N-2", 100, 500.0)],
+                           [("SRC-1", "N-1", "pressure")], [("ST-1", "N-2", 1.0)])
+    twin = Twin(network)
+    ix = twin.index
+    heat_mw = 0.5
+    for _ in range(4):   # v ∝ m ∝ heat at a fixed return temperature
+        twin.set_station_demand(pd.DataFrame({"heat_mw": [heat_mw], "t_return_c": [50.0]}, index=["ST-1"]))
+        twin.solve()
+        heat_mw *= 0.049 / abs(float(twin.net.res_pipe["v_mean_m_per_s"].iloc[ix.return_pipe[0]]))
+    res = twin.net.res_pipe
+    v = res["v_mean_m_per_s"].abs().to_numpy()
+    supply, ret = ix.supply_pipe[0], ix.return_pipe[0]
+    assert v[ret] == pytest.approx(0.049, abs=5e-4) and v[supply] > MIN_VELOCITY_M_PER_S
+    g = _pipe_conductance(twin.net)
+    m = res["mdot_from_kg_per_s"].abs().to_numpy()
+    dp = (res["p_from_bar"] - res["p_to_bar"]).abs().to_numpy()
+    assert g[supply] == pytest.approx(m[supply] / (2.0 * dp[supply]), rel=1e-9)
+    d = twin.net.pipe["inner_diameter_mm"].to_numpy() / 1e3
+    length = twin.net.pipe["length_km"].to_numpy() * 1e3
+    area = np.pi * d ** 2 / 4.0
+    # At rest: dp = r·m² with r = λL/(2ρdA²) Pa per (kg/s)², linearized at m = ρ·A·v_floor: ρ cancels.
+    at_rest = d[ret] * area[ret] * 1e5 / (LAMBDA_AT_REST * length[ret] * MIN_VELOCITY_M_PER_S)
+    assert g[ret] == pytest.approx(at_rest, rel=1e-9)
+    assert g[ret] != pytest.approx(m[ret] / (2.0 * dp[ret]), rel=0.05)   # the two regimes differ here

@@ -45,6 +45,16 @@ DEMAND_SCALE_SHARE = 0.01      # prior size of an error common to every station'
 SUSPECT_SHARE = 0.1            # prior size of the flow error where an input sensor is suspect (flat-lined)
 
 
+def _density_kg_per_m3(net) -> np.ndarray:
+    """The water's density in every pipe at its solved mean temperature (pandapipes' own fluid), so the
+    velocity floor below means what ``res_pipe.v_mean_m_per_s`` means; dry pipes take the mean."""
+    res = net.res_pipe
+    t_k = 0.5 * (res["t_from_k"].to_numpy(dtype=float) + res["t_to_k"].to_numpy(dtype=float))
+    known = np.isfinite(t_k)
+    t_k = np.where(known, t_k, t_k[known].mean() if known.any() else units.c_to_k(60.0))
+    return np.asarray(net.fluid.get_density(t_k), dtype=float)
+
+
 def _pipe_conductance(net) -> np.ndarray:
     """kg/s per bar of every pandapipes pipe at the solved state."""
     res, pipe = net.res_pipe, net.pipe
@@ -52,7 +62,7 @@ def _pipe_conductance(net) -> np.ndarray:
     dp = np.abs(res["p_from_bar"].to_numpy(dtype=float) - res["p_to_bar"].to_numpy(dtype=float))
     d_m = units.mm_to_m(pipe["inner_diameter_mm"].to_numpy(dtype=float))
     area = np.pi * d_m ** 2 / 4.0
-    rho = 960.0
+    rho = _density_kg_per_m3(net)
     length = units.km_to_m(pipe["length_km"].to_numpy(dtype=float))
     m_floor = rho * area * MIN_VELOCITY_M_PER_S
     r_rest = units.pa_to_bar(LAMBDA_AT_REST * length / d_m / (2.0 * rho * area ** 2))  # bar per (kg/s)²
