@@ -89,7 +89,7 @@ def layout(order: str | None = None, lang: str | None = None, **_query):
                        defaultColDef={"sortable": True, "resizable": True},
                        dashGridOptions={"cacheBlockSize": PAGE_ROWS, "maxBlocksInCache": 20, "rowHeight": 34,
                                         "theme": {"function": GRID_THEME}},
-                       getRowId="params.data.id", className="orders-grid", style={"height": "100%"}),
+                       getRowId="params.data.row_id", className="orders-grid", style={"height": "100%"}),
             html.Aside(id="orders-detail", className="orders-detail", children=[
                 html.P(t("orders.pick", lang), className="muted")])]),
         html.Div(id="orders-msg", className="action-msg", role="status"), html.Div(id="orders-purged", hidden=True)])
@@ -104,7 +104,7 @@ def _due_text(due, lang: str) -> str:
 
 def _board_rows(frame: pd.DataFrame, lang: str) -> list[dict]:
     timezone = context.settings().timezone
-    return [{"id": int(r.id), "created": fmt.clock(r.created_at, timezone, with_date=True), "title": r.title,
+    return [{"id": int(r.id), "row_id": str(r.id), "created": fmt.clock(r.created_at, timezone, with_date=True), "title": r.title,
              "category": r.category, "category_label": t(f"wo_category.{r.category}", lang),
              "priority": r.priority, "priority_label": t(f"priority.{r.priority}", lang),
              "priority_colour": PRIORITY_COLOUR.get(r.priority), "state": r.state,

@@ -55,8 +55,8 @@ def layout(lang: str | None = None, **_query):
         dcc.Interval(id="revisit-tick", interval=30_000),
         html.H2(t("revisit.title", lang)),
         html.Div(className="revisits-main", children=[
-            dag.AgGrid(id="revisit-grid", columnDefs=columns, rowData=[], getRowId="params.data.id",
-                       dashGridOptions={"theme": {"function": GRID_THEME}, "rowSelection": {"mode": "singleRow"}},
+            dag.AgGrid(id="revisit-grid", columnDefs=columns, rowData=[], getRowId="params.data.row_id",
+                       dashGridOptions={"theme": {"function": GRID_THEME}},
                        style={"height": "100%"}),
             _form(lang)])])
 
@@ -67,7 +67,7 @@ def layout(lang: str | None = None, **_query):
 def queue(_tick, _done, lang):
     timezone = context.settings().timezone
     frame = store_revisits.list_revisit_queue(context.pool())
-    return [{"id": int(r.id), "title": r.title, "category": t(f"wo_category.{r.category}", lang),
+    return [{"id": int(r.id), "row_id": str(r.id), "title": r.title, "category": t(f"wo_category.{r.category}", lang),
              "team": r.team_name or fmt.DASH,
              "resident": " · ".join(str(v) for v in (r.resident, r.phone) if v and not pd.isna(v)) or fmt.DASH,
              "due": fmt.clock(r.revisit_due_at, timezone, True) if r.revisit_due_at is not None
