@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "scripts.cmd_scenario",
     "scripts.cmd_users",
     "scripts.cmd_calendar",
+    "scripts.cmd_orders",
 )
 
 

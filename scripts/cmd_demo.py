@@ -19,6 +19,7 @@ from store import cluster
 _BACKGROUND = (
     ("scripts.cmd_simulate", ["simulate", "--speed", "0", "--backfill-hours", "3", "--via", "direct"]),
     ("scripts.cmd_sync", ["sync"]),
+    ("scripts.cmd_orders", ["notify", "drain", "--forever"]),
 )
 
 
