@@ -3,10 +3,10 @@ reassignments, hand-overs to a specialist team, cancellations, revisits that do 
 reopenings after a dissatisfied revisit — simulated for whole arrays of orders at once, one stage at a time.
 
 Times are int64 seconds since the epoch (UTC). The event log is the truth: an order's state and its time
-columns are read off its events (``replied_at`` = first acceptance, when the crew calls the resident back;
-``on_site_at`` = first arrival; ``resolved_at`` and ``visited_at`` = the last ones, after any reopening),
-so they cannot disagree. An order looked at before it is finished (``cutoff_s``) keeps only what had
-happened by then: that is how today's open orders are made.
+columns are read off its events, each stamped the first time as ``store.work_orders.lifecycle`` does
+(``replied_at`` = first dispatch, ``on_site_at`` = first arrival, ``resolved_at`` = first resolution even
+when a reopening follows), so they cannot disagree. An order looked at before it is finished
+(``cutoff_s``) keeps only what had happened by then: that is how today's open orders are made.
 """
 
 from __future__ import annotations
@@ -23,31 +23,31 @@ MIN_S = 60
 HOUR_S = 3600
 LOCAL_OFFSET_S = 8 * HOUR_S
 
-# The clocks, hours from filing (Beijing's rules in the seeds: reply 1 h, on site 6 h, room temperature
-# fixed within 24 h; emergencies on site within 2 h as Weifang's); the revisit within 48 h of the resolution.
-REPLY_H = 1.0
-SITE_H = {"low": 24.0, "normal": 6.0, "urgent": 2.0}
-RESOLVE_H = {"room_cold": 24.0, "no_heat": 24.0, "leak": 24.0, "equipment": 72.0, "payment": 72.0,
-             "suspend": 48.0, "invoice": 72.0, "refund": 168.0, "enquiry": 72.0, "other": 72.0}
-REVISIT_H = 48.0
 MAX_REOPENS = 2
 
-# Minutes (medians of log-normal delays) from filing to dispatch and from dispatch to acceptance.
+# Minutes (medians of log-normal delays) from filing to dispatch and from dispatch to acceptance; on a busy
+# day (the first week, a cold spell) calls wait longer for a dispatcher: the median grows with the load.
 DISPATCH_MIN = {"low": 10.0, "normal": 6.0, "urgent": 3.0}
+DISPATCH_LOAD_EXPONENT = 1.5
 ACCEPT_MIN = {"low": 10.0, "normal": 8.0, "urgent": 4.0}
-# The crew's queue before it sets off, as a multiple of the drive: urgent jobs go at once.
-QUEUE_FACTOR = {"low": 8.0, "normal": 3.5, "urgent": 1.5}
-APPOINTMENT_SHARE = 0.10  # nobody at home: the crew comes back at an agreed time
+# The crew's queue before it sets off, as a multiple of the drive, by the hours the site clock allows:
+# emergencies (2 h) go at once, 6-hour jobs wait their turn, the rest are fitted into the day.
+QUEUE_FACTOR = ((2.0, 1.3), (6.0, 3.5), (np.inf, 8.0))
+# Nobody at home: the crew comes back at an agreed time (rarely for an emergency).
+APPOINTMENT_SHARE = ((2.0, 0.02), (np.inf, 0.10))
 # Desk matters have no drive: "on site" is when the service desk takes the case up.
 NO_DRIVE = ("payment", "invoice", "enquiry", "other")
-# Work until resolved, minutes: (median, sigma, share of long jobs, their median, sigma).
-WORK_MIN = {"room_cold": (40, 0.6, 0.14, 600, 0.7), "no_heat": (50, 0.7, 0.16, 540, 0.7),
+# Work until resolved, minutes: (median, sigma, share of long jobs, their median, sigma); urgent jobs get
+# more hands (URGENT_WORK: the factor on both medians and on the share of long jobs).
+WORK_MIN = {"room_cold": (40, 0.6, 0.18, 900, 0.8), "no_heat": (50, 0.7, 0.18, 720, 0.8),
             "leak": (150, 0.6, 0.18, 720, 0.5), "equipment": (120, 0.7, 0.25, 1800, 0.6),
             "payment": (20, 0.7, 0.10, 1440, 0.5), "suspend": (90, 0.7, 0.35, 1200, 0.6),
             "invoice": (30, 0.7, 0.20, 1440, 0.5), "refund": (1440, 0.5, 0.30, 4320, 0.4),
             "enquiry": (10, 0.6, 0.05, 1440, 0.5), "other": (40, 0.8, 0.10, 1440, 0.5)}
+URGENT_WORK = 0.6
 NO_REVISIT_SHARE = {"enquiry": 0.6, "payment": 0.4, "invoice": 0.4, "other": 0.3}  # settled on the call
-REACHED_P = (0.87, 0.75)  # first call back, second call back the next day
+REACHED_P = (0.87, 0.75)
+REVISIT_LAG_H = {"low": 20.0, "normal": 14.0, "urgent": 6.0}  # median, after the repair (then in daytime)  # first call back, second call back the next day
 # Satisfaction 1..5 after an on-time and a late resolution; whether the resident says it is really fixed.
 SATISFACTION_P = {"on_time": (0.01, 0.02, 0.05, 0.22, 0.70), "late": (0.07, 0.11, 0.17, 0.30, 0.35)}
 FIXED_P = np.array([0.25, 0.45, 0.85, 0.98, 0.995])
@@ -85,6 +85,8 @@ class _Ctx:
     distance_km: np.ndarray  # (orders, teams)
     crew: np.ndarray  # (teams, CREW_PER_TEAM)
     team_names: np.ndarray
+    site: np.ndarray  # (orders, 2): where the crew reports "arrived"
+    site_allowance_h: np.ndarray  # hours the site clock gives (NaN: it does not run)
     log: list
 
     @property
@@ -99,6 +101,12 @@ def _delay_s(rng, median_min, sigma: float, n: int) -> np.ndarray:
 
 def _by(values: np.ndarray, table: dict) -> np.ndarray:
     return pd.Series(values).map(table).to_numpy(dtype=float)
+
+
+def _by_allowance(allowance_h: np.ndarray, steps) -> np.ndarray:
+    """The value of the first ``(up to hours, value)`` step the allowance falls in (NaN: no clock, the last)."""
+    allowance_h = np.nan_to_num(allowance_h, nan=np.inf)
+    return np.select([allowance_h <= hours for hours, _ in steps], [value for _, value in steps])
 
 
 def _daytime(t_s: np.ndarray, rng) -> np.ndarray:
@@ -143,10 +151,11 @@ def _dispatch_details(team_ids: np.ndarray, team: np.ndarray) -> np.ndarray:
 def _travel_s(ctx: _Ctx, team: np.ndarray) -> np.ndarray:
     rng, n = ctx.rng, ctx.n
     drive_min = 6.0 + 2.5 * ctx.distance_km[np.arange(n), team]
-    field = drive_min * _by(ctx.priority, QUEUE_FACTOR)
+    field = drive_min * _by_allowance(ctx.site_allowance_h, QUEUE_FACTOR)
     desk = 20.0 * _by(ctx.priority, {"low": 2.0, "normal": 1.0, "urgent": 0.5})
     travel = _delay_s(rng, np.where(np.isin(ctx.category, NO_DRIVE), desk, field), 0.6, n)
-    late_visit = (rng.random(n) < APPOINTMENT_SHARE) & ~np.isin(ctx.category, NO_DRIVE)
+    late_visit = ((rng.random(n) < _by_allowance(ctx.site_allowance_h, APPOINTMENT_SHARE))
+                  & ~np.isin(ctx.category, NO_DRIVE))
     return travel + np.where(late_visit, _delay_s(rng, 240.0, 0.5, n), 0)
 
 
@@ -154,9 +163,10 @@ def _work_s(ctx: _Ctx, first_round: bool) -> np.ndarray:
     rng, n = ctx.rng, ctx.n
     params = np.array([WORK_MIN[c] for c in WORK_MIN])[pd.Series(ctx.category).map(
         {c: k for k, c in enumerate(WORK_MIN)}).to_numpy()]
-    long_job = rng.random(n) < params[:, 2] * (1.0 if first_round else 0.5)
-    short = np.round(params[:, 0] * np.exp(params[:, 1] * rng.standard_normal(n)) * MIN_S)
-    long = np.round(params[:, 3] * np.exp(params[:, 4] * rng.standard_normal(n)) * MIN_S)
+    hands = np.where(ctx.priority == "urgent", URGENT_WORK, 1.0)
+    long_job = rng.random(n) < params[:, 2] * hands * (1.0 if first_round else 0.5)
+    short = np.round(hands * params[:, 0] * np.exp(params[:, 1] * rng.standard_normal(n)) * MIN_S)
+    long = np.round(hands * params[:, 3] * np.exp(params[:, 4] * rng.standard_normal(n)) * MIN_S)
     return np.maximum(np.where(long_job, long, short), 5 * MIN_S).astype(np.int64)
 
 
@@ -172,7 +182,9 @@ def _visit(ctx: _Ctx, mask, t_from, team, first_round: bool, team_ids, res_json,
              "用户来电取消：家中无人，改日再报")
         mask = mask & ~gone
     t_site = t_accept + _travel_s(ctx, team)
-    _log(ctx, mask, t_site, "on_site", ctx.crew[team, member], "到达现场", team)
+    arrived = ('{"lon": ' + pd.Series(ctx.site[:, 0]).astype(str) + ', "lat": '
+               + pd.Series(ctx.site[:, 1]).astype(str) + '}').to_numpy()
+    _log(ctx, mask, t_site, "on_site", ctx.crew[team, member], "到达现场", team, arrived)
     if first_round:
         handover = (mask & ~np.isin(ctx.category, NO_DRIVE) & (rng.random(n) < 0.03)
                     & (ctx.qualified.sum(axis=1) > 1))
@@ -185,13 +197,13 @@ def _visit(ctx: _Ctx, mask, t_from, team, first_round: bool, team_ids, res_json,
         t_accept2 = t_hand + _delay_s(rng, _by(ctx.priority, ACCEPT_MIN), 0.9, n)
         _log(ctx, handover, t_accept2, "accepted", ctx.crew[team, member], "接单", team)
         t_site = np.where(handover, t_accept2 + _travel_s(ctx, team), t_site)
-        _log(ctx, handover, t_site, "on_site", ctx.crew[team, member], "到达现场", team)
+        _log(ctx, handover, t_site, "on_site", ctx.crew[team, member], "到达现场", team, arrived)
     t_resolved = t_site + _work_s(ctx, first_round)
     _log(ctx, mask, t_resolved, "resolved", ctx.crew[team, member], res_action, team, res_json)
     return mask, t_resolved, team
 
 
-def _revisit(ctx: _Ctx, mask, t_resolved, late, lag_h: float, reopen_allowed: bool, revisits: list):
+def _revisit(ctx: _Ctx, mask, t_resolved, late, lag_h, reopen_allowed: bool, revisits: list):
     """Call the resident back (``lag_h`` after the resolution, in daytime; a second try the next day);
     satisfied → visited → closed, dissatisfied → reopened. ``late`` resolutions please less.
     Returns (reopened, reopened at)."""
@@ -237,22 +249,25 @@ def _revisit(ctx: _Ctx, mask, t_resolved, late, lag_h: float, reopen_allowed: bo
 
 
 def _resolution_catalogue(category: np.ndarray, rng):
-    flat = [(c, json.dumps({"cause": cause, "action": action, "materials": materials, "notes": ""},
-                           ensure_ascii=False), action)
+    """Per order, one of its category's resolutions: (``work_order.resolution`` JSON, the action)."""
+    flat = [(json.dumps({"cause": cause, "action": action, "materials": "、".join(materials), "notes": "",
+                         "resident_confirmed": True}, ensure_ascii=False), action)
             for c in RESOLUTIONS for cause, action, materials in RESOLUTIONS[c]]
-    sizes = pd.Series([f[0] for f in flat]).value_counts(sort=False)
+    sizes = pd.Series({c: len(options) for c, options in RESOLUTIONS.items()})
     start = sizes.cumsum() - sizes
-    pick = (start[category].to_numpy() + rng.integers(0, 12, len(category)) % sizes[category].to_numpy())
-    return np.array([f[1] for f in flat])[pick], np.array([f[2] for f in flat])[pick]
+    pick = start[category].to_numpy() + rng.integers(0, 12, len(category)) % sizes[category].to_numpy()
+    return np.array([f[0] for f in flat])[pick], np.array([f[1] for f in flat])[pick]
 
 
 def simulate(calls: pd.DataFrame, teams: pd.DataFrame, rng, cutoff_s: int | None = None):
-    """The lifecycle of every call in ``calls`` (``calls.describe_calls``' columns) worked by ``teams``.
+    """The lifecycle of every call in ``calls`` (``calls.describe_calls``' columns and ``resolve_due_s``)
+    worked by ``teams``.
 
-    Returns ``(state, events, revisits)``: per order (``calls``' row order) the state and the time
-    columns read off the log (seconds, NaN when not reached), the events (``order, at, from_state,
-    to_state, actor, note, details``) and the revisit calls (``order, at, agent, reached, satisfaction,
-    fixed, note``), all up to ``cutoff_s`` when given.
+    Returns ``(state, events, revisits)``: per order (``calls``' row order) the state, team, resolution,
+    reopen count, site position and the time columns read off the log (seconds, NaN when not reached;
+    ``last_resolved_at`` starts the revisit clock), the events (``order, at, from_state, to_state, actor,
+    note, details``) and the revisit calls (``order, at, agent, reached, satisfaction, fixed, note``), all
+    up to ``cutoff_s`` when given.
     """
     category, priority = calls["category"].to_numpy(), calls["priority"].to_numpy()
     n = len(calls)
@@ -262,8 +277,10 @@ def simulate(calls: pd.DataFrame, teams: pd.DataFrame, rng, cutoff_s: int | None
     lat_rad = np.radians(calls["lat"].to_numpy())[:, None]
     dx_km = (calls["lon"].to_numpy()[:, None] - teams["base_lon"].to_numpy()[None, :]) * 111.32 * np.cos(lat_rad)
     dy_km = (calls["lat"].to_numpy()[:, None] - teams["base_lat"].to_numpy()[None, :]) * 110.57
+    site = calls[["lon", "lat"]].to_numpy() + rng.uniform(-0.0003, 0.0003, (n, 2))
     ctx = _Ctx(rng, category, priority, qualified, np.hypot(dx_km, dy_km), crew_names(len(teams)),
-               teams["name"].to_numpy(), [])
+               teams["name"].to_numpy(), site.round(6),
+               (calls["site_due_s"].to_numpy() - calls["created_s"].to_numpy()) / HOUR_S, [])
     res_json, res_action = _resolution_catalogue(category, rng)
     t0 = calls["created_s"].to_numpy(np.int64)
     every = np.ones(n, bool)
@@ -274,7 +291,10 @@ def simulate(calls: pd.DataFrame, teams: pd.DataFrame, rng, cutoff_s: int | None
     going = ~duplicate
     team = _pick_team(ctx)
     night = ((t0 + LOCAL_OFFSET_S) % 86400) < 6 * HOUR_S
-    t = t0 + _delay_s(rng, _by(priority, DISPATCH_MIN) * np.where(night, 1.8, 1.0), 0.8, n)
+    day = (t0 + LOCAL_OFFSET_S) // 86400
+    per_day = pd.Series(day).map(pd.Series(day).value_counts()).to_numpy()
+    load = (per_day / per_day.mean()) ** DISPATCH_LOAD_EXPONENT
+    t = t0 + _delay_s(rng, _by(priority, DISPATCH_MIN) * np.where(night, 1.8, 1.0) * load, 1.0, n)
     _log(ctx, going, t, "dispatched", _people(rng, DISPATCHERS, n), "派单：" + ctx.team_names[team], team,
          _dispatch_details(team_ids, team))
     swap = going & (rng.random(n) < 0.05) & (qualified.sum(axis=1) > 1)
@@ -289,8 +309,8 @@ def simulate(calls: pd.DataFrame, teams: pd.DataFrame, rng, cutoff_s: int | None
     going &= ~withdrawn
     revisits: list = []
     going, t_resolved, team = _visit(ctx, going, t, team, True, team_ids, res_json, res_action)
-    late = t_resolved > t0 + (_by(category, RESOLVE_H) * HOUR_S).astype(np.int64)
-    reopened, t_reopen = _revisit(ctx, going, t_resolved, late, 16.0, True, revisits)
+    late = t_resolved > calls["resolve_due_s"].to_numpy()
+    reopened, t_reopen = _revisit(ctx, going, t_resolved, late, _by(priority, REVISIT_LAG_H), True, revisits)
     for round_ in range(1, MAX_REOPENS + 1):
         redispatch = reopened & (rng.random(n) < 0.3) & (qualified.sum(axis=1) > 1)
         other = _pick_team(ctx, exclude=team)
@@ -316,8 +336,9 @@ def _read_off(ctx: _Ctx, team_ids, res_json, revisits: list, cutoff_s):
     by_order = events.groupby("order")
     state = pd.DataFrame(index=pd.RangeIndex(ctx.n))
     state["state"] = by_order["to_state"].last()
-    for column, to_state, which in (("replied_at", "accepted", "first"), ("on_site_at", "on_site", "first"),
-                                    ("resolved_at", "resolved", "last"), ("visited_at", "visited", "last")):
+    for column, to_state, which in (("replied_at", "dispatched", "first"), ("on_site_at", "on_site", "first"),
+                                    ("resolved_at", "resolved", "first"), ("last_resolved_at", "resolved", "last"),
+                                    ("visited_at", "visited", "first")):
         state[column] = getattr(events[events["to_state"] == to_state].groupby("order")["at"], which)()
     state["closed_at"] = events[events["to_state"].isin(["closed", "cancelled"])].groupby("order")["at"].last()
     state["reopen_count"] = (events["to_state"] == "reopened").groupby(events["order"]).sum()
@@ -325,6 +346,8 @@ def _read_off(ctx: _Ctx, team_ids, res_json, revisits: list, cutoff_s):
     state["team_id"] = pd.Series(team_ids[held.to_numpy()], index=held.index)
     state["team_id"] = state["team_id"].fillna("")
     state["resolution"] = np.where(state["resolved_at"].notna(), res_json, "{}")
+    arrived = state["on_site_at"].notna().to_numpy()[:, None]
+    state[["site_lon", "site_lat"]] = np.where(arrived, ctx.site, np.nan)
     revisit = revisit.sort_values(["order", "at"], kind="stable").reset_index(drop=True)
     events = events[["order", "at", "from_state", "to_state", "actor", "note", "details"]]
     return state, events, revisit

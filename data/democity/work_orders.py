@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from data.democity.calls import live_calls, season_calls
-from data.democity.lifecycle import HOUR_S, REPLY_H, RESOLVE_H, REVISIT_H, SITE_H, simulate
+from data.democity.clocks import due_s, filing_dues
+from data.democity.lifecycle import simulate
 
 LIVE_ORDERS = 28  # filed in the last day and a half before "now"; about 20 are still open
 
@@ -24,15 +25,9 @@ def _iso(seconds) -> np.ndarray:
     return out
 
 
-def _hours(values, table: dict) -> np.ndarray:
-    return pd.Series(values).map(table).to_numpy(dtype=float) * HOUR_S
-
-
-def _orders(calls: pd.DataFrame, state: pd.DataFrame, ids: np.ndarray, rng) -> pd.DataFrame:
+def _orders(calls: pd.DataFrame, state: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
     created = calls["created_s"].to_numpy(dtype=float)
-    resolved = state["resolved_at"].to_numpy(dtype=float)
-    arrived = state["on_site_at"].notna().to_numpy()
-    site = calls[["lon", "lat"]].to_numpy() + rng.uniform(-0.0003, 0.0003, (len(calls), 2))
+    revisit_due = due_s("revisit", calls["category"], calls["priority"], state["last_resolved_at"])
     external_due = calls["external_due_s"].to_numpy(dtype=float)
     return pd.DataFrame({
         "id": ids, "asset_id": calls["asset_id"].to_numpy(), "household_id": calls["household_id"].to_numpy(),
@@ -40,19 +35,18 @@ def _orders(calls: pd.DataFrame, state: pd.DataFrame, ids: np.ndarray, rng) -> p
         "origin": calls["origin"].to_numpy(), "priority": calls["priority"].to_numpy(),
         "state": state["state"].to_numpy(), "team_id": state["team_id"].to_numpy(),
         "lon": calls["lon"].to_numpy(), "lat": calls["lat"].to_numpy(), "created_at": _iso(created),
-        "sla_due_at": _iso(created + _hours(calls["category"], RESOLVE_H)),
+        "sla_due_at": _iso(calls["resolve_due_s"]),
         "closed_at": _iso(state["closed_at"]), "alarm_id": "", "category": calls["category"].to_numpy(),
         "created_by": calls["created_by"].to_numpy(), "request_key": "",
         "external_ref": calls["external_ref"].to_numpy(),
         "external_due_at": _iso(np.where(external_due > 0, external_due, np.nan)),
-        "reply_due_at": _iso(created + REPLY_H * HOUR_S),
-        "site_due_at": _iso(created + _hours(calls["priority"], SITE_H)),
-        "revisit_due_at": _iso(resolved + REVISIT_H * HOUR_S), "sla_note": "",
+        "reply_due_at": _iso(calls["reply_due_s"]), "site_due_at": _iso(calls["site_due_s"]),
+        "revisit_due_at": _iso(revisit_due), "sla_note": "",
         "replied_at": _iso(state["replied_at"]), "on_site_at": _iso(state["on_site_at"]),
-        "resolved_at": _iso(resolved), "visited_at": _iso(state["visited_at"]), "paused_at": "", "paused_s": 0.0,
-        "reopen_count": state["reopen_count"].to_numpy(), "resolution": state["resolution"].to_numpy(),
-        "site_lon": np.where(arrived, site[:, 0], np.nan).round(6),
-        "site_lat": np.where(arrived, site[:, 1], np.nan).round(6)})
+        "resolved_at": _iso(state["resolved_at"]), "visited_at": _iso(state["visited_at"]), "paused_at": "",
+        "paused_s": 0.0, "reopen_count": state["reopen_count"].to_numpy(),
+        "resolution": state["resolution"].to_numpy(), "site_lon": state["site_lon"].to_numpy(),
+        "site_lat": state["site_lat"].to_numpy()})
 
 
 def make_work_orders(households, communities, places, teams, rng, now: pd.Timestamp):
@@ -63,10 +57,11 @@ def make_work_orders(households, communities, places, teams, rng, now: pd.Timest
     orders, events, revisits = [], [], []
     first_id = 1
     for calls, cutoff_s in ((season, None), (live, int(now.timestamp()))):
+        calls = pd.concat([calls, filing_dues(calls)], axis=1)
         state, log, calls_back = simulate(calls, teams, rng, cutoff_s)
         ids = np.arange(first_id, first_id + len(calls))
         first_id += len(calls)
-        orders.append(_orders(calls, state, ids, rng))
+        orders.append(_orders(calls, state, ids))
         events.append(pd.DataFrame({
             "work_order_id": ids[log["order"].to_numpy()], "at": _iso(log["at"]), "actor": log["actor"].to_numpy(),
             "from_state": log["from_state"].fillna("").to_numpy(), "to_state": log["to_state"].to_numpy(),
