@@ -134,7 +134,8 @@ class AlarmEngine:
         low = rooms[(rooms["max"] < cfg.room_warn_c) & (rooms["n"] >= 2)]
         return [Condition(r.sensor_id, "room_t_low", "alarm" if r.max < cfg.room_alarm_c else "warning",
                           f"room {r.max:.1f} °C or less for {cfg.room_duration_s / 60:.0f} min",
-                          {"max_c": round(float(r.max), 2), "household_collector": r.sensor_id})
+                          {"max_c": round(float(r.max), 2), "household_collector": r.sensor_id,
+                           "threshold_c": cfg.room_warn_c, "duration_s": cfg.room_duration_s})
                 for r in low.itertuples(index=False)]
 
     def compliance(self, at) -> list[Condition]:
@@ -153,7 +154,8 @@ class AlarmEngine:
                               f"{r.share_ok:.0%} of {int(r.collectors)} rooms at {cfg.room_warn_c:g} °C or more "
                               f"over {cfg.compliance_window_s / 3600:g} h",
                               {"share_ok": round(float(r.share_ok), 3), "collectors": int(r.collectors),
-                               "below": int(r.below)})
+                               "below": int(r.below), "threshold_c": cfg.room_warn_c,
+                               "window_s": cfg.compliance_window_s})
                     for element, r in low.iterrows()]
         return out
 

@@ -37,10 +37,23 @@ def _worded(cause: str, details: dict, lang: str) -> str | None:
         fields["silent_min"] = round(float(fields["silent_s"]) / 60.0)
     if "share_ok" in fields:
         fields["share_pct"] = round(100.0 * float(fields["share_ok"]))
+    # The rules file sets these (HEATTWIN_ALARM_RULES); the alarm keeps the values it was raised with.
+    if "threshold_c" in fields:
+        fields["threshold_c"] = f"{float(fields['threshold_c']):g}"
+    for seconds, name in (("duration_s", "duration"), ("window_s", "window")):
+        if seconds in fields:
+            fields[name] = duration(float(fields[seconds]), lang)
     try:
         return template.format(**fields)
     except (KeyError, ValueError, TypeError):
         return None
+
+
+def duration(seconds: float, lang: str) -> str:
+    """``30 分钟``, ``1 小时``, ``1.5 小时``: whole minutes under an hour, hours from there on."""
+    if seconds < 3600.0:
+        return t("alarm.minutes", lang).format(n=round(seconds / 60.0))
+    return t("alarm.hours", lang).format(n=f"{round(seconds / 3600.0, 2):g}")
 
 
 def leak_summary(details: dict, lang: str) -> str:

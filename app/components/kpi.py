@@ -116,7 +116,7 @@ def _compliance_tile(pool, lang) -> html.Div:
         return _tile("compliance", t("kpi.compliance", lang), None, lang)
     share = 100.0 * (1.0 - frame["below"].sum() / frame["collectors"].sum())
     return _tile("compliance", t("kpi.compliance", lang), fmt.number(share, "%"), lang,
-                 sub=f"{int(frame['collectors'].sum()):,} · ≥ {data.COMPLIANCE_THRESHOLD_C:g} °C")
+                 sub=f"{int(frame['collectors'].sum()):,} · ≥ {data.compliance_threshold_c():g} °C")
 
 
 def _alarm_tile(pool, lang) -> html.Div:

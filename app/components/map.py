@@ -8,6 +8,7 @@ would swallow clicks meant for the layers below it.
 from __future__ import annotations
 
 import dash_leaflet as dl
+import geopandas as gpd
 import pandas as pd
 from dash import html
 from dash_extensions.javascript import Namespace
@@ -38,11 +39,22 @@ def expected_counts(geo: Geometry) -> dict:
     return {f"wall-{layer}": len(geo.order[layer]) for layer in NETWORK_LAYERS}
 
 
+WORLD_BOUNDS = [[-60.0, -180.0], [75.0, 180.0]]
+
+
 def _bounds(geo: Geometry):
-    points = geo.assets[geo.assets["kind"].isin(("station", "source", "pipe"))]
-    if points.empty:
-        return [[38.0, 114.4], [38.1, 114.6]]
-    return [[points["lat"].min(), points["lon"].min()], [points["lat"].max(), points["lon"].max()]]
+    """``[[south, west], [north, east]]`` of the network: its stations, sources and pipes, else any
+    element with a place, else the offline basemap; with nothing at all, the world (no made-up city)."""
+    located = geo.assets.dropna(subset=["lon", "lat"])
+    main = located[located["kind"].isin(("station", "source", "pipe"))]
+    points = main if len(main) else located
+    if len(points):
+        return [[points["lat"].min(), points["lon"].min()], [points["lat"].max(), points["lon"].max()]]
+    basemap = geo.collections.get("basemap") or {}
+    if basemap.get("features"):
+        west, south, east, north = gpd.GeoDataFrame.from_features(basemap["features"]).total_bounds
+        return [[float(south), float(west)], [float(north), float(east)]]
+    return WORLD_BOUNDS
 
 
 def _base_layer(geo: Geometry, tile_url: str | None, attribution: str):

@@ -24,8 +24,8 @@ from layers import style
 from store import alarms as store_alarms
 from store import twin_runs
 from store.assets import get_asset_rows, latest_network_version
+from twin.alarm_rules import load_config
 
-COMPLIANCE_THRESHOLD_C = 18.0
 _LOG = logging.getLogger(__name__)
 _LOCK = threading.Lock()
 _CACHE: dict = {}
@@ -137,6 +137,12 @@ def run_results(pool, run: dict | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     return states, residuals
 
 
+def compliance_threshold_c() -> float:
+    """The room temperature that counts as warm: the alarm rules' ``room_warn_c`` (``HEATTWIN_ALARM_RULES``),
+    so the wall's compliance and the compliance alarms count the same rooms."""
+    return load_config().room_warn_c
+
+
 def compliance(pool) -> pd.DataFrame | None:
     """Room-temperature compliance per community over the telemetry window; None without telemetry."""
     get_compliance = telemetry("get_compliance")
@@ -148,7 +154,7 @@ def compliance(pool) -> pd.DataFrame | None:
             return cached[1]
     window_s = context.settings().telemetry_window_s
     frame = get_compliance(pool, end=datetime.now(UTC), window_s=max(window_s, 900.0),
-                           threshold_c=COMPLIANCE_THRESHOLD_C)
+                           threshold_c=compliance_threshold_c())
     with _LOCK:
         _CACHE["compliance"] = (time.monotonic(), frame, pool.conninfo)
     return frame
