@@ -29,20 +29,16 @@ import gzip
 import importlib.util
 import json
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import requests
 
 from heattwin.settings import load_settings
-from scripts import wall_load
+from scripts import bench_server, wall_load
 from store import cluster
 
 BENCH_DB = "heattwin_bench_wall"
@@ -118,19 +114,6 @@ def _time_refresh(client, repeat: int, auth_ms: list | None = None) -> tuple[lis
     return times, body
 
 
-def _bench_user(pool) -> tuple[str, str]:
-    """A dispatcher to log in as: the wall is measured as a logged-in user sees it."""
-    import secrets
-
-    from store.audit import Actor
-    from store.users import add_user
-
-    password = secrets.token_urlsafe(12)
-    add_user(pool, username="bench-dispatcher", password=password, roles=["dispatcher"],
-             actor=Actor("bench", "cli", "cli"))
-    return "bench-dispatcher", password
-
-
 def _browser_figures(base_url: str, stations: list[str], login: tuple[str, str]) -> dict:
     from scripts.wall_browser import log_in, open_wall, set_viewport, start_chrome
 
@@ -179,30 +162,6 @@ def _click_to_panel_ms(driver, station: str) -> float:
 
 
 WALLS, SUPERVISORS = 4, 20
-
-
-def _serve(url: str, port: int, drawings: Path) -> subprocess.Popen:
-    """``heattwin serve`` in its own process, as ``make demo`` runs it (waitress, the same threads)."""
-    env = {**os.environ, "DATABASE_URL": url, "HEATTWIN_PORT": str(port), "HEATTWIN_HOST": "127.0.0.1",
-           "HEATTWIN_DRAWINGS_DIR": str(drawings), "HEATTWIN_LOGIN_RATE": "1000 per minute"}
-    env.pop("HEATTWIN_TILE_URL", None)
-    server = subprocess.Popen([sys.executable, "-m", "scripts.cli", "serve"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok:
-                return server
-        except requests.RequestException:
-            time.sleep(0.3)
-    server.kill()
-    raise RuntimeError("heattwin serve did not come up within 120 s")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _sequential(base_url: str, login: tuple[str, str], loop) -> dict:
@@ -256,9 +215,9 @@ def run(args) -> dict:
         pool = get_pool(url)
         loop = _real_twin(pool)
         counts = count_by_kind(pool)
-        login = _bench_user(pool)
-        port = _free_port()
-        server = _serve(url, port, Path(tmp) / "drawings")
+        login = bench_server.bench_user(pool, "dispatcher")
+        port = bench_server.free_port()
+        server = bench_server.serve(url, port, Path(tmp) / "drawings")
         base_url = f"http://127.0.0.1:{port}"
         try:
             sequential = _sequential(base_url, login, loop)

@@ -250,7 +250,7 @@ def open_work_order_from_alarm(pool: ConnectionPool, alarm_id: int, *, actor: Ac
         wo_id, _ = insert_work_order(change.conn, title=f"{alarm['cause']}: {alarm['asset_id']}", actor=actor,
                                   asset_id=alarm["asset_id"], description=alarm["message"] or "", origin="alarm", category=category,
                                   priority=priority or ("urgent" if urgent else "normal"), team_id=team_id,
-                                  sla_hours=4.0 if urgent else 24.0, alarm_id=alarm_id, note=f"from alarm #{alarm_id}")
+                                  alarm_id=alarm_id, note=f"from alarm #{alarm_id}")
         change.conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, note) VALUES (%s, %s, %s, %s)",
                             (alarm_id, actor.username, "work_order", f"work order #{wo_id}"))
         change.after = {"work_order_id": wo_id}

@@ -16,6 +16,8 @@ from heattwin.choices import (
     work_order_priority_values,
 )
 from store.audit import Actor, audited
+from store.db import transaction
+from store.work_orders.sla import set_due_times_on
 
 _OPEN = list(WORK_ORDER_OPEN_STATES)
 WORK_ORDER_COLUMNS = ("id", "asset_id", "household_id", "title", "origin", "priority", "state", "team_id",
@@ -72,6 +74,8 @@ def insert_work_order(conn, *, title: str, actor: Actor, category: str = "other"
          actor.username, request_key, external_ref, external_due_at, asset_id, household_id)).fetchone()
     if row is None:
         return conn.execute("SELECT id FROM work_order WHERE request_key = %s", (request_key,)).fetchone()[0], False
+    if sla_hours is None:
+        set_due_times_on(conn, row[0])
     conn.execute("INSERT INTO work_order_event (work_order_id, actor, from_state, to_state, note)"
                  " VALUES (%s, %s, NULL, 'new', %s)", (row[0], actor.username, _check_text("note", note, 1000)))
     return row[0], True
@@ -226,3 +230,24 @@ def get_order_detail(pool: ConnectionPool, wo_id: int) -> dict | None:
     order["revisits"] = pd.DataFrame(revisits, columns=["at", "agent", "reached", "satisfaction", "fixed", "note"])
     order["photos"] = pd.DataFrame(photos, columns=["sha256", "mime", "uploaded_by", "uploaded_at"])
     return order
+
+
+COPY_COLUMNS = ("asset_id", "household_id", "title", "category", "origin", "priority", "state", "team_id", "lon",
+                "lat", "created_at", "reply_due_at", "site_due_at", "sla_due_at", "replied_at", "on_site_at",
+                "resolved_at", "closed_at", "created_by")
+
+
+def copy_work_orders(pool: ConnectionPool, frame: pd.DataFrame) -> int:
+    """Load many historical or imported orders at once (``COPY``; columns of ``COPY_COLUMNS`` present in
+    ``frame``), each with its filing event. Returns how many were loaded."""
+    present = [c for c in COPY_COLUMNS if c in frame.columns]
+    with transaction(pool) as conn:
+        first = conn.execute("SELECT coalesce(max(id), 0) FROM work_order").fetchone()[0]
+        statement = sql.SQL("COPY work_order ({}) FROM STDIN").format(sql.SQL(", ").join(map(sql.Identifier, present)))
+        with conn.cursor().copy(statement) as copy:
+            for row in frame[present].itertuples(index=False, name=None):
+                copy.write_row([None if v is None or (isinstance(v, float) and v != v) else v for v in row])
+        conn.execute("INSERT INTO work_order_event (work_order_id, actor, from_state, to_state, at, note)"
+                     " SELECT id, created_by, NULL, 'new', created_at, 'imported' FROM work_order WHERE id > %s",
+                     (first,))
+    return len(frame)

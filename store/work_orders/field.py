@@ -21,6 +21,7 @@ from psycopg_pool import ConnectionPool
 from store.audit import Actor, audited, record_event
 from store.db import transaction
 from store.work_orders.lifecycle import check_crew_team, check_note, locked_order, move_on
+from store.work_orders.sla import set_revisit_due_on, shift_clocks_on
 
 FIELD_ACTIONS = ("accept", "arrive", "pause", "resume", "resolve", "photo", "position")
 MAX_PHOTO_BYTES = 5 << 20
@@ -118,6 +119,7 @@ def _apply_on(conn, tap: CrewAction, actor: Actor, crew_team: str) -> dict:
         resolution = _resolution(payload)
         move_on(conn, order["id"], "resolved", actor=actor, at=at, resolution=resolution,
                 note=resolution["notes"][:MAX_EVENT_NOTE], details=resolution)
+        set_revisit_due_on(conn, order["id"], at or conn.execute("SELECT now()").fetchone()[0])
     elif tap.action == "photo":
         return {"ok": True, "sha256": add_photo_on(conn, order["id"], _decode_photo(payload), actor=actor)}
     elif tap.action in ("pause", "resume"):
@@ -129,8 +131,6 @@ def _apply_on(conn, tap: CrewAction, actor: Actor, crew_team: str) -> dict:
 
 def _pause_on(conn, order: dict, action: str, actor: Actor, at, note: str) -> None:
     """Waiting for the resident stops every running clock; resuming moves their due times on by the wait."""
-    from store.work_orders.sla import shift_clocks_on
-
     if action == "pause":
         if order["paused_at"] is not None:
             raise ValueError(f"work order #{order['id']} is paused already")

@@ -209,3 +209,38 @@ def test_the_suggested_team_is_the_nearest_qualified_least_loaded_one():
 def test_great_circle_matches_a_known_distance():
     # Beijing (116.4074, 39.9042) to Shanghai (121.4737, 31.2304): about 1,067 km.
     assert great_circle_km(116.4074, 39.9042, 121.4737, 31.2304) == pytest.approx(1067, rel=0.005)
+
+
+def test_filing_starts_the_policys_clocks_and_resolving_starts_the_revisit(city):
+    wo_id = _order(city)
+    with city.connection() as conn:
+        created, reply, site, resolve = conn.execute(
+            "SELECT created_at, reply_due_at, site_due_at, sla_due_at FROM work_order WHERE id = %s",
+            (wo_id,)).fetchone()
+    assert created < reply <= site <= resolve
+    resolved = _resolved(city)
+    with city.connection() as conn:
+        resolved_at, revisit = conn.execute("SELECT resolved_at, revisit_due_at FROM work_order WHERE id = %s",
+                                            (resolved,)).fetchone()
+    assert revisit is not None and revisit > resolved_at
+
+
+def test_waiting_for_the_resident_moves_the_open_clocks_by_the_wait(city):
+    from datetime import timedelta
+
+    wo_id = _order(city)
+    dispatch(city, wo_id, "T-1", actor=DESK)
+    apply_crew_action(city, _tap("tap-acc-00001", wo_id, "accept"), actor=CREW, crew_team="T-1")
+    with city.connection() as conn:
+        before = conn.execute("SELECT site_due_at, sla_due_at, now() FROM work_order WHERE id = %s", (wo_id,)).fetchone()
+    start = before[2]
+    pause = CrewAction("tap-pause-0001", wo_id, "pause", {"note": "住户不在家"}, start)
+    resume = CrewAction("tap-resume-001", wo_id, "resume", {}, start + timedelta(minutes=40))
+    assert apply_crew_action(city, pause, actor=CREW, crew_team="T-1")["ok"]
+    assert apply_crew_action(city, pause, actor=CREW, crew_team="T-1")["replayed"]
+    assert apply_crew_action(city, resume, actor=CREW, crew_team="T-1")["ok"]
+    with city.connection() as conn:
+        site, resolve, paused_s, paused_at = conn.execute(
+            "SELECT site_due_at, sla_due_at, paused_s, paused_at FROM work_order WHERE id = %s", (wo_id,)).fetchone()
+    assert paused_at is None and paused_s == pytest.approx(2400)
+    assert site - before[0] == timedelta(minutes=40) and resolve - before[1] == timedelta(minutes=40)
