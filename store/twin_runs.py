@@ -93,6 +93,36 @@ def get_run_residuals(pool: ConnectionPool, run_id: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(RESIDUAL_COLUMNS))
 
 
+HOURLY_RESIDUAL_COLUMNS = ("sensor_id", "hour", "residual", "measured", "runs")
+
+
+def get_hourly_residuals(pool: ConnectionPool, *, end, window_s: float, sample_s: float = 600.0) -> pd.DataFrame:
+    """Per sensor and hour in ``(end − window_s, end]``: the mean of the twin's residual and of the reading
+    over the converged sync runs of that hour, and how many runs they average.
+
+    A run's time is the telemetry time it solved for (``summary.at``), not when it ran. At most one run
+    per ``sample_s`` is read (the first of each such slot): a loop cycling every minute would otherwise
+    make this read sixty runs an hour for what a handful of them tell."""
+    with pool.connection() as conn:
+        rows = conn.execute(
+            "WITH runs AS (SELECT id, coalesce((summary->>'at')::timestamptz, started_at) AS at FROM twin_run"
+            "  WHERE converged AND kind = 'sync'),"
+            " picked AS (SELECT DISTINCT ON (date_bin(make_interval(secs => %(s)s), at, %(origin)s)) id, at"
+            "  FROM runs WHERE at > %(end)s - make_interval(secs => %(w)s) AND at <= %(end)s"
+            "  ORDER BY date_bin(make_interval(secs => %(s)s), at, %(origin)s), at)"
+            " SELECT r.sensor_id, date_bin('1 hour', t.at, %(origin)s) AS hour, avg(r.residual), avg(r.measured), count(*)"
+            " FROM twin_residual r JOIN picked t ON t.id = r.run_id WHERE r.residual IS NOT NULL"
+            " GROUP BY 1, 2 ORDER BY 1, 2",
+            {"end": end, "w": window_s, "s": sample_s, "origin": _EPOCH}).fetchall()
+    frame = pd.DataFrame(rows, columns=list(HOURLY_RESIDUAL_COLUMNS))
+    frame[["residual", "measured"]] = frame[["residual", "measured"]].apply(pd.to_numeric, errors="coerce")
+    frame["hour"] = pd.to_datetime(frame["hour"], utc=True)
+    return frame
+
+
+_EPOCH = pd.Timestamp("2000-01-01", tz="UTC").to_pydatetime()
+
+
 def prune_runs(pool: ConnectionPool, *, keep_hours: float, kind: str = "sync") -> int:
     """Delete runs (and their states) older than ``keep_hours``, always keeping the latest converged one."""
     with transaction(pool) as conn:

@@ -19,12 +19,14 @@ import pandas as pd
 import yaml
 
 from store import alarms as store_alarms
-from store import telemetry
+from store import telemetry, twin_runs
 from store.telemetry import health
+from twin.drift import drift_per_day
 from twin.plant.control import supply_setpoint_c
 
 log = logging.getLogger(__name__)
 RULES_ENV = "HEATTWIN_ALARM_RULES"
+RELATIVE_KINDS = ("flow", "heat", "makeup_flow")   # meters whose accuracy is a share of the reading
 
 
 @dataclass(frozen=True)
@@ -43,10 +45,11 @@ class RuleConfig:
     offline_intervals: int = 3                # sync windows without a reading
     stuck_window_s: float = 3 * 3600.0
     stuck_min_readings: int = 6
-    drift_window_s: float = 6 * 3600.0
-    drift_min_runs: int = 12
-    drift_r2: float = 0.8
+    drift_min_hours: int = 18                 # hours of the day seen today and yesterday (twin.drift)
+    drift_z: float = 4.0                      # the drift against its day-to-day scatter
     drift_k_per_day: float = 1.0              # °C or bar or t/h per day, in the sensor's unit
+    drift_share_per_day: float = 0.005        # and, for meters accurate to a share of the reading, that share
+    drift_every_s: float = 3600.0             # a statement about days: re-assessed hourly
     hold_off_s: float = 900.0                 # a cause gone this long clears its alarm
     continuing_s: float = 1800.0              # seen again within this: the same episode
 
@@ -95,6 +98,8 @@ class AlarmEngine:
         self.stations = network.stations.set_index(network.stations["id"].astype(str))
         self.sources = network.sources.set_index(network.sources["id"].astype(str))
         self.pressure_source = str(self.sources.index[self.sources["role"] == "pressure"][0])
+        self._drift: tuple[pd.Timestamp, list[Condition]] | None = None   # (assessed at, conditions)
+        self._stuck: set[str] = set()    # sensors the last sensor-health check found flat
 
     def evaluate(self, at, *, result=None, measured: pd.Series | None = None, error: str | None = None,
                  outdoor_c: float | None = None) -> dict:
@@ -174,20 +179,40 @@ class AlarmEngine:
         stats = health.get_window_stats(self.pool, end=at.to_pydatetime(), window_s=cfg.stuck_window_s)
         flat = stats[(stats["n"] >= cfg.stuck_min_readings) & (stats["max"] - stats["min"] == 0)]
         flat = flat[~flat["sensor_id"].isin(self.sensors.index[self.sensors["kind"] == "makeup_flow"])]
+        self._stuck = set(flat["sensor_id"])
         out += [Condition(r.sensor_id, "sensor_stuck", "warning",
                           f"the same value {r.max:g} for {cfg.stuck_window_s / 3600:.0f} h ({r.n} readings)",
                           {"value": float(r.max), "readings": int(r.n)}) for r in flat.itertuples(index=False)]
         return out
 
     def drift(self, at) -> list[Condition]:
+        """Sensors whose residual against the twin grew from yesterday to today (``twin.drift``), beyond
+        what their kind did together and out of their day-to-day scatter. Assessed every
+        ``drift_every_s`` (the conditions stand in between, so their alarms do not clear)."""
         cfg = self.config
-        trends = health.get_residual_trends(self.pool, end=at.to_pydatetime(), window_s=cfg.drift_window_s)
-        steady = trends[(trends["n"] >= cfg.drift_min_runs) & (trends["r2"] >= cfg.drift_r2)
-                        & (trends["slope_per_h"].abs() * 24.0 >= cfg.drift_k_per_day)]
-        return [Condition(r.sensor_id, "sensor_drift", "warning",
-                          f"residual against the twin drifts {r.slope_per_h * 24:+.2f} per day (r² {r.r2:.2f})",
-                          {"slope_per_day": round(float(r.slope_per_h) * 24, 3), "r2": round(float(r.r2), 3)})
-                for r in steady.itertuples(index=False)]
+        if self._drift is not None and 0 <= (at - self._drift[0]).total_seconds() < cfg.drift_every_s:
+            return self._drift[1]
+        hourly = twin_runs.get_hourly_residuals(self.pool, end=at.to_pydatetime(), window_s=2 * 86400.0)
+        table = drift_per_day(hourly, at, self.sensors["kind"], min_hours=cfg.drift_min_hours)
+        kinds = table["sensor_id"].map(self.sensors["kind"])
+        # Flow and heat meters are accurate to a share of their reading: so is a drift worth a warning.
+        least = np.where(kinds.isin(RELATIVE_KINDS), np.maximum(cfg.drift_k_per_day,
+                                                                cfg.drift_share_per_day * table["level"].abs()),
+                         cfg.drift_k_per_day)
+        # A stuck meter's residual follows the truth, and so does the residual its stuck input leaves on
+        # the other meters of its element: that is the stuck alarm's, not drift. The twin has no
+        # background losses, so the make-up residual is those losses, not a meter's error.
+        stuck_elements = set(self.sensors.loc[self.sensors.index.isin(self._stuck), "element_id"])
+        explained = kinds.eq("makeup_flow") | table["sensor_id"].map(self.sensors["element_id"]).isin(stuck_elements)
+        steady = table[(table["excess"].abs() >= least) & (table["z"] >= cfg.drift_z) & ~explained.to_numpy()]
+        conditions = [Condition(r.sensor_id, "sensor_drift", "warning",
+                                f"residual against the twin drifts {r.excess:+.2f} per day (today against yesterday,"
+                                f" hour by hour; {r.z:.0f} × its scatter)",
+                                {"slope_per_day": round(float(r.excess), 3), "z": round(float(r.z), 1),
+                                 "hours": int(r.hours), "kind_common_per_day": round(float(r.common), 3)})
+                      for r in steady.itertuples(index=False)]
+        self._drift = (at, conditions)
+        return conditions
 
     def _measured_or_model(self, measured, element_ids, kind, model: pd.Series) -> pd.DataFrame:
         sensors = self.sensors[self.sensors["kind"] == kind]

@@ -102,21 +102,34 @@ def test_a_silent_sensor_goes_offline_and_a_flat_one_is_stuck(setup):
     assert {flat, lively} <= set(_open(pool, "sensor_offline")["asset_id"])   # these two fell silent at AT
 
 
-def test_a_residual_that_grows_steadily_is_drift(setup):
+def test_a_residual_that_grows_day_after_day_is_drift_and_one_that_follows_the_day_is_not(setup):
+    """Two days of runs every 20 minutes (two of them each 20-minute slot, as a loop cycling faster
+    than the rule samples): a supply temperature whose residual grows 1.5 K a day is drifting; one
+    that swings 2 K over the day, as a twin's heat-loss error does with the load, is not — though
+    any six of its hours make a line of up to 12 K a day."""
     pool, network, engine = setup
-    drifting, steady = _sensor(network, "p_node", 0), _sensor(network, "p_node", 1)
+    drifting, swinging = _sensor(network, "t_supply", 3), _sensor(network, "t_supply", 4)
     rng = np.random.default_rng(1)
-    for k in range(18):
-        at = AT - pd.Timedelta(minutes=20 * (17 - k))
-        residuals = pd.DataFrame({"sensor_id": [drifting, steady], "measured": [8.0, 8.0], "modelled": [8.0, 8.0],
-                                  "residual": [0.05 * k / 3.0 + rng.normal(0, 0.002), rng.normal(0, 0.05)]})
-        twin_runs.add_run(pool, started_at=at, finished_at=at, converged=True, cycle_s=1.0,
-                          summary={"at": at.isoformat()}, residuals=residuals)
+    for k in range(2 * 72):
+        at = AT - pd.Timedelta(minutes=20 * (143 - k))
+        days = k / 72.0
+        residuals = pd.DataFrame({"sensor_id": [drifting, swinging], "measured": [95.0, 95.0],
+                                  "modelled": [95.0, 95.0],
+                                  "residual": [1.5 * days + rng.normal(0, 0.15),
+                                               2.0 * np.sin(2 * np.pi * days) + rng.normal(0, 0.15)]})
+        for again in (0, 30):
+            moment = at + pd.Timedelta(seconds=again)
+            twin_runs.add_run(pool, started_at=moment, finished_at=moment, converged=True, cycle_s=1.0,
+                              summary={"at": moment.isoformat()}, residuals=residuals)
+    last_hour = twin_runs.get_hourly_residuals(pool, end=AT.to_pydatetime(), window_s=3600.0)
+    # AT − 60 min + 30 s, AT − 40, − 20 and AT: one run per 10-minute slot, not the 7 runs in the hour.
+    assert last_hour.groupby("sensor_id")["runs"].sum().tolist() == [4, 4]
     engine.evaluate(AT)
     drift = _open(pool, "sensor_drift")
     assert drift["asset_id"].tolist() == [drifting]
-    assert alarms.get_alarm(pool, int(drift["id"].iloc[0]))["details"]["slope_per_day"] == pytest.approx(
-        0.05 * 24, rel=0.1)   # 0.05/3 bar per 20-minute run
+    assert alarms.get_alarm(pool, int(drift["id"].iloc[0]))["details"]["slope_per_day"] == pytest.approx(1.5, abs=0.2)
+    engine.evaluate(AT + pd.Timedelta(minutes=20))      # within the hour: the same assessment stands
+    assert _open(pool, "sensor_drift")["asset_id"].tolist() == [drifting]
 
 
 def test_station_and_source_limits_come_from_the_twin_where_nothing_is_measured(setup):
