@@ -32,8 +32,8 @@ from twin.leaks.detect import (
     ImbalanceTest,
     LeakMonitor,
     MakeupBaseline,
+    balance_meters,
     leak_residuals,
-    source_flow_sensors,
     suspect_inputs,
 )
 from twin.model import Twin, TwinDidNotConverge
@@ -73,6 +73,15 @@ def apply_boundary(twin: Twin, boundary: Boundary) -> None:
     twin.set_outdoor(boundary.outdoor_c)
     twin.set_sources(boundary.sources)
     twin.set_station_demand(boundary.stations[["heat_mw", "t_return_c"]])
+
+
+def monitor_inputs(sensor_map: SensorMap, result, measured: pd.Series) -> dict:
+    """What the leak monitor takes from one cycle besides the readings: the residuals (measured minus
+    modelled) and the twin's flow per station; None when the twin did not solve."""
+    if result is None:
+        return {"residuals": None, "station_flows_t_h": None}
+    return {"residuals": leak_residuals(sensor_map.residuals(result, measured)),
+            "station_flows_t_h": result.stations["flow_t_h"]}
 
 
 def _states(result, boundary: Boundary) -> pd.DataFrame:
@@ -166,7 +175,7 @@ class SyncLoop:
         solve_s = time.perf_counter() - solve_clock
         residuals = self.sensor_map.residuals(result, measured)
         if self.leaks is not None:
-            self._watch_leaks(at, measured, residuals)
+            self._watch_leaks(at, measured, result)
         self.alarms.evaluate(at, result=result, measured=measured, outdoor_c=boundary.outdoor_c)
         run_id = twin_runs.add_run(
             self.pool, started_at=started, finished_at=pd.Timestamp.now(tz="UTC"), converged=True,
@@ -193,19 +202,26 @@ class SyncLoop:
         if span_h < min_history_h:
             log.info("leak detection waits for %.0f h of make-up history", min_history_h)
             return 0.0
-        history = pd.DataFrame({"time": trend["bucket"], "source_id": trend["sensor_id"].map(by_sensor),
-                                "value": trend["avg"].astype(float)})
+        # The monitor samples once per telemetry window: learn and calibrate on means of that length.
+        sample_s = max(self.window_s, 300.0)
+        history = pd.DataFrame({"time": trend["bucket"].dt.floor(pd.Timedelta(seconds=sample_s)),
+                                "source_id": trend["sensor_id"].map(by_sensor), "value": trend["avg"].astype(float)})
+        history = history.groupby(["source_id", "time"], as_index=False)["value"].mean()
         baseline = MakeupBaseline.learn(history)
-        excess = [baseline.excess(r.source_id, r.time, r.value)[0] for r in history.itertuples(index=False)]
         smallest = MIN_LEAK_SHARE * design_circulating_t_h(self.network)
-        cusum = Cusum.calibrate(excess, k=0.5 * smallest, floor=0.5 * smallest,
-                                samples_per_day=86400.0 / 300.0)
+        # Each source's CUSUM runs on its own series: the threshold is the one none of them would pass.
+        cusum = max((Cusum.calibrate([baseline.excess(src, r.time, r.value)[0] for r in rows.itertuples(index=False)],
+                                     k=0.5 * smallest, floor=0.5 * smallest, samples_per_day=86400.0 / sample_s)
+                     for src, rows in history.groupby("source_id")), key=lambda c: c.h)
+        excess = history["value"]
         if self.leaks is not None:
             self.leaks.retune(baseline, cusum)
         else:
+            # One sample per telemetry window: a loop cycling faster reads overlapping windows.
             self.leaks = LeakMonitor(baseline, cusum, {src: sid for sid, src in by_sensor.items()},
-                                     locate=self._locate, source_flow_sensors=source_flow_sensors(self.network),
-                                     imbalance=ImbalanceTest(samples_per_day=86400.0 / self.window_s))
+                                     locate=self._locate, meters=balance_meters(self.network),
+                                     imbalance=ImbalanceTest(samples_per_day=86400.0 / self.window_s),
+                                     sample_s=self.window_s)
         log.info("leak detection on: CUSUM k=%.1f t/h h=%.1f t/h from %d samples", cusum.k, cusum.h, len(excess))
         return span_h
 
@@ -223,13 +239,12 @@ class SyncLoop:
             self._isolation_graph = IsolationGraph(self.network)
         return self._isolation_graph
 
-    def _watch_leaks(self, at, measured: pd.Series, residuals: pd.DataFrame | None) -> None:
+    def _watch_leaks(self, at, measured: pd.Series, result) -> None:
         """Feed the monitor; raise the leak alarm on the most likely segment when it detects (and
-        revise it as the leak goes on). Without residuals (the twin did not solve) the make-up is still
+        revise it as the leak goes on). Without a result (the twin did not solve) the make-up is still
         tested; the location follows with the next solved cycle."""
-        change_basis = None if residuals is None else leak_residuals(residuals)
         was_active = self.leaks.active is not None
-        decision = self.leaks.update(at, measured, change_basis)
+        decision = self.leaks.update(at, measured, **monitor_inputs(self.sensor_map, result, measured))
         if was_active and self.leaks.active is None:
             # The make-up is back at its baseline: the leak is repaired or isolated.
             clear_gone(self.pool, "leak", set(), at=pd.Timestamp(at).to_pydatetime(), hold_off_s=0.0, actor="sync")
@@ -269,18 +284,23 @@ class SyncLoop:
             telemetry.apply_retention(self.pool, keep_days=self.retention_days)
             self._retention_due = time.monotonic() + 86400.0
 
+    def step(self, at: pd.Timestamp | None = None) -> CycleOutcome | None:
+        """One tick of the loop: a cycle at ``at`` (default now), and the housekeeping when it is due."""
+        outcome = self.cycle(at)
+        if outcome is not None:
+            log.info("cycle run=%s converged=%s %.3f s (solve %s s), %d fallbacks", outcome.run_id,
+                     outcome.converged, outcome.cycle_s, outcome.solve_s, outcome.fallbacks)
+        if self.cycles and self.cycles % HOUSEKEEPING_EVERY == 0:
+            self.housekeeping()
+        return outcome
+
     def run_forever(self, interval_s: float, stop: threading.Event | None = None) -> None:
         """Cycle every ``interval_s`` until ``stop`` is set; a database outage only pauses it."""
         stop = stop or threading.Event()
         while not stop.is_set():
             tick = time.monotonic()
             try:
-                outcome = self.cycle()
-                if outcome is not None:
-                    log.info("cycle run=%s converged=%s %.3f s (solve %s s), %d fallbacks", outcome.run_id,
-                             outcome.converged, outcome.cycle_s, outcome.solve_s, outcome.fallbacks)
-                if self.cycles and self.cycles % HOUSEKEEPING_EVERY == 0:
-                    self.housekeeping()
+                self.step()
             except DATABASE_DOWN as exc:
                 log.warning("database unavailable, will retry: %s", exc)
             stop.wait(max(0.0, interval_s - (time.monotonic() - tick)))

@@ -14,6 +14,7 @@ no-leak cycles (the reference the change is measured from).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -109,20 +110,26 @@ def _alarms(z: np.ndarray, k: float, h: float) -> int:
 
 
 class ImbalanceTest:
-    """Water the twin does not know about: the measured source flows (circulation and make-up) minus
-    the twin's, per cycle, tested with a CUSUM in standard units.
+    """One mass balance of the network (see ``mass_balances``) per sample, tested with a CUSUM in
+    standard units: water that leaves the pipes between the meters.
 
-    It is the make-up meter's cross-check: the twin works out what the sources must deliver from the
-    stations' heat meters, so a make-up reading that grows while this stays flat points at the meter
-    or a deliberate fill, and a dead make-up meter does not blind detection. The baseline (median) and
-    spread (MAD) are learned from the cycles' own no-leak history, lagged by ``lag`` cycles so that a
-    leak not yet detected does not teach itself as normal; the threshold is calibrated on that history.
+    It is the make-up meter's cross-check: a make-up reading that grows while the balances stay flat
+    points at the meter or a deliberate fill, and a dead make-up meter does not blind the return side.
+    The baseline (median) and spread (MAD) are learned from the samples' own no-leak history, lagged by
+    ``lag`` samples so that a leak not yet detected does not teach itself as normal; the threshold is
+    calibrated on that history. The test arms once the history holds ``min_samples`` (default: a day,
+    so that the spread it learns has seen the day's swing and the threshold has been tried on it) and
+    keeps ``keep`` (default: a week). ``samples_per_day`` is the rate it is fed at, which the
+    calibration's false-alarm target is counted in: feed it independent samples (one per telemetry
+    window), not every cycle of a window that overlaps the last.
     """
 
-    def __init__(self, *, samples_per_day: float, k: float = 1.0, floor: float = 4.0, min_samples: int = 12,
-                 lag: int = 6, keep: int = 2016, false_alarms_per_day: float = 0.5 / 7.0):
+    def __init__(self, *, samples_per_day: float, k: float = 1.0, floor: float = 4.0, min_samples: int | None = None,
+                 lag: int = 6, keep: int | None = None, false_alarms_per_day: float = 0.5 / 7.0):
         self.samples_per_day, self.k, self.floor = samples_per_day, k, floor
-        self.min_samples, self.lag, self.keep = min_samples, lag, keep
+        self.min_samples = int(round(samples_per_day)) if min_samples is None else min_samples
+        self.lag = lag
+        self.keep = int(round(7 * samples_per_day)) if keep is None else keep
         self.false_alarms_per_day = false_alarms_per_day
         self.history: list[float] = []
         self.pending: list[float] = []
@@ -185,7 +192,7 @@ class LeakDecision:
 
 
 class LeakMonitor:
-    """Per cycle: make-up excess and mass imbalance → CUSUMs → on detection, localization.
+    """Per sample: make-up excess and mass balances → CUSUMs → on detection, localization.
 
     Parameters
     ----------
@@ -193,30 +200,36 @@ class LeakMonitor:
     cusum : the calibrated make-up test (a fresh copy is kept per source).
     makeup_sensors : {source id: make-up flow sensor id}.
     locate : ``locate(change: pd.Series, rate_t_h, stuck: list[str]) -> LeakLocation`` or None (detect only).
-    reference_cycles : how many no-leak cycles the residual reference averages.
-    imbalance : an ``ImbalanceTest`` and ``source_flow_sensors`` (circulation and make-up meters of the
-        sources) for the second test, or None.
+    reference_cycles : how many no-leak samples the residual reference averages.
+    imbalance : an ``ImbalanceTest``, copied for each of the two balances (supply and return side), with
+        ``meters`` (``balance_meters``) the flow meters they sum; or None (the make-up test alone).
+    sample_s : the monitor takes one sample per this many seconds (the telemetry window) and lets the
+        cycles in between pass: a loop that cycles faster than its window reads means that overlap the
+        last ones, and the tests are calibrated on independent samples. None: every cycle is a sample.
 
-    On detection the change the leak made is the mean residual of the cycles since the CUSUMs last
-    stood at zero (the leak's onset, as a CUSUM estimates it) minus the mean of the calm cycles before.
-    For ``revise_cycles`` cycles after it the leak is localized again on the longer mean (the sensors'
+    On detection the change the leak made is the mean residual of the samples since the CUSUMs last
+    stood at zero (the leak's onset, as a CUSUM estimates it) minus the mean of the calm samples before.
+    For ``revise_cycles`` samples after it the leak is localized again on the longer mean (the sensors'
     noise averages out; the decision comes back with ``revision`` counting up).
     """
 
     ONSET_LOOKBACK = 12
 
     def __init__(self, baseline: MakeupBaseline, cusum: Cusum, makeup_sensors: dict, *, locate=None,
-                 reference_cycles: int = 6, imbalance: ImbalanceTest | None = None, source_flow_sensors=(),
-                 revise_cycles: int = 3):
+                 reference_cycles: int = 6, imbalance: ImbalanceTest | None = None, meters: BalanceMeters | None = None,
+                 revise_cycles: int = 3, sample_s: float | None = None):
         self.baseline = baseline
         self.tests = {src: Cusum(cusum.k, cusum.h) for src in makeup_sensors}
         self.makeup_sensors = makeup_sensors
         self.locate = locate
         self.reference_cycles = reference_cycles
-        self.imbalance = imbalance
-        self.source_flow_sensors = list(source_flow_sensors)
+        self.meters = meters
+        self.imbalance = {} if imbalance is None or meters is None else \
+            {side: copy.deepcopy(imbalance) for side in BALANCE_SIDES}
         self.recent: list[tuple[pd.Series | None, pd.Series, bool]] = []   # (residuals, measured, calm)
         self.revise_cycles = revise_cycles
+        self.sample_s = sample_s
+        self.sampled_at: pd.Timestamp | None = None
         self.active: LeakDecision | None = None
         self.quiet_cycles = 0
         self._episode: dict | None = None    # what the detection measured from, for the revisions
@@ -227,15 +240,27 @@ class LeakMonitor:
         for test in self.tests.values():
             test.k, test.h = cusum.k, cusum.h
 
-    def update(self, at, measured: pd.Series, residuals: pd.Series | None = None) -> LeakDecision | None:
+    def due(self, at) -> bool:
+        """Whether the cycle at ``at`` is a sample (a window after the last one; a second's slack)."""
+        return self.sample_s is None or self.sampled_at is None or \
+            (pd.Timestamp(at) - self.sampled_at).total_seconds() >= self.sample_s - 1.0
+
+    def update(self, at, measured: pd.Series, residuals: pd.Series | None = None,
+               station_flows_t_h: pd.Series | None = None) -> LeakDecision | None:
         """A decision when a leak is first detected and at each of its revisions (same ``detected_at``);
-        None otherwise (see ``active``). ``residuals`` is None for a cycle the twin did not solve."""
+        None otherwise (see ``active``), and for the cycles between samples. ``residuals`` (measured minus
+        modelled per sensor) and ``station_flows_t_h`` (the twin's flow per station) are None for a cycle
+        the twin did not solve."""
         at = pd.Timestamp(at)
+        if not self.due(at):
+            return None
+        self.sampled_at = at
         raised, stats = self._makeup(at, measured)
-        imbalance_fired, stats["imbalance"] = self._imbalance(residuals)
-        if raised is None and imbalance_fired:
-            raised = ("imbalance", stats["imbalance"]["excess_t_h"])
-        calm = raised is None and all(t.total == 0.0 for t in self.tests.values())
+        side, stats["imbalance"] = self._imbalance(measured, station_flows_t_h)
+        if raised is None and side is not None:
+            raised = ("imbalance", stats["imbalance"][side]["excess_t_h"])
+            stats["imbalance"]["side"] = side
+        calm = raised is None and all(t.total == 0.0 for t in self._cusums())
         self.recent = (self.recent + [(residuals, measured, calm)])[-(self.reference_cycles + self.ONSET_LOOKBACK):]
         if self.active is not None:
             if raised is not None:
@@ -249,7 +274,7 @@ class LeakMonitor:
         src, excess = raised
         location, self._episode = None, None
         if self.locate is not None:
-            self._episode = self._start_episode(src, excess)
+            self._episode = self._start_episode(src, excess, side if src == "imbalance" else None)
         if self._episode is not None and self._episode["after"]:
             location = self._localize(self._episode)
         self.active = LeakDecision(at, src, float(excess), stats, location)
@@ -269,13 +294,23 @@ class LeakMonitor:
                 raised = (src, excess)
         return raised, stats
 
-    def _imbalance(self, residuals: pd.Series | None) -> tuple[bool, dict | None]:
-        if self.imbalance is None or residuals is None or not self.source_flow_sensors:
-            return False, None
-        value = residuals.reindex(self.source_flow_sensors).sum(min_count=1)
-        return self.imbalance.update(float(value), learn=self.active is None)
+    def _cusums(self) -> list[Cusum]:
+        return [*self.tests.values(), *(t.cusum for t in self.imbalance.values() if t.cusum is not None)]
 
-    def _start_episode(self, source_id: str, excess: float) -> dict | None:
+    def _imbalance(self, measured: pd.Series, station_flows_t_h: pd.Series | None) -> tuple[str | None, dict | None]:
+        """The side whose balance test fired (or None) and both tests' statistics."""
+        if not self.imbalance or station_flows_t_h is None:
+            return None, None
+        recent = [m for _, m, _ in self.recent[-2:]] + [measured]
+        flat = set(flat_sensors(pd.concat(recent, axis=1))) if len(recent) >= 3 else set()
+        balances = mass_balances(measured, station_flows_t_h, self.meters, flat=flat)
+        fired, stats = None, {}
+        for side, test in self.imbalance.items():
+            side_fired, stats[side] = test.update(balances[side], learn=self.active is None)
+            fired = fired or (side if side_fired else None)
+        return fired, stats
+
+    def _start_episode(self, source_id: str, excess: float, side: str | None) -> dict | None:
         """The calm cycles before the onset (the CUSUMs' last zero) and the cycles since, as measured;
         cycles the twin did not solve have no residuals and are skipped."""
         calm = [k for k, (_, _, c) in enumerate(self.recent[:-1]) if c]
@@ -287,7 +322,7 @@ class LeakMonitor:
             return None
         after = [k for k in range(onset, len(self.recent)) if self.recent[k][0] is not None]
         measured = pd.concat([self.recent[k][1] for k in [*before, *after]], axis=1)
-        return {"source_id": source_id, "before": _mean([self.recent[k][0] for k in before]),
+        return {"source_id": source_id, "side": side, "before": _mean([self.recent[k][0] for k in before]),
                 "after": [self.recent[k][0] for k in after], "excess": [excess],
                 "stuck": flat_sensors(measured), "revisions": 0}
 
@@ -302,7 +337,7 @@ class LeakMonitor:
             return None
         first = not episode["after"]    # detected in a cycle the twin did not solve: this is the first look
         episode["after"].append(residuals)
-        excess = (stats.get(episode["source_id"]) or {}).get("excess_t_h")
+        excess = _episode_excess(stats, episode)
         if excess is not None:
             episode["excess"].append(excess)
         episode["revisions"] += 0 if first else 1
@@ -311,13 +346,20 @@ class LeakMonitor:
         return self.active
 
     def _maybe_clear(self, stats: dict) -> None:
-        """After a detection, the leak is over once every CUSUM is back near zero for a few cycles."""
+        """After a detection, the leak is over once every CUSUM is back near zero for a few samples."""
         if self.active is None:
             return
-        calm = all(s["cusum"] < 0.1 * self.tests[src].h for src, s in stats.items() if src in self.tests)
+        calm = all(c.total < 0.1 * c.h for c in self._cusums())
         self.quiet_cycles = self.quiet_cycles + 1 if calm else 0
         if self.quiet_cycles >= 3:
             self.active, self.quiet_cycles, self._episode = None, 0, None
+
+
+def _episode_excess(stats: dict, episode: dict) -> float | None:
+    """This sample's excess as the test that detected the episode measures it."""
+    if episode["source_id"] == "imbalance":
+        return ((stats.get("imbalance") or {}).get(episode["side"]) or {}).get("excess_t_h")
+    return (stats.get(episode["source_id"]) or {}).get("excess_t_h")
 
 
 def _rounded(value: float, digits: int) -> float | None:
@@ -344,11 +386,58 @@ def suspect_inputs(sensors: pd.DataFrame, stuck) -> list[str]:
     return flat["element_id"].astype(str).unique().tolist()
 
 
-def source_flow_sensors(network) -> list[str]:
-    """The sources' circulation and make-up flow meters: what the mass imbalance sums."""
+BALANCE_SIDES = ("supply", "return")
+
+
+@dataclass(frozen=True)
+class BalanceMeters:
+    """The flow meters the mass balances sum: the sources' circulation pumps (return → supply) and
+    make-up points, and each station's primary flow meter (station id → sensor id)."""
+    pumps: tuple[str, ...]
+    makeup: tuple[str, ...]
+    stations: dict
+
+
+def balance_meters(network) -> BalanceMeters:
     sensors = network.sensors
-    on_sources = sensors["element_id"].astype(str).isin(network.sources["id"].astype(str))
-    return sensors.loc[on_sources & sensors["kind"].isin(["flow", "makeup_flow"]), "id"].astype(str).tolist()
+    ids, kind = sensors["id"].astype(str), sensors["kind"].astype(str)
+    element = sensors["element_id"].astype(str)
+    on_source = element.isin(network.sources["id"].astype(str))
+    on_station = element.isin(network.stations["id"].astype(str)) & (kind == "flow")
+    stations = dict(zip(element[on_station], ids[on_station], strict=True))
+    return BalanceMeters(tuple(ids[on_source & (kind == "flow")]), tuple(ids[on_source & (kind == "makeup_flow")]),
+                         stations)
+
+
+def mass_balances(measured: pd.Series, station_flows_t_h: pd.Series, meters: BalanceMeters, *,
+                  flat=()) -> dict[str, float]:
+    """The network's two mass balances from its flow meters, t/h: what leaves the pipes unmetered.
+
+    The sources' pumps lift what comes back on the return side, the make-up point tops up the supply
+    side, the stations take from supply and give back to return. With ``L_s`` and ``L_r`` the water
+    lost on either side (a leak, seepage)::
+
+        supply = Σ pumps + Σ make-up − Σ stations = L_s
+        return = Σ stations − Σ pumps            = L_r
+
+    A leak shows at full size in the balance of its side; both balances together are the make-up (so
+    they add what the make-up meter cannot: which side, and a return-side leak with the make-up meter
+    dead). A station's flow is its meter's reading, or the twin's (``station_flows_t_h``) where the meter
+    sent nothing or is ``flat`` (stuck): the stations' meters, not the twin's heat balance, so an error of
+    the twin's heat losses does not enter. A missing or flat source meter leaves its balance NaN."""
+    station = pd.Series(station_flows_t_h, dtype=float).fillna(0.0)
+    station.index = station.index.astype(str)
+    metered = pd.Series(meters.stations, dtype=str)
+    reading = measured.reindex(metered.to_numpy()).to_numpy(dtype=float)
+    use = np.isfinite(reading) & ~metered.isin(list(flat)).to_numpy()
+    station = station.reindex(station.index.union(metered.index)).fillna(0.0)
+    station.loc[metered.index[use]] = reading[use]
+    pumps = measured.reindex(list(meters.pumps)).to_numpy(dtype=float)
+    makeup = measured.reindex(list(meters.makeup)).to_numpy(dtype=float)
+    pumps_ok = bool(len(pumps)) and np.isfinite(pumps).all() and not set(meters.pumps) & set(flat)
+    total_st, total_pumps = float(station.sum()), float(np.sum(pumps))
+    supply = total_pumps + float(np.sum(makeup)) - total_st if pumps_ok and np.isfinite(makeup).all() else np.nan
+    return {"supply": supply, "return": total_st - total_pumps if pumps_ok else np.nan}
 
 
 def leak_residuals(residuals: pd.DataFrame) -> pd.Series:

@@ -1,0 +1,117 @@
+"""The leak monitor's inputs and cadence: the network's two mass balances from its flow meters (a leak
+shows at full size on its own side, checked against the twin's solved physics), one sample per telemetry
+window whatever the loop's interval, and a balance test that arms only after a day of its own history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_twin_physics import meshed  # tests/twin/test_twin_physics.py
+
+from twin.leaks.detect import BalanceMeters, Cusum, ImbalanceTest, LeakMonitor, MakeupBaseline, mass_balances
+from twin.model import Twin
+
+STATIONS = ("ST-C", "ST-E", "ST-F", "ST-G")
+
+
+def _meters(sources) -> BalanceMeters:
+    return BalanceMeters(tuple(f"F-{s}" for s in sources), tuple(f"MU-{s}" for s in sources),
+                         {st: f"F-{st}" for st in STATIONS})
+
+
+def _readings(result) -> pd.Series:
+    """What perfect meters on the sources' pumps and make-up points and on the stations would read."""
+    src, st = result.sources, result.stations
+    return pd.concat([src["flow_t_h"].rename(lambda s: f"F-{s}"), src["makeup_t_h"].rename(lambda s: f"MU-{s}"),
+                      st["flow_t_h"].rename(lambda s: f"F-{s}")])
+
+
+@pytest.mark.parametrize("second_role", [None, "fixed_flow"])
+@pytest.mark.parametrize("side", ["supply", "return"])
+def test_a_leak_shows_at_full_size_in_the_balance_of_its_side(side, second_role):
+    network = meshed(second_role=second_role)
+    twin = Twin(network)
+    twin.set_leaks(pd.DataFrame([{"pipe_id": "P-CE", "side": side, "rate_t_h": 20.0, "position": 0.3}]))
+    result = twin.solve()
+    sources = result.sources.index.tolist()
+    balances = mass_balances(_readings(result), result.stations["flow_t_h"], _meters(sources))
+    other = "return" if side == "supply" else "supply"
+    assert balances[side] == pytest.approx(20.0, abs=0.1)
+    assert balances[other] == pytest.approx(0.0, abs=0.1)
+    # Together they are the make-up: the make-up point tops up whatever either side loses.
+    assert balances["supply"] + balances["return"] == pytest.approx(result.sources["makeup_t_h"].sum(), abs=0.05)
+
+
+def test_the_balances_take_the_stations_meters_and_the_twin_only_where_a_meter_is_silent_or_stuck():
+    network = meshed()
+    result = Twin(network).solve()
+    readings = _readings(result)
+    meters = _meters(result.sources.index.tolist())
+    twin_flows = result.stations["flow_t_h"] * 1.05       # the twin's heat balance off by 5 %: no matter
+    assert mass_balances(readings, twin_flows, meters)["return"] == pytest.approx(0.0, abs=0.1)
+    silent = readings.drop("F-ST-C")
+    off = 0.05 * result.stations.loc["ST-C", "flow_t_h"]
+    assert mass_balances(silent, twin_flows, meters)["return"] == pytest.approx(off, abs=0.1)
+    assert mass_balances(readings, twin_flows, meters, flat={"F-ST-C"})["return"] == pytest.approx(off, abs=0.1)
+    # A source meter that sent nothing, or is stuck, leaves its balance unknown rather than wrong.
+    assert np.isnan(mass_balances(readings.drop("F-SRC-A"), twin_flows, meters)["return"])
+    assert np.isnan(mass_balances(readings.drop("MU-SRC-A"), twin_flows, meters)["supply"])
+    assert np.isfinite(mass_balances(readings.drop("MU-SRC-A"), twin_flows, meters)["return"])
+
+
+def test_the_monitor_takes_one_sample_per_window_whatever_the_loop_cycles_at():
+    """The demo's loop cycles every minute on 5-minute windows: consecutive means share four minutes of
+    readings. Sampled every cycle, a CUSUM calibrated on independent 5-minute means adds up the same
+    excess five times over."""
+    times = pd.date_range("2026-12-10 00:00", periods=40, freq="5min", tz="UTC")
+    baseline = MakeupBaseline.learn(pd.DataFrame({"time": times, "source_id": "SRC-1", "value": 30.0}))
+    monitor = LeakMonitor(baseline, Cusum(k=5.0, h=1000.0), {"SRC-1": "MU"}, sample_s=300.0)
+    start = pd.Timestamp("2026-12-11 00:00:01", tz="UTC")
+    for minute in range(10):
+        monitor.update(start + pd.Timedelta(minutes=minute), pd.Series({"MU": 50.0}))
+    assert monitor.tests["SRC-1"].total == pytest.approx(2 * (20.0 - 5.0))       # two windows, two samples
+    every_cycle = LeakMonitor(baseline, Cusum(k=5.0, h=1000.0), {"SRC-1": "MU"})
+    for minute in range(10):
+        every_cycle.update(start + pd.Timedelta(minutes=minute), pd.Series({"MU": 50.0}))
+    assert every_cycle.tests["SRC-1"].total == pytest.approx(10 * (20.0 - 5.0))
+
+
+def _swinging_day(samples_per_day: int, days: float, seed: int = 3) -> np.ndarray:
+    """A balance that follows the day (seepage's evening peak, the meters' load-dependent error)."""
+    rng = np.random.default_rng(seed)
+    k = np.arange(int(samples_per_day * days))
+    return 25.0 * np.sin(2 * np.pi * k / samples_per_day) + rng.normal(0.0, 8.0, len(k))
+
+
+def test_the_balance_test_arms_after_a_day_not_after_an_hour_of_its_own_history():
+    """Armed on its first hour, the test took that hour's spread for the noise and alarmed on the
+    day's swing (what the demo showed half an hour after start-up); armed after a day it does not."""
+    values = _swinging_day(288, 3.0)
+    armed_late = ImbalanceTest(samples_per_day=288)
+    assert not any(armed_late.update(v, learn=True)[0] for v in values)
+    assert armed_late.cusum is not None and armed_late.sigma > 15.0
+    armed_early = ImbalanceTest(samples_per_day=288, min_samples=12)
+    assert any(armed_early.update(v, learn=True)[0] for v in values)
+
+
+def test_a_return_side_leak_is_caught_by_its_balance_with_the_make_up_meter_dead():
+    times = pd.date_range("2026-12-10 00:00", periods=40, freq="5min", tz="UTC")
+    baseline = MakeupBaseline.learn(pd.DataFrame({"time": times, "source_id": "SRC-A", "value": 5.0}))
+    meters = BalanceMeters(("F-SRC-A",), ("MU-SRC-A",), {st: f"F-{st}" for st in STATIONS})
+    monitor = LeakMonitor(baseline, Cusum(k=20.0, h=100.0), {"SRC-A": "MU-SRC-A"}, meters=meters,
+                          imbalance=ImbalanceTest(samples_per_day=288), sample_s=300.0)
+    rng = np.random.default_rng(8)
+    twin_flows = pd.Series(250.0, index=list(STATIONS))
+    start = pd.Timestamp("2026-12-11 00:00:01", tz="UTC")
+    decision = None
+    for k in range(2 * 288 + 12):
+        leak = 60.0 if k >= 2 * 288 else 0.0
+        stations = {f"F-{st}": 250.0 + rng.normal(0, 1.0) for st in STATIONS}
+        # The pumps lift what comes back: the stations' flow less what the return side loses.
+        readings = pd.Series({**stations, "F-SRC-A": sum(stations.values()) - leak + rng.normal(0, 5.0)})
+        decision = monitor.update(start + k * pd.Timedelta(minutes=5), readings, None, twin_flows) or decision
+    assert decision is not None and decision.source_id == "imbalance"
+    assert decision.statistic["imbalance"]["side"] == "return"
+    assert decision.rate_t_h == pytest.approx(60.0, rel=0.3)
+    assert decision.detected_at - (start + 2 * 288 * pd.Timedelta(minutes=5)) <= pd.Timedelta(minutes=15)
