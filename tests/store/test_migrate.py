@@ -126,7 +126,7 @@ def test_timescaledb_off_keeps_a_preloading_server_on_the_plain_path(pg_server, 
 
 @contextmanager
 def _scratch_database(server_url):
-    from conftest import _admin, _database_url, _drop
+    from tests.conftest import _admin, _database_url, _drop
 
     name = f"t_{uuid.uuid4().hex[:12]}"
     with _admin(server_url) as conn:

@@ -62,7 +62,7 @@ def test_weekly_buckets_start_on_monday(db_url):
 def shim_beside_timescaledb(pg_server, monkeypatch):
     """A database of the TimescaleDB server migrated on the plain path (``public.time_bucket`` is the
     shim), with the extension then created in schema ``tsdb`` (``tsdb.time_bucket`` is the real one)."""
-    from conftest import _admin, _database_url, _drop
+    from tests.conftest import _admin, _database_url, _drop
 
     name = f"t_{uuid.uuid4().hex[:12]}"
     with _admin(pg_server) as conn:
