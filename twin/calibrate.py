@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import least_squares
 
 from layers.network import Network
 from twin.boundary import LastGood, boundary_from_readings
@@ -22,7 +23,8 @@ from twin.plant.sensors import NOISE_ABS, NOISE_REL
 from twin.sync import apply_boundary
 
 FITTED_KINDS = ("p_node", "p_supply", "p_return", "t_supply", "t_return")
-_BOUNDS = (np.log(0.2), np.log(5.0))
+_BOUNDS = (np.log(0.2), np.log(5.0))   # each multiplier between 0.2 and 5
+JACOBIAN_STEP = 0.05                    # 5 % on a multiplier
 
 
 @dataclass
@@ -67,6 +69,7 @@ class Calibrator:
         self.sensor_map = SensorMap(fitted, network.stations)
         self.kinds = fitted.set_index("id")["kind"]
         self.twin = Twin(network)
+        self._last: tuple[np.ndarray, np.ndarray] | None = None
         self.boundaries = [boundary_from_readings(network, s.measured, at=s.at, last_good=LastGood())
                            for s in snapshots]
 
@@ -93,39 +96,37 @@ class Calibrator:
         return {k: round(float(np.sqrt(np.mean(g["residual"] ** 2))), 5) for k, g in residuals.groupby("kind")}
 
     def _objective(self, x: np.ndarray) -> np.ndarray:
+        if self._last is not None and np.array_equal(self._last[0], x):
+            return self._last[1]   # the Jacobian starts where the optimizer just evaluated
         try:
-            return self.residuals(_calibration(self.zones, self.ages, x)).to_numpy()
+            r = self.residuals(_calibration(self.zones, self.ages, x)).to_numpy()
         except TwinDidNotConverge:
-            return np.full(self._size, 1e3)
+            r = np.full(self._size, 1e3)
+        self._last = (x.copy(), r)
+        return r
 
-    def _jacobian(self, x: np.ndarray, r: np.ndarray, step: float = 0.05) -> np.ndarray:
+    def _jacobian(self, x: np.ndarray, step: float = JACOBIAN_STEP) -> np.ndarray:
+        """Forward differences of a fixed step in log space (a relative step at x = 0 would be ~1e-8,
+        below what the solver's tolerances resolve), taken backwards at an upper bound."""
+        r = self._objective(x)
         columns = []
         for k in range(len(x)):
+            h = step if x[k] + step <= _BOUNDS[1] else -step
             moved = x.copy()
-            moved[k] += step
-            columns.append((self._objective(moved) - r) / step)
+            moved[k] += h
+            columns.append((self._objective(moved) - r) / h)
         return np.column_stack(columns)
 
     def fit(self, max_iterations: int = 4) -> CalibrationResult:
-        """Levenberg–Marquardt on log-multipliers, with forward-difference sensitivities."""
+        """Bounded least squares on the log-multipliers (scipy's trust-region reflective method: the
+        bounds are part of the problem, not a clip after each step), with forward-difference
+        sensitivities; at most ``max_iterations`` trial steps."""
         x = np.zeros(len(self.zones) + len(self.ages))
         neutral = _calibration(self.zones, self.ages, x)
         self._size = len(self.residuals(neutral))
         rms_before = self.rms_by_kind(neutral)
-        r, damping = self._objective(x), 1e-3
-        for _ in range(max_iterations):
-            jac = self._jacobian(x, r)
-            normal = jac.T @ jac
-            gradient = jac.T @ r
-            while damping < 1e6:
-                trial = np.clip(x - np.linalg.solve(normal + damping * np.diag(np.diag(normal) + 1e-9), gradient),
-                                *_BOUNDS)
-                r_trial = self._objective(trial)
-                if r_trial @ r_trial < r @ r:
-                    x, r, damping = trial, r_trial, damping / 3
-                    break
-                damping *= 10
-            else:
-                break
-        params = _calibration(self.zones, self.ages, x)
+        low, high = (np.full(len(x), bound) for bound in _BOUNDS)
+        fitted = least_squares(self._objective, x, bounds=(low, high), method="trf", jac=self._jacobian,
+                               x_scale=1.0, max_nfev=max_iterations + 1)
+        params = _calibration(self.zones, self.ages, fitted.x)
         return CalibrationResult(params, rms_before, self.rms_by_kind(params))

@@ -33,4 +33,6 @@ def test_calibration_recovers_a_rougher_zone_and_shrinks_pressure_residuals(city
         snapshots.append(Snapshot(at, readings.set_index("sensor_id")["value"]))
     result = Calibrator(network, snapshots).fit(max_iterations=3)
     assert result.params["roughness"][zones[0]] == pytest.approx(2.5, rel=0.2)
+    factors = [f for group in result.params.values() for f in group.values()]
+    assert all(0.2 <= f <= 5.0 for f in factors)      # the fit's bounds on every multiplier
     assert result.rms_after["p_node"] < 0.5 * result.rms_before["p_node"]
