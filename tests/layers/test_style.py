@@ -87,9 +87,47 @@ def test_live_arrays_follow_feature_order_scaled_to_integers():
     assert arrays["communities"] == [None]  # no telemetry: no value, not a guess
 
 
+def _city(n_pipes: int, n_stations: int, n_valves: int, n_communities: int, rng) -> tuple[dict, dict, pd.DataFrame]:
+    """A city at the design's scale: geometry collections and one run's states, every value present."""
+    def line():
+        lon, lat = 114.0 + rng.random() * 0.5, 38.0 + rng.random() * 0.3
+        return {"type": "LineString", "coordinates": [[lon, lat], [lon + 0.002, lat + 0.001],
+                                                      [lon + 0.004, lat + 0.001]]}
+    def point():
+        return {"type": "Point", "coordinates": [114.0 + rng.random() * 0.5, 38.0 + rng.random() * 0.3]}
+    rows = [(f"P-{k:05d}", "pipe", line()) for k in range(n_pipes)]
+    rows += [(f"ST-{k:04d}", "station", point()) for k in range(n_stations)]
+    rows += [(f"V-{k:05d}", "valve", point()) for k in range(n_valves)]
+    rows += [("SRC-1", "source", point())]
+    rows += [(f"C-{k:04d}", "community", {"type": "Polygon", "coordinates": [[[114.1, 38.1], [114.101, 38.1],
+                                                                             [114.101, 38.101], [114.1, 38.1]]]})
+             for k in range(n_communities)]
+    assets = pd.DataFrame([{"id": i, "kind": kd, "name": "", "geometry": g, "lon": 0.0, "lat": 0.0, "attrs": {}}
+                           for i, kd, g in rows])
+    collections, order = style.feature_collections(assets, _basemap())
+    states = pd.DataFrame({"element_id": [r[0] for r in rows], "status": "normal",
+                           "t_supply_c": rng.uniform(60.0, 125.0, len(rows))})
+    return collections, order, states
+
+
 def test_live_arrays_carry_no_geometry_and_stay_small():
     payload = json.dumps(_arrays())
     assert "coordinates" not in payload and "geometry" not in payload
+    # At the design's scale (10,000 pipes, 3,400 stations: DESIGN.md's wall budget) one refresh is a
+    # few bytes per element — at most 4 digits and a separator per value — and a small fraction of the
+    # geometry it restyles, which the browser keeps from page load.
+    collections, order, states = _city(10_000, 3_400, 2_000, 1_500, np.random.default_rng(0))
+    compliance = pd.DataFrame({"community_id": order["communities"], "share_ok": 0.93})
+    arrays = style.live_arrays(order, quantity="t_supply", aligned=style.align_states(order, states),
+                               residuals=pd.Series(dtype=float), alarms=pd.DataFrame(columns=["asset_id", "cause",
+                                                                                               "severity"]),
+                               valves_normally_open=pd.Series(True, index=order["valves"]), compliance=compliance)
+    values = sum(len(v) for v in arrays.values() if isinstance(v, list))
+    assert values == 10_000 + 3_400 + 2_000 + 1 + 1_500 and None not in arrays["pipes"]
+    size = len(json.dumps(arrays))
+    assert size <= 6 * values + 100, size
+    geometry = len(json.dumps({k: v for k, v in collections.items() if k != "basemap"}))
+    assert size < geometry / 10, (size, geometry)
 
 
 def test_station_status_worst_wins_and_without_twin_state_or_alarm_is_unknown():
