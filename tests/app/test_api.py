@@ -15,7 +15,7 @@ import requests
 from telemetry_net import build_network
 from waitress import create_server
 
-from app.api import create_ingest_app
+from app.api import MAX_BODY_BYTES, create_ingest_app
 from store.tokens import add_token, revoke_tokens
 
 SENSORS = {f"S-{i}": ("t_supply", "ST-1") for i in range(20)}
@@ -104,6 +104,21 @@ def test_unparseable_body_is_400_quarantined_and_not_acknowledged(server, db_url
     assert "not JSON" in answer.json()["error"] and answer.json()["accepted"] == 0
     assert _count(db_url, "measurement") == 0 and _count(db_url, "measurement_rejected") == 1
     assert requests.post(url, data=b"", headers=_auth(token), timeout=10).status_code == 400
+
+
+def test_a_body_over_the_limit_is_413_and_stores_nothing_while_one_at_the_limit_is_read(server, db_url):
+    """``MAX_BODY_BYTES`` (32 MiB) is the most one request may carry: a sender splits bigger batches."""
+    url, token = server
+    headers = {**_auth(token), "Content-Type": "application/json"}
+    reading = json.dumps([{"s": "S-1", "t": _iso(1), "v": 70}]).encode()
+    at_limit = reading + b" " * (MAX_BODY_BYTES - len(reading))     # JSON allows the trailing blanks
+    answer = requests.post(url, data=at_limit, headers=headers, timeout=60)
+    assert answer.status_code == 200 and answer.json()["accepted"] == 1
+    other = json.dumps([{"s": "S-2", "t": _iso(1), "v": 71}]).encode()
+    over = other + b" " * (MAX_BODY_BYTES + 1 - len(other))          # one byte more
+    answer = requests.post(url, data=over, headers=headers, timeout=60)
+    assert answer.status_code == 413
+    assert _count(db_url, "measurement") == 1 and _count(db_url, "measurement_rejected") == 0
 
 
 def _sender(url: str, token: str, index: int, stop: threading.Event, acked: list, errors: list) -> None:
