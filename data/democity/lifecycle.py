@@ -171,7 +171,7 @@ def _work_s(ctx: _Ctx, first_round: bool) -> np.ndarray:
 
 
 def _visit(ctx: _Ctx, mask, t_from, team, first_round: bool, team_ids, res_json, res_action):
-    """Accept, go, (hand over), resolve. Returns (still going, resolved at, team, member)."""
+    """Accept, go, (hand over to a specialist team), resolve. Returns (still going, resolved at, team)."""
     rng, n = ctx.rng, ctx.n
     member = rng.integers(0, CREW_PER_TEAM, n)
     t_accept = t_from + _delay_s(rng, _by(ctx.priority, ACCEPT_MIN) * (1.0 if first_round else 2.5), 0.9, n)
