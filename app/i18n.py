@@ -382,6 +382,8 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
                                    "counted. An admin loads the State Council's {year} holiday list with "
                                    "`heattwin calendar load FILE`."},
     "nav.field": {"zh-CN": "我的工单", "en": "My jobs"},
+    "layer.crews": {"zh-CN": "班组位置", "en": "Crews"},
+    "legend.crew": {"zh-CN": "班组（在办工单数）", "en": "crew (open orders)"},
     "nav.orders": {"zh-CN": "工单调度", "en": "Work orders"},
     "nav.revisits": {"zh-CN": "回访", "en": "Revisits"},
     "field.title": {"zh-CN": "我的工单", "en": "My jobs"},

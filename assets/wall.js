@@ -127,6 +127,13 @@
                                   html: "<span style='background:" + feature.properties.colour + "'></span>"});
             return L.marker(latlng, {icon: icon, title: feature.properties.title || ""});
         },
+        pointCrew: function (feature, latlng) {
+            // A team's tag where its phones last reported it (dimmed at its base), with its open orders.
+            var p = feature.properties;
+            var icon = L.divIcon({className: "crew-marker" + (p.reported ? "" : " at-base"), iconSize: null,
+                                  html: "<span>" + p.name + " · " + p.open + "</span>"});
+            return L.marker(latlng, {icon: icon, title: p.name, interactive: false});
+        },
         stylePipe: function () { return {color: NO_DATA, weight: px(2.2), opacity: 0.95}; },
         styleCommunity: function () {
             return {color: NO_DATA, weight: px(1), fillColor: NO_DATA, fillOpacity: 0.28, opacity: 0.6};
@@ -239,7 +246,7 @@
                     if (want && !ht.map.hasLayer(group)) { ht.map.addLayer(group); }
                     if (!want && ht.map.hasLayer(group)) { ht.map.removeLayer(group); }
                 }
-                var hidden = ["alarms", "orders"].filter(function (v) { return !on["wall-" + v]; });
+                var hidden = ["alarms", "orders", "crews"].filter(function (v) { return !on["wall-" + v]; });
                 return "wall-map-wrap " + hidden.map(function (v) { return "hide-" + v; }).join(" ");
             },
             focus: function (focus) {

@@ -20,7 +20,7 @@ from layers import style
 
 ns = Namespace("heattwin", "wall")
 NETWORK_LAYERS = ("communities", "pipes", "valves", "stations", "sources")
-OVERLAY_LAYERS = ("alarms", "orders")
+OVERLAY_LAYERS = ("alarms", "orders", "crews")
 TOGGLES = (*NETWORK_LAYERS, *OVERLAY_LAYERS)
 _POINT = {"valves": "pointValve", "stations": "pointStation", "sources": "pointSource"}
 _STYLE = {"communities": "styleCommunity", "pipes": "stylePipe"}
@@ -77,6 +77,7 @@ def wall_map(geo: Geometry, *, tile_url: str | None, attribution: str, focus: di
         dl.GeoJSON(id="wall-alarms", data=empty, pointToLayer=ns("pointAlarm"), onEachFeature=ns("onEachOverlay")),
         dl.GeoJSON(id="wall-orders", data=empty, pointToLayer=ns("pointWorkOrder"),
                    onEachFeature=ns("onEachOverlay")),
+        dl.GeoJSON(id="wall-crews", data=empty, pointToLayer=ns("pointCrew"), onEachFeature=ns("onEachOverlay")),
         dl.LayerGroup(id="wall-leaks", children=[]),
     ]
     bounds = _bounds(geo)
@@ -122,6 +123,16 @@ def order_overlay(orders: pd.DataFrame) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+def crew_overlay(teams: pd.DataFrame) -> dict:
+    """Each team where it was last seen (its base until its phones report), with its open orders."""
+    placed = teams.dropna(subset=["lon", "lat"]).reset_index(drop=True)
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+                 "properties": {"i": i, "team": r.team_id, "name": r.name, "open": int(r.open_orders),
+                                "reported": r.position_from == "reported"}}
+                for i, r in enumerate(placed.itertuples(index=False))]
+    return {"type": "FeatureCollection", "features": features}
+
+
 def _gradient(scale: style.Scale) -> str:
     return "linear-gradient(to right, " + ", ".join(style.palette(scale, 12)) + ")"
 
@@ -155,6 +166,7 @@ def legend(lang: str, quantity: str) -> list:
             _swatch("#ff2d55", t("legend.leak", lang), "pulse"),
             _swatch("#f39c12", t("legend.alarm", lang), "ring"),
             _swatch("#3498db", t("legend.work_order", lang), "square"),
+            _swatch("#20c997", t("legend.crew", lang), "square"),
             _swatch("#5b6472", t("legend.no_data", lang), "line"),
         ]),
         _scale_row(style.COMPLIANCE_SCALE, lang),

@@ -34,6 +34,7 @@ from store import work_orders as store_orders
 from store.audit import record_event
 from store.records import get_drawings
 from store.work_orders import core as store_orders_core
+from store.work_orders.dispatch import list_teams_with_load
 
 dash.register_page(__name__, path="/", title="HeatTwin — 调度大屏", name="wall")
 
@@ -220,15 +221,18 @@ def refresh_alarms(_n, lang, _changed, previous):
     return rings, leaks, items, signature
 
 
-@callback(Output("wall-orders", "data"), Output("wall-order-sig", "data"),
+@callback(Output("wall-orders", "data"), Output("wall-crews", "data"), Output("wall-order-sig", "data"),
           Input("wall-interval", "n_intervals"), Input("wall-order-created", "data"), State("wall-order-sig", "data"))
 @requires("wall.view")
 def refresh_orders(_n, _created, previous):
-    orders = store_orders.list_open_locations(context.pool())
-    signature = _signature(orders.to_dict("split"))
+    """Open orders and the crews (where they are, how many orders they have): for the dispatcher's pick."""
+    pool = context.pool()
+    orders = store_orders.list_open_locations(pool)
+    teams = list_teams_with_load(pool).drop(columns=["categories", "last_seen_at"])
+    signature = _signature(orders.to_dict("split"), teams.to_dict("split"))
     if signature == previous:
-        return no_update, no_update
-    return wall_map.order_overlay(orders), signature
+        return no_update, no_update, no_update
+    return wall_map.order_overlay(orders), wall_map.crew_overlay(teams), signature
 
 
 @callback(Output("wall-kpis", "children"), Input("wall-kpi-interval", "n_intervals"), Input("wall-lang", "data"))

@@ -159,6 +159,7 @@ BOARD_COLUMNS = ("id", "created_at", "title", "category", "origin", "priority", 
                  "asset_id", "household_id", "community", "reply_due_at", "site_due_at", "sla_due_at",
                  "replied_at", "on_site_at", "resolved_at", "external_ref", "reopen_count", "overdue")
 _BOARD_SORTS = {"id", "created_at", "priority", "state", "category", "team_id", "sla_due_at", "site_due_at"}
+_NULLABLE_SORTS = {"team_id", "sla_due_at", "site_due_at"}
 _BOARD_SELECT = sql.SQL(
     "SELECT w.id, w.created_at, w.title, w.category::text, w.origin, w.priority::text, w.state::text, w.team_id,"
     " t.name, w.asset_id, w.household_id, h.community_id, w.reply_due_at, w.site_due_at, w.sla_due_at,"
@@ -197,8 +198,10 @@ def list_board(pool: ConnectionPool, *, offset: int = 0, limit: int = 100, sort:
     if sort not in _BOARD_SORTS:
         raise ValueError(f"sort: {sort!r} is not one of {', '.join(sorted(_BOARD_SORTS))}")
     where, params = _board_where(filters)
-    order = sql.SQL(" ORDER BY w.{} {} NULLS LAST, w.id DESC LIMIT %(limit)s OFFSET %(offset)s").format(
-        sql.Identifier(sort), sql.SQL("DESC" if descending else "ASC"))
+    # NULLS LAST only where a column has nulls: on created_at it would keep the board's index from serving the page.
+    nulls = sql.SQL(" NULLS LAST" if sort in _NULLABLE_SORTS else "")
+    order = sql.SQL(" ORDER BY w.{} {}{}, w.id DESC LIMIT %(limit)s OFFSET %(offset)s").format(
+        sql.Identifier(sort), sql.SQL("DESC" if descending else "ASC"), nulls)
     with pool.connection() as conn:
         rows = conn.execute(_BOARD_SELECT + where + order, {**params, "limit": limit, "offset": offset}).fetchall()
         total = conn.execute(sql.SQL("SELECT count(*) FROM work_order w") + where, params).fetchone()[0]
