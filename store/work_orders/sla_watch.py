@@ -117,9 +117,10 @@ def list_sla_states(pool: ConnectionPool, *, at: datetime | None = None, open_on
     """Work orders with each clock's state, the most pressing first (the earliest due time of a clock
     still running), for the supervisors' board.
 
-    Returns ``ORDER_COLUMNS`` plus ``next_due_at``, ``<clock>_state`` (running / warning / breached /
-    met / missed, None without a due time) and ``<clock>_share`` (share of the allowance used, for the
-    running ones) for reply, site, resolve and revisit, and ``sla_state`` (the worst of them).
+    Returns ``ORDER_COLUMNS`` (``element_id``: the order's asset, else its household's community;
+    ``next_due_at``: the earliest due time of a running clock) plus ``<clock>_state`` (running / warning /
+    breached / met / missed, None without a due time) and ``<clock>_share`` (share of the allowance used,
+    for the running ones) for reply, site, resolve and revisit, and ``sla_state`` (the worst of them).
     """
     at = (at or datetime.now(UTC)).astimezone(UTC)
     clauses, params = [sql.SQL("TRUE")], []

@@ -89,19 +89,22 @@ def test_an_order_without_an_element_raises_on_its_households_community(network)
 
 
 def test_one_alarm_per_element_carries_all_its_orders_and_each_order_counts_once_at_its_worst(network):
-    late = file_order(network, asset_id="ST-1", created_at=FILED - timedelta(hours=2))   # reply breached
+    # Filed at 04:00: at 09:40 its reply (due 05:00) is breached and its site clock (due 10:00) at 94 %.
+    late = file_order(network, asset_id="ST-1", created_at=FILED - timedelta(hours=5))
     near = file_order(network, asset_id="ST-1", created_at=FILED - timedelta(minutes=10))   # reply at 83 %
     other = file_order(network, asset_id="ST-2", created_at=FILED - timedelta(hours=2))
     watch_sla(network, at=FILED + timedelta(minutes=40))
     alarms = sla_alarms(network)
     assert alarms[("ST-1", "sla_breach")]["details"]["work_order_ids"] == [late]
+    assert alarms[("ST-1", "sla_breach")]["details"]["orders"][0]["clocks"] == ["reply"]
     assert alarms[("ST-1", "sla_warning")]["details"]["work_order_ids"] == [near]
     assert alarms[("ST-2", "sla_breach")]["details"]["work_order_ids"] == [other]
-    # The late order gets its reply; the site clock (6 h from 07:00) is at 72 %: it leaves the breach.
+    # The late order gets its reply: it leaves the breach and joins the warning with its site clock.
     stamp(network, late, replied_at=FILED + timedelta(minutes=41), state="dispatched")
     watch_sla(network, at=FILED + timedelta(minutes=42))
-    assert ("ST-1", "sla_breach") not in sla_alarms(network)
-    assert ("ST-2", "sla_breach") in sla_alarms(network)
+    alarms = sla_alarms(network)
+    assert ("ST-1", "sla_breach") not in alarms and ("ST-2", "sla_breach") in alarms
+    assert alarms[("ST-1", "sla_warning")]["details"]["work_order_ids"] == [near, late]   # by due time
 
 
 def test_a_working_day_clock_warns_at_80_percent_of_its_working_time_not_of_the_calendar(network):
@@ -115,6 +118,18 @@ def test_a_working_day_clock_warns_at_80_percent_of_its_working_time_not_of_the_
     watch_sla(network, at=local(2026, 10, 10, 5))
     details = sla_alarms(network)[("C-1", "sla_warning")]["details"]
     assert details["work_order_ids"] == [wo] and details["orders"][0]["share"] == pytest.approx(62 / 72, abs=1e-3)
+
+
+def test_a_working_day_clock_warns_before_a_holiday_that_its_last_hours_fall_after(network):
+    # A payment (1 working day) filed on 30 September 02:00: 22 h of that day, then 2 h after National Day,
+    # due on 8 October 02:00. At 23:00 on 30 September 21 of its 24 h are used (88 %): the warning goes up
+    # before the holiday, though a week of calendar time is left.
+    wo = file_order(network, category="payment", asset_id="ST-2", created_at=local(2026, 9, 30, 2))
+    stamp(network, wo, replied_at=local(2026, 9, 30, 2, 30), state="dispatched")
+    watch_sla(network, at=local(2026, 9, 30, 20))   # 75 %
+    assert sla_alarms(network) == {}
+    watch_sla(network, at=local(2026, 9, 30, 23))
+    assert sla_alarms(network)[("ST-2", "sla_warning")]["details"]["orders"][0]["share"] == pytest.approx(21 / 24)
 
 
 def test_a_paused_order_stands_still(network):
