@@ -43,8 +43,9 @@ def _outcome(conn, order: dict, actor: Actor, reached: bool, satisfaction, fixed
     if fixed and satisfaction >= SATISFIED_FROM:
         move_on(conn, order["id"], "visited", actor=actor, note=note or "回访满意", details=details)
         return "visited"
+    # The crew's second round stamps its own arrival and resolution; the first ones stay in the events.
     move_on(conn, order["id"], "reopened", actor=actor, note=note or "回访不满意，重开工单", details=details,
-            reopen_count=order["reopen_count"] + 1)
+            reopen_count=order["reopen_count"] + 1, on_site_at=None, resolved_at=None)
     if order["team_id"]:
         notify_team(conn, order["team_id"], order["id"], f"工单 #{order['id']} 回访不满意，已重开：{order['title']}")
     return "reopened"

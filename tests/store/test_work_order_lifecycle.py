@@ -244,3 +244,20 @@ def test_waiting_for_the_resident_moves_the_open_clocks_by_the_wait(city):
             "SELECT site_due_at, sla_due_at, paused_s, paused_at FROM work_order WHERE id = %s", (wo_id,)).fetchone()
     assert paused_at is None and paused_s == pytest.approx(2400)
     assert site - before[0] == timedelta(minutes=40) and resolve - before[1] == timedelta(minutes=40)
+
+
+def test_a_reopened_order_gets_its_second_rounds_own_stamps(city):
+    wo_id = _resolved(city)
+    with city.connection() as conn:
+        first = conn.execute("SELECT resolved_at FROM work_order WHERE id = %s", (wo_id,)).fetchone()[0]
+    record_revisit(city, wo_id, actor=AGENT, reached=True, satisfaction=1, fixed=False)
+    with city.connection() as conn:
+        assert conn.execute("SELECT on_site_at, resolved_at FROM work_order WHERE id = %s", (wo_id,)).fetchone() \
+            == (None, None)
+    for k, (kind, payload) in enumerate((("accept", {}), ("arrive", {}),
+                                         ("resolve", {"cause": "楼内不平衡", "action": "调节单元阀"}))):
+        assert apply_crew_action(city, _tap(f"tap-r2-{wo_id}-{k}", wo_id, kind, **payload), actor=CREW,
+                                 crew_team="T-1")["ok"]
+    with city.connection() as conn:
+        second = conn.execute("SELECT resolved_at FROM work_order WHERE id = %s", (wo_id,)).fetchone()[0]
+    assert second > first
