@@ -45,11 +45,12 @@ def _root_layout():
 
 def _mount_extras(app: dash.Dash, url: str) -> None:
     """Flask routes that live beside the pages: the ingest API and the drawings."""
-    from app import api, drawings, field_api
+    from app import api, call_api, drawings, field_api
 
     api.mount(app.server, url)
     drawings.mount(app.server)
     field_api.mount(app.server)
+    call_api.mount(app.server)
     app.server.add_url_rule("/healthz", "heattwin_health", _health)
 
 

@@ -81,7 +81,7 @@ WORK_ORDER_FINAL_STATES = ("closed", "cancelled")
 # The lifecycle, declared once: state -> the states it may move to. The permission each move needs is
 # ``heattwin.permissions.TRANSITION_ACTIONS``.
 WORK_ORDER_TRANSITIONS = {
-    "new": ("dispatched", "cancelled"),
+    "new": ("dispatched", "resolved", "cancelled"),  # resolved: answered on the call itself (即时办)
     "dispatched": ("accepted", "dispatched", "cancelled"),
     "accepted": ("on_site", "dispatched", "cancelled"),
     "on_site": ("resolved", "dispatched"),
@@ -153,6 +153,18 @@ AUDIT_OUTCOME = (
     Choice("failed", "audit.outcome.failed", "#f39c12"),
 )
 
+INCIDENT_KIND = (
+    Choice("isolation", "incident.isolation", "#8e44ad"),
+    Choice("leak", "incident.leak", "#ff00ff"),
+    Choice("station_fault", "incident.station_fault", "#e74c3c"),
+)
+
+PAYMENT_STATUS = (
+    Choice("paid", "payment.paid", "#2ecc71"),
+    Choice("arrears", "payment.arrears", "#e74c3c"),
+    Choice("exempt", "payment.exempt", "#95a5a6"),
+)
+
 HEATING_STATUS = (
     Choice("heating", "heating.heating", "#e67e22"),
     Choice("suspended", "heating.suspended", "#7f8c8d"),
@@ -198,5 +210,6 @@ work_order_category_values = _values(WORK_ORDER_CATEGORY)
 work_order_origin_values = _values(WORK_ORDER_ORIGIN)
 work_order_priority_values = _values(WORK_ORDER_PRIORITY)
 user_role_values = _values(USER_ROLE)
+incident_kind_values = _values(INCIDENT_KIND)
 audit_outcome_values = _values(AUDIT_OUTCOME)
 sla_clock_state_values = _values(SLA_CLOCK_STATE)

@@ -34,6 +34,8 @@ ACTIONS: dict[str, str] = {
     "work_order.revisit": "call the resident back after a repair and record how it went",
     "work_order.close": "close a work order after its revisit",
     "work_order.cancel": "cancel a work order that needs no repair",
+    "call.answer": "take hotline calls: see the caller's record, answer, file or link the call",
+    "incident.manage": "record an isolation (valves closed, who is without heat, when it is back) and end it",
     "audit.view": "search the audit trail",
     "user.manage": "add users, set roles and passwords, disable users",
     "kiosk.manage": "add and revoke kiosk tokens for the video wall",
@@ -46,11 +48,12 @@ _READ_EVERYWHERE = {"wall.view", "drawing.view", "overview.view", "work_order.vi
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "dispatcher": frozenset(_READ_EVERYWHERE | {
         "alarm.ack", "alarm.comment", "alarm.clear", "alarm.work_order", "work_order.create",
-        "work_order.board", "work_order.dispatch", "work_order.close", "work_order.cancel", "scenario.view",
+        "work_order.board", "work_order.dispatch", "work_order.close", "work_order.cancel", "call.answer",
+        "incident.manage", "scenario.view",
         "scenario.run",
         "scenario.export"}),
     "agent": frozenset(_READ_EVERYWHERE | {"work_order.create", "work_order.board", "work_order.revisit",
-                                           "work_order.cancel"}),
+                                           "work_order.cancel", "call.answer"}),
     "crew": frozenset(_READ_EVERYWHERE | {"work_order.field", "work_order.create"}),
     "supervisor": frozenset(_READ_EVERYWHERE | {"scenario.view", "scenario.export", "audit.view",
                                                 "work_order.board", "work_order.close"}),

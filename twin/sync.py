@@ -144,6 +144,7 @@ class SyncLoop:
                     return None
                 outcome = self._cycle(at)
                 self.watch_work_order_clocks(at)
+                self.track_incidents(at)
                 return outcome
         finally:
             self._busy.release()
@@ -154,6 +155,21 @@ class SyncLoop:
             watch_sla(self.pool, at=None if at is None else pd.Timestamp(at).to_pydatetime(), actor="sync")
         except SlaPolicyError as exc:
             log.error("SLA watch skipped, fix the policy file: %s", exc)
+
+    def track_incidents(self, at: pd.Timestamp | None = None) -> dict:
+        """Open an incident for each new leak or station-fault alarm (the stations its repair cuts off, for
+        the hotline) and end those whose alarm cleared."""
+        from store.alarms import list_open_alarms
+        from store.incidents import sync_alarm_incidents
+
+        def isolate(pipe_id: str):
+            try:
+                return self._isolation().isolate(pipe_id)
+            except (KeyError, ValueError):  # a pipe of another network version: no region to name
+                return None
+
+        return sync_alarm_incidents(self.pool, list_open_alarms(self.pool, with_details=True), isolate,
+                                    at=None if at is None else pd.Timestamp(at).to_pydatetime())
 
     def _cycle(self, at: pd.Timestamp | None) -> CycleOutcome:
         started = pd.Timestamp.now(tz="UTC")

@@ -27,8 +27,9 @@ DASH_UPDATE = "/_dash-update-component"
 # Dash's own pages router; what each page shows is checked by the page's layout (``page``).
 ROUTER_OUTPUT = "_pages_content.children"
 ROUTER_ACTION = "page.route"
+# The ingest and call APIs authenticate with their own bearer tokens (one per data source or phone line).
 _PUBLIC_PREFIXES = ("/login", "/_dash-component-suites/", "/assets/", "/_favicon.ico", "/api/v1/readings",
-                    "/healthz")
+                    "/api/v1/calls", "/healthz")
 _PROTECTED_ASSETS = "/assets/drawings/"
 
 

@@ -11,7 +11,7 @@ from app.i18n import t
 
 # Pages in the bar, in order: (path, label key, action needed to see it).
 NAV = (("/field", "nav.field", "work_order.field"), ("/", "nav.wall", "wall.view"),
-       ("/orders", "nav.orders", "work_order.board"), ("/revisits", "nav.revisits", "work_order.revisit"),
+       ("/orders", "nav.orders", "work_order.board"), ("/hotline", "nav.hotline", "call.answer"), ("/revisits", "nav.revisits", "work_order.revisit"),
        ("/scenarios", "nav.scenarios", "scenario.view"), ("/overview", "nav.overview", "overview.view"),
        ("/admin/audit", "nav.audit", "audit.view"))
 
