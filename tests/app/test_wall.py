@@ -125,25 +125,30 @@ def test_clicking_a_station_opens_its_records_drawing_and_work_orders(wall_url, 
 
 def test_clicking_a_pipe_shows_dn_length_and_its_valves(wall_url, browser, city_db_url):
     pool = get_pool(city_db_url)
-    pipe, orders = _element_with_records(pool, "P-")
     assets, _ = get_asset_rows(pool)
+    on_pipes = {a.get("pipe_id") for a in assets.loc[assets["kind"] == "valve", "attrs"]}
+    # A pipe with a valve of its own (the valve list is what this test clicks), with a work order.
+    pipe = sorted(p for p in assets.loc[assets["kind"] == "pipe", "id"] if p in on_pipes)[0]
+    store_orders.add_work_order(pool, title="测试工单", actor=Actor("test"), asset_id=pipe)
+    orders = store_orders.list_work_orders(pool, asset_id=pipe, open_only=True)
     attrs = assets.set_index("id").at[pipe, "attrs"]
     open_wall(browser, wall_url + "/")
     click_feature(browser, "wall-pipes", pipe)
     text = wait_panel(browser, pipe)
     assert f"DN{attrs['dn_mm']}" in text
+    assert f"{float(attrs['length_m']) / 1000.0:.3f} km" in text      # the GIS length, in km
     valves = assets[(assets["kind"] == "valve") & assets["attrs"].map(
         lambda a: a.get("pipe_id") == pipe or a.get("node_id") in (attrs.get("from_node"), attrs.get("to_node")))]
-    for valve_id in valves["id"]:
-        assert valve_id in text
+    listed = [b.text for b in browser.find_elements("css selector", "#wall-panel .valves button")]
+    assert sorted(listed) == sorted(valves["id"]) and len(listed) >= 1
     for wo_id in orders["id"]:
         assert browser.execute_script("return !!document.querySelector('[data-wo=\"' + arguments[0] + '\"]')",
                                       str(wo_id))
-    if len(valves):  # a valve in the list opens that valve
-        link = browser.find_element("css selector", ".valves button")
-        valve_id = link.text
-        link.click()
-        wait_panel(browser, valve_id)
+    # A valve in the list opens that valve.
+    own = sorted(v for v, a in zip(valves["id"], valves["attrs"], strict=True) if a.get("pipe_id") == pipe)[0]
+    next(b for b in browser.find_elements("css selector", "#wall-panel .valves button") if b.text == own).click()
+    wait_panel(browser, own)
+    assert browser.find_element("css selector", "#wall-panel .panel-kind").text == "阀门"
 
 
 def test_clicking_a_leak_alarm_opens_its_pipe_and_the_ticker_lists_it(wall_url, browser, city_db_url):
@@ -277,12 +282,55 @@ def test_screenshots_of_wall_and_panel(wall_url, browser, city_db_url, width, he
     open_wall(browser, wall_url + "/")
     wait_for(browser, "return document.querySelector('.leak-pulse') && document.querySelector('.kpi-tile')",
              what="alarms and KPI tiles")
-    assert screenshot(browser, f"wall-{width}").stat().st_size > 0
+    pipe_rgb = _rgb(palette(PIPE_SCALES["t_supply"])[int(colour_index([95.0], PIPE_SCALES["t_supply"])[0])])
+    wall = _pixels(screenshot(browser, f"wall-{width}"))
+    assert wall.shape == (height, width, 3)                       # the whole screen, at its own size
+    assert wall.mean() < 60                                        # dark, for a dark control room
+    # The network is drawn in the run's colour (95 °C on the supply scale, lines at 95 % opacity).
+    assert _near(wall, pipe_rgb).mean() > 0.0005
+    # The leak alarm's marker: a red ring around a white core, where the page placed it.
+    pulse = _rect(browser, ".leak-pulse")
+    cx, cy = int(pulse["x"] + pulse["w"] / 2), int(pulse["y"] + pulse["h"] / 2)
+    assert _near(wall[cy - 1:cy + 2, cx - 1:cx + 2], (255, 255, 255), 40).all()
+    ring = int(0.32 * pulse["w"])
+    assert _near(wall[cy - 1:cy + 2, cx + ring - 1:cx + ring + 2], (255, 45, 85), 40).any()
     click_feature(browser, "wall-stations", station)
     wait_panel(browser, station)
-    assert screenshot(browser, f"wall-panel-{width}").stat().st_size > 0
+    panel = _pixels(screenshot(browser, f"wall-panel-{width}"))
+    box, view = _rect(browser, "#wall-panel"), _rect(browser, "#wall-map")
+    left, right = int(box["x"]), int(box["x"] + box["w"])
+    # The panel takes the right part of the map …
+    assert abs(right - (view["x"] + view["w"])) <= 2 and 0.2 * view["w"] < box["w"] < 0.5 * view["w"]
+    inside, beside = panel[:, left + 4:right - 4], panel[:, int(view["x"]) + 4:left - 4]
+    colours, counts = np.unique(inside.reshape(-1, 3), axis=0, return_counts=True)
+    assert _near(colours[counts.argmax()][None, None, :], (10, 17, 30), 6).all()   # … in its own background
+    assert _near(beside, pipe_rgb).mean() > 0.0005                 # and the network beside it stays visible
+    assert _near(inside, pipe_rgb).mean() < 0.1 * _near(beside, pipe_rgb).mean()
     browser.execute_script("var p = document.getElementById('wall-panel'); p.scrollTop = p.scrollHeight;")
-    assert screenshot(browser, f"wall-panel-records-{width}").stat().st_size > 0
+    records = _pixels(screenshot(browser, f"wall-panel-records-{width}"))
+    assert (records[:, left + 4:right - 4] != inside).any(axis=2).mean() > 0.05   # scrolled on to the records
     browser.find_element("id", "wall-lang-toggle").click()
     wait_for(browser, "return document.querySelector('.panel-kind').textContent === 'Station'", what="English")
-    assert screenshot(browser, f"wall-panel-en-{width}").stat().st_size > 0
+    english = _pixels(screenshot(browser, f"wall-panel-en-{width}"))
+    assert (english[:, left + 4:right - 4] != records[:, left + 4:right - 4]).any(axis=2).mean() > 0.01   # reworded
+
+
+def _pixels(path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"), dtype=np.int16)
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour.lstrip("#")[k:k + 2], 16) for k in (0, 2, 4))
+
+
+def _near(pixels: np.ndarray, rgb, tolerance: int = 16) -> np.ndarray:
+    """Pixels within ``tolerance`` of ``rgb`` in every channel."""
+    return (np.abs(pixels - np.asarray(rgb, dtype=np.int16)) <= tolerance).all(axis=-1)
+
+
+def _rect(browser, selector: str) -> dict:
+    return browser.execute_script("var r = document.querySelector(arguments[0]).getBoundingClientRect();"
+                                  "return {x: r.left, y: r.top, w: r.width, h: r.height};", selector)
