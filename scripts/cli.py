@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "scripts.cmd_users",
     "scripts.cmd_calendar",
     "scripts.cmd_orders",
+    "scripts.cmd_calls",
 )
 
 

@@ -20,6 +20,7 @@ _BACKGROUND = (
     ("scripts.cmd_simulate", ["simulate", "--speed", "0", "--backfill-hours", "3", "--via", "direct"]),
     ("scripts.cmd_sync", ["sync"]),
     ("scripts.cmd_orders", ["notify", "drain", "--forever"]),
+    ("scripts.cmd_calls", ["calls", "simulate"]),
 )
 
 
@@ -41,13 +42,14 @@ def _ensure_city(settings, stations: int, seed: int):
     return city_dir
 
 
-def _start_background(url: str) -> list[subprocess.Popen]:
+def _start_background(url: str, call_token: str) -> list[subprocess.Popen]:
     children = []
     for module, argv in _BACKGROUND:
         if importlib.util.find_spec(module) is None:
             continue
         env_argv = [sys.executable, "-m", "scripts.cli", *argv]
-        children.append(subprocess.Popen(env_argv, env={**os.environ, "DATABASE_URL": url}))
+        children.append(subprocess.Popen(env_argv, env={**os.environ, "DATABASE_URL": url,
+                                                        "HEATTWIN_CALL_TOKEN": call_token}))
         print(f"started: heattwin {' '.join(argv)} (pid {children[-1].pid})", flush=True)
     return children
 
@@ -58,6 +60,17 @@ def _demo_accounts(url: str, settings) -> str:
 
     pool = get_pool(url)
     return login_banner(ensure_demo_accounts(pool), new_demo_kiosk(pool), f"http://{settings.host}:{settings.port}")
+
+
+def _call_line_token(url: str) -> str:
+    """The demo softphone's line: a fresh token each start (the old ones are revoked)."""
+    from scripts.demo_accounts import DEMO_ACTOR
+    from store.db import get_pool
+    from store.tokens import add_token, revoke_tokens
+
+    pool = get_pool(url)
+    revoke_tokens(pool, "demo-cti", actor=DEMO_ACTOR)
+    return add_token(pool, "demo-cti", actor=DEMO_ACTOR)
 
 
 def _interrupt(*_signal) -> None:
@@ -77,7 +90,7 @@ def _run(args) -> int:
     if args.no_serve:
         print(banner, flush=True)
         return 0
-    children = _start_background(url)
+    children = _start_background(url, _call_line_token(url))
     # A service manager stops with SIGTERM: end the plant and the sync loop with the demo.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
