@@ -19,6 +19,10 @@ def register(subparsers) -> None:
     parser.add_argument("--inoperable", default="",
                         help="comma-separated valve ids that cannot be closed, besides those recorded so")
     parser.add_argument("--network", help="read this GeoPackage/folder instead of the store's current network")
+    parser.add_argument("--record", action="store_true",
+                        help="the valves are being closed now: record it as an incident for the hotline")
+    parser.add_argument("--back-in", type=float, help="with --record: hours until heat is expected back")
+    parser.add_argument("--by", help="with --record: the HeatTwin user doing it (default: this OS account)")
     parser.add_argument("--solve", action="store_true",
                         help="also solve the twin with the valves closed: what else degrades (design conditions)")
     parser.set_defaults(func=_run)
@@ -39,6 +43,11 @@ def _run(args) -> int:
     except KeyError as exc:
         print(exc.args[0])
         return 2
+    if args.record:
+        if args.network:
+            print("--record works on the store's network only (drop --network)")
+            return 2
+        print(_record(args, result))
     degraded = _solve(network, args.element_id) if args.solve else None
     if args.json:
         out = {**result.to_dict(), "problems": graph.problems}
@@ -53,6 +62,24 @@ def _run(args) -> int:
 
             print("\nwith these valves closed (design conditions):\n" + report(degraded))
     return 0
+
+
+def _record(args, result) -> str:
+    """The isolation as an incident: the hotline tells callers from the stations it cuts off."""
+    from datetime import UTC, datetime, timedelta
+
+    from heattwin.settings import load_settings
+    from scripts.actors import cli_actor
+    from store import cluster
+    from store.db import get_pool
+    from store.incidents import add_isolation
+
+    pool = get_pool(cluster.database_url(load_settings()))
+    back = datetime.now(UTC) + timedelta(hours=args.back_in) if args.back_in else None
+    incident_id = add_isolation(pool, pipe_id=args.element_id, stations=list(result.stations_cut_off),
+                                valves=list(result.valves_to_close), actor=cli_actor(pool, "incident.manage", args.by),
+                                expected_back_at=back)
+    return f"recorded as incident #{incident_id} ({len(result.stations_cut_off)} stations without heat)"
 
 
 def _solve(network, element_id: str):

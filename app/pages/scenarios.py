@@ -21,6 +21,7 @@ from app.auth.principal import current_principal
 from app.components import scenario_data as data
 from app.components.map import _base_layer, _bounds
 from app.i18n import LANGUAGES, t
+from store import incidents as store_incidents
 from store import scenarios as store
 from store.audit import record_event
 from twin.scenarios import ScenarioError
@@ -286,9 +287,17 @@ def _isolation(result: dict, lang: str):
     iso = result.get("isolation")
     if not iso:
         return None
-    return html.P([html.Strong(f"{t('scenario.isolation', lang)} {iso['target']}: "),
+    line = html.P([html.Strong(f"{t('scenario.isolation', lang)} {iso['target']}: "),
                    f"{t('scenario.valves_to_close', lang)} {', '.join(iso['valves_to_close']) or '—'}"],
                   className="scn-isolation")
+    principal = current_principal()
+    if principal is None or not principal.can("incident.manage"):
+        return line
+    return html.Div([line, html.Div(className="scn-row", children=[
+        html.Label(t("scenario.back_in", lang), htmlFor="scn-back-in"),
+        dcc.Input(id="scn-back-in", type="number", min=0, max=240, step=0.5, value=6, className="scn-number"),
+        html.Button(t("scenario.record_isolation", lang), id="scn-record-isolation", n_clicks=0,
+                    className="scn-button")]), html.Div(id="scn-recorded", className="scn-message")])
 
 
 @callback(Output("scn-kpis", "children"), Output("scn-table", "children"), Output("scn-sources", "children"),
@@ -357,6 +366,22 @@ def save(_n, name, base, outdoor, changes, result, sig, lang):
 
 def _may_delete(principal, author: str) -> bool:
     return principal.can("scenario.delete_any") or (principal.can("scenario.delete") and author == principal.username)
+
+
+@callback(Output("scn-recorded", "children"), Input("scn-record-isolation", "n_clicks"), State("scn-result", "data"),
+          State("scn-back-in", "value"), State("scn-lang", "data"), prevent_initial_call=True)
+@requires("incident.manage")
+def record_isolation(clicks, result, back_in_h, lang):
+    """The valves are being closed now: the stations cut off become an incident the hotline tells callers of."""
+    iso = (result or {}).get("isolation")
+    if not clicks or not iso:
+        return no_update
+    back = pd.Timestamp.now(tz="UTC") + pd.Timedelta(hours=float(back_in_h)) if back_in_h else None
+    incident_id = store_incidents.add_isolation(
+        context.pool(), pipe_id=iso["target"], stations=list(iso.get("stations_cut_off", [])),
+        valves=list(iso.get("valves_to_close", [])), actor=actor("incident.manage"),
+        expected_back_at=None if back is None else back.to_pydatetime())
+    return t("scenario.isolation_recorded", lang).format(id=incident_id, n=len(iso.get("stations_cut_off", [])))
 
 
 @callback(Output("scn-saved", "children"), Input("scn-saved-sig", "data"), Input("scn-lang", "data"))
