@@ -41,10 +41,10 @@ def serve(url: str, port: int, drawings: Path) -> subprocess.Popen:
     raise RuntimeError("heattwin serve did not come up within 120 s")
 
 
-def bench_user(pool, role: str, team_id: str | None = None) -> tuple[str, str]:
+def bench_user(pool, role: str, team_id: str | None = None, username: str | None = None) -> tuple[str, str]:
     """A user of ``role`` to log in as (benches measure what a logged-in user waits for)."""
     from store.users import add_user
 
-    username, password = f"bench-{role}", secrets.token_urlsafe(12)
+    username, password = username or f"bench-{role}", secrets.token_urlsafe(12)
     add_user(pool, username=username, password=password, roles=[role], actor=BENCH_ACTOR, team_id=team_id)
     return username, password

@@ -6,7 +6,7 @@ import importlib
 
 from scripts.benchmarks import print_report
 
-BENCHES = ("import", "twin", "ingest", "wall", "leaks", "scenarios", "orders")
+BENCHES = ("import", "twin", "ingest", "wall", "leaks", "scenarios", "orders", "hotline")
 
 
 def _available() -> list[str]:
