@@ -12,6 +12,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from app import context
 from app.auth.guard import page, requires
+from app.components.grid import DARK_GRID_THEME
 from app.i18n import LANGUAGES, t
 from heattwin.choices import AUDIT_OUTCOME
 from store.audit import count_audit_events, list_audit_events
@@ -19,10 +20,6 @@ from store.audit import count_audit_events, list_audit_events
 dash.register_page(__name__, path="/admin/audit", title="HeatTwin — 操作审计", name="audit")
 
 SHOWN_ROWS = 500
-# The control room's dark colours, in AG Grid's theming API.
-GRID_THEME = ("themeQuartz.withParams({backgroundColor: '#0b1422', foregroundColor: '#e6edf5',"
-              " headerBackgroundColor: '#111d30', borderColor: '#1d2940', accentColor: '#4dabf7',"
-              " fontFamily: 'Noto Sans CJK SC, Noto Sans SC, sans-serif'})")
 
 
 def _filters(lang: str) -> html.Div:
@@ -62,7 +59,7 @@ def layout(lang: str | None = None, **_query):
         dag.AgGrid(id="audit-grid", columnDefs=_columns(lang), rowData=[],
                    defaultColDef={"sortable": True, "resizable": True, "filter": True},
                    dashGridOptions={"pagination": True, "paginationPageSize": 50, "enableCellTextSelection": True,
-                                    "theme": {"function": GRID_THEME}},
+                                    "theme": DARK_GRID_THEME},
                    style={"height": "70vh"})])
 
 

@@ -15,6 +15,7 @@ from app import context
 from app.auth.guard import actor, page, requires
 from app.auth.principal import current_principal
 from app.components import fmt
+from app.components.grid import DARK_GRID_THEME
 from app.i18n import LANGUAGES, t
 from heattwin.choices import (
     SLA_CLOCKS,
@@ -35,9 +36,6 @@ STATE_COLOUR = {c.value: c.colour for c in WORK_ORDER_STATE}
 PRIORITY_COLOUR = {c.value: c.colour for c in WORK_ORDER_PRIORITY}
 DUE_COLUMN = {"reply": "reply_due_at", "site": "site_due_at", "resolve": "sla_due_at", "revisit": "revisit_due_at"}
 DONE_COLUMN = {"reply": "replied_at", "site": "on_site_at", "resolve": "resolved_at", "revisit": "visited_at"}
-GRID_THEME = ("themeQuartz.withParams({backgroundColor: '#0b1422', foregroundColor: '#e6edf5',"
-              " headerBackgroundColor: '#111d30', borderColor: '#1d2940', accentColor: '#4dabf7',"
-              " fontFamily: 'Noto Sans CJK SC, Noto Sans SC, sans-serif'})")
 
 
 def _options(choices, lang: str) -> list[dict]:
@@ -88,7 +86,7 @@ def layout(order: str | None = None, lang: str | None = None, **_query):
             dag.AgGrid(id="orders-grid", columnDefs=_columns(lang), rowModelType="infinite",
                        defaultColDef={"sortable": True, "resizable": True},
                        dashGridOptions={"cacheBlockSize": PAGE_ROWS, "maxBlocksInCache": 20, "rowHeight": 34,
-                                        "theme": {"function": GRID_THEME}},
+                                        "theme": DARK_GRID_THEME},
                        getRowId="params.data.row_id", className="orders-grid", style={"height": "100%"}),
             html.Aside(id="orders-detail", className="orders-detail", children=[
                 html.P(t("orders.pick", lang), className="muted")])]),

@@ -11,14 +11,13 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from app import context
 from app.auth.guard import actor, page, requires
 from app.components import fmt
+from app.components.grid import DARK_GRID_THEME
 from app.i18n import LANGUAGES, t
 from store.audit import record_event
 from store.work_orders import revisits as store_revisits
 
 dash.register_page(__name__, path="/revisits", title="HeatTwin — 回访", name="revisits")
 
-GRID_THEME = ("themeQuartz.withParams({backgroundColor: '#0b1422', foregroundColor: '#e6edf5',"
-              " headerBackgroundColor: '#111d30', borderColor: '#1d2940', accentColor: '#4dabf7'})")
 
 
 def _form(lang: str) -> html.Div:
@@ -56,7 +55,7 @@ def layout(lang: str | None = None, **_query):
         html.H2(t("revisit.title", lang)),
         html.Div(className="revisits-main", children=[
             dag.AgGrid(id="revisit-grid", columnDefs=columns, rowData=[], getRowId="params.data.row_id",
-                       dashGridOptions={"theme": {"function": GRID_THEME}},
+                       dashGridOptions={"theme": DARK_GRID_THEME},
                        style={"height": "100%"}),
             _form(lang)])])
 
