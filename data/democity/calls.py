@@ -125,9 +125,9 @@ def season_calls(households: pd.DataFrame, communities: pd.DataFrame, places: pd
 
 
 def live_calls(count: int, now: pd.Timestamp, households, communities, places, rng) -> pd.DataFrame:
-    """``count`` calls of the last day and a half before ``now``, three in four in the last 2.5 hours."""
-    recent = max(1, round(count * 0.75))
-    age_h = np.concatenate([0.02 + 2.5 * rng.random(recent) ** 1.6, rng.uniform(2.5, 30.0, count - recent)])
+    """``count`` calls of the last day and a half before ``now``, four in five in the last two hours."""
+    recent = max(1, round(count * 0.8))
+    age_h = np.concatenate([0.02 + 2.0 * rng.random(recent) ** 1.7, rng.uniform(2.0, 30.0, count - recent)])
     created_s = np.sort(int(now.timestamp()) - (age_h * HOUR_S).astype(np.int64))
     category = rng.choice(np.array(CATEGORIES), size=count, p=list(CATEGORY_SHARE.values()))
     return describe_calls(category, created_s, households, communities, places, rng)

@@ -3,9 +3,9 @@ reassignments, hand-overs to a specialist team, cancellations, revisits that do 
 reopenings after a dissatisfied revisit — simulated for whole arrays of orders at once, one stage at a time.
 
 Times are int64 seconds since the epoch (UTC). The event log is the truth: an order's state and its time
-columns are read off its events, each stamped the first time as ``store.work_orders.lifecycle`` does
-(``replied_at`` = first dispatch, ``on_site_at`` = first arrival, ``resolved_at`` = first resolution even
-when a reopening follows), so they cannot disagree. An order looked at before it is finished
+columns are read off its events as ``store.work_orders`` stamps them (each the first time: ``replied_at``
+at the first dispatch; a reopening clears ``on_site_at`` and ``resolved_at``, so they are the last
+round's), so they cannot disagree. An order looked at before it is finished
 (``cutoff_s``) keeps only what had happened by then: that is how today's open orders are made.
 """
 
@@ -34,7 +34,7 @@ ACCEPT_MIN = {"low": 10.0, "normal": 8.0, "urgent": 4.0}
 # emergencies (2 h) go at once, 6-hour jobs wait their turn, the rest are fitted into the day.
 QUEUE_FACTOR = ((2.0, 1.3), (6.0, 3.5), (np.inf, 8.0))
 # Nobody at home: the crew comes back at an agreed time (rarely for an emergency).
-APPOINTMENT_SHARE = ((2.0, 0.02), (np.inf, 0.10))
+APPOINTMENT_SHARE = ((2.0, 0.02), (np.inf, 0.06))
 # Desk matters have no drive: "on site" is when the service desk takes the case up.
 NO_DRIVE = ("payment", "invoice", "enquiry", "other")
 # Work until resolved, minutes: (median, sigma, share of long jobs, their median, sigma); urgent jobs get
@@ -45,7 +45,9 @@ WORK_MIN = {"room_cold": (40, 0.6, 0.18, 900, 0.8), "no_heat": (50, 0.7, 0.18, 7
             "invoice": (30, 0.7, 0.20, 1440, 0.5), "refund": (1440, 0.5, 0.30, 4320, 0.4),
             "enquiry": (10, 0.6, 0.05, 1440, 0.5), "other": (40, 0.8, 0.10, 1440, 0.5)}
 URGENT_WORK = 0.6
-NO_REVISIT_SHARE = {"enquiry": 0.6, "payment": 0.4, "invoice": 0.4, "other": 0.3}  # settled on the call
+# Hotline calls the agent answers on the call itself (即时办: new → resolved, no team), by category.
+FIRST_CONTACT_SHARE = {"enquiry": 0.7, "payment": 0.5, "invoice": 0.3, "other": 0.3, "suspend": 0.1}
+NO_REVISIT_SHARE = {"enquiry": 0.3, "payment": 0.2, "invoice": 0.2, "other": 0.2}  # filed without a call back
 REACHED_P = (0.87, 0.75)
 REVISIT_LAG_H = {"low": 20.0, "normal": 14.0, "urgent": 6.0}  # median, after the repair (then in daytime)  # first call back, second call back the next day
 # Satisfaction 1..5 after an on-time and a late resolution; whether the resident says it is really fixed.
@@ -210,7 +212,7 @@ def _revisit(ctx: _Ctx, mask, t_resolved, late, lag_h, reopen_allowed: bool, rev
     rng, n = ctx.rng, ctx.n
     skip = mask & (rng.random(n) < np.nan_to_num(_by(ctx.category, NO_REVISIT_SHARE), nan=0.03))
     _log(ctx, skip, t_resolved + _delay_s(rng, 90.0, 0.6, n), "closed", _people(rng, SUPERVISORS, n),
-         "办结归档（来电已答复，无需回访）")
+         "办结归档（无需回访）")
     calling = mask & ~skip
     first = _daytime(t_resolved + _delay_s(rng, lag_h * 60, 0.7, n), rng)
     second = _daytime(first + _delay_s(rng, 22 * 60, 0.15, n), rng)
@@ -288,7 +290,12 @@ def simulate(calls: pd.DataFrame, teams: pd.DataFrame, rng, cutoff_s: int | None
     duplicate = rng.random(n) < 0.015
     _log(ctx, duplicate, t0 + _delay_s(rng, 12.0, 0.6, n), "cancelled", _people(rng, AGENTS, n),
          "重复诉求，已并入前单")
-    going = ~duplicate
+    answered = (~duplicate & (calls["origin"].to_numpy() == "hotline")
+                & (rng.random(n) < np.nan_to_num(_by(category, FIRST_CONTACT_SHARE), nan=0.0)))
+    t_answered = t0 + _delay_s(rng, 4.0, 0.4, n)
+    _log(ctx, answered, t_answered, "resolved", calls["created_by"].to_numpy(), "热线即时办结",
+         details='{"kb_entry_id": null}')
+    going = ~duplicate & ~answered
     team = _pick_team(ctx)
     night = ((t0 + LOCAL_OFFSET_S) % 86400) < 6 * HOUR_S
     day = (t0 + LOCAL_OFFSET_S) // 86400
@@ -309,11 +316,16 @@ def simulate(calls: pd.DataFrame, teams: pd.DataFrame, rng, cutoff_s: int | None
     going &= ~withdrawn
     revisits: list = []
     going, t_resolved, team = _visit(ctx, going, t, team, True, team_ids, res_json, res_action)
+    has_team = going.copy()
+    going, t_resolved = going | answered, np.where(answered, t_answered, t_resolved)
     late = t_resolved > calls["resolve_due_s"].to_numpy()
     reopened, t_reopen = _revisit(ctx, going, t_resolved, late, _by(priority, REVISIT_LAG_H), True, revisits)
     for round_ in range(1, MAX_REOPENS + 1):
-        redispatch = reopened & (rng.random(n) < 0.3) & (qualified.sum(axis=1) > 1)
-        other = _pick_team(ctx, exclude=team)
+        # Back to the same team, or to another; an order answered on the call goes to a team now.
+        first_team = reopened & ~has_team
+        redispatch = reopened & (((rng.random(n) < 0.3) & (qualified.sum(axis=1) > 1)) | first_team)
+        other = np.where(first_team, team, _pick_team(ctx, exclude=team))
+        has_team |= reopened
         t_disp = t_reopen + _delay_s(rng, 10.0, 0.6, n)
         _log(ctx, redispatch, t_disp, "dispatched", _people(rng, DISPATCHERS, n),
              "回访不满意，改派" + ctx.team_names[other], other, _dispatch_details(team_ids, other))
@@ -322,10 +334,10 @@ def simulate(calls: pd.DataFrame, teams: pd.DataFrame, rng, cutoff_s: int | None
                                      team_ids, res_json, res_action)
         reopened, t_reopen = _revisit(ctx, reopened, t_resolved, np.zeros(n, bool), 8.0, round_ < MAX_REOPENS,
                                       revisits)
-    return _read_off(ctx, team_ids, res_json, revisits, cutoff_s)
+    return _read_off(ctx, team_ids, revisits, cutoff_s)
 
 
-def _read_off(ctx: _Ctx, team_ids, res_json, revisits: list, cutoff_s):
+def _read_off(ctx: _Ctx, team_ids, revisits: list, cutoff_s):
     events = pd.concat(ctx.log, ignore_index=True)
     revisit = pd.concat(revisits, ignore_index=True)
     if cutoff_s is not None:
@@ -336,16 +348,22 @@ def _read_off(ctx: _Ctx, team_ids, res_json, revisits: list, cutoff_s):
     by_order = events.groupby("order")
     state = pd.DataFrame(index=pd.RangeIndex(ctx.n))
     state["state"] = by_order["to_state"].last()
-    for column, to_state, which in (("replied_at", "dispatched", "first"), ("on_site_at", "on_site", "first"),
-                                    ("resolved_at", "resolved", "first"), ("last_resolved_at", "resolved", "last"),
-                                    ("visited_at", "visited", "first")):
-        state[column] = getattr(events[events["to_state"] == to_state].groupby("order")["at"], which)()
+    reopened_at = events[events["to_state"] == "reopened"].groupby("order")["at"].max()
+    this_round = events[events["at"] > reopened_at.reindex(events["order"]).fillna(-np.inf).to_numpy()]
+    for column, rows, to_state, which in (
+            ("replied_at", events, "dispatched", "first"), ("on_site_at", this_round, "on_site", "first"),
+            ("resolved_at", this_round, "resolved", "first"), ("last_resolved_at", events, "resolved", "last"),
+            ("visited_at", events, "visited", "first")):
+        state[column] = getattr(rows[rows["to_state"] == to_state].groupby("order")["at"], which)()
     state["closed_at"] = events[events["to_state"].isin(["closed", "cancelled"])].groupby("order")["at"].last()
     state["reopen_count"] = (events["to_state"] == "reopened").groupby(events["order"]).sum()
     held = events[events["team"] >= 0].groupby("order")["team"].last()
     state["team_id"] = pd.Series(team_ids[held.to_numpy()], index=held.index)
     state["team_id"] = state["team_id"].fillna("")
-    state["resolution"] = np.where(state["resolved_at"].notna(), res_json, "{}")
+    repaired = events[(events["to_state"] == "resolved") & (events["from_state"] == "on_site")]
+    state["resolution"] = repaired.groupby("order")["details"].last().reindex(state.index).fillna("{}")
+    state["first_contact"] = events[(events["to_state"] == "resolved") & (events["from_state"] == "new")
+                                    ].groupby("order").size().reindex(state.index).notna()
     arrived = state["on_site_at"].notna().to_numpy()[:, None]
     state[["site_lon", "site_lat"]] = np.where(arrived, ctx.site, np.nan)
     revisit = revisit.sort_values(["order", "at"], kind="stable").reset_index(drop=True)

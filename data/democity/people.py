@@ -38,6 +38,14 @@ def make_communities(grid: Grid, net: NetworkTables, rng) -> pd.DataFrame:
                          "built_year": rng.integers(1990, 2022, count), "geometry": polygons})
 
 
+def _payment_status(heating: np.ndarray) -> np.ndarray:
+    """Cut off for not paying → in arrears; about 1 % of the others exempt (低保、特困), picked by a hash of
+    their rank so that the random stream the rest of the city draws from stays as it was."""
+    rank = np.arange(len(heating), dtype=np.uint64)
+    exempt = (rank * np.uint64(2654435761)) % np.uint64(2**32) < np.uint64(0.01 * 2**32)
+    return np.where(heating == "not_paying", "arrears", np.where(exempt, "exempt", "paid"))
+
+
 def make_households(communities: pd.DataFrame, rng) -> pd.DataFrame:
     """Every household: building, floor, unit, phone; ~10 % with a collector (its sensor id)."""
     counts = communities["households"].to_numpy()
@@ -58,10 +66,12 @@ def make_households(communities: pd.DataFrame, rng) -> pd.DataFrame:
                        np.where(rng.random(total) < 0.5, "先生", "女士"))
     collector = rng.random(total) < COLLECTOR_SHARE
     sensor_id = np.where(collector, np.char.add("S-", np.char.add(ids, "-RT")), "")
+    area_m2 = rng.uniform(60, 140, total).round(1)  # drawn before the heating status, as always
+    heating = np.where(rng.random(total) < 0.97, "heating",
+                       np.where(rng.random(total) < 0.5, "suspended", "not_paying"))
     return pd.DataFrame({
         "id": ids, "community_id": communities["id"].to_numpy()[owner],
         "station_id": communities["station_id"].to_numpy()[owner], "name": name, "phone": phone,
         "address": address, "building": building, "floor": floor,
-        "area_m2": rng.uniform(60, 140, total).round(1), "heating_status": np.where(
-            rng.random(total) < 0.97, "heating", np.where(rng.random(total) < 0.5, "suspended", "not_paying")),
-        "sensor_id": sensor_id})
+        "area_m2": area_m2, "heating_status": heating,
+        "sensor_id": sensor_id, "payment_status": _payment_status(heating)})

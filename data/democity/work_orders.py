@@ -46,7 +46,8 @@ def _orders(calls: pd.DataFrame, state: pd.DataFrame, ids: np.ndarray) -> pd.Dat
         "resolved_at": _iso(state["resolved_at"]), "visited_at": _iso(state["visited_at"]), "paused_at": "",
         "paused_s": 0.0, "reopen_count": state["reopen_count"].to_numpy(),
         "resolution": state["resolution"].to_numpy(), "site_lon": state["site_lon"].to_numpy(),
-        "site_lat": state["site_lat"].to_numpy()})
+        "site_lat": state["site_lat"].to_numpy(), "incident_id": "",
+        "first_contact": state["first_contact"].to_numpy()})
 
 
 def make_work_orders(households, communities, places, teams, rng, now: pd.Timestamp):

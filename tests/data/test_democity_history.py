@@ -106,7 +106,7 @@ def test_every_history_follows_the_declared_transitions_in_time_order(city):
     moves = set(zip(later["from_state"], later["to_state"], strict=True))
     legal = {(a, b) for a, nexts in WORK_ORDER_TRANSITIONS.items() for b in nexts}
     assert moves <= legal, moves - legal
-    assert {("dispatched", "dispatched"), ("on_site", "dispatched"), ("resolved", "reopened"),
+    assert {("new", "resolved"), ("dispatched", "dispatched"), ("on_site", "dispatched"), ("resolved", "reopened"),
             ("reopened", "accepted"), ("reopened", "dispatched"), ("resolved", "closed")} <= moves
     last = events.drop_duplicates("work_order_id", keep="last").set_index("work_order_id")
     assert (last["to_state"] == orders["state"].loc[last.index]).all() and len(last) == len(orders)
@@ -115,10 +115,14 @@ def test_every_history_follows_the_declared_transitions_in_time_order(city):
 
 def test_time_columns_agree_with_the_events(city):
     orders, events = city["orders"].set_index("id"), city["events"]
-    # Each stamped the first time, as the lifecycle does: reply stops at the first dispatch.
+    # Stamped as the store does: reply at the first dispatch; a reopening clears arrival and resolution,
+    # so those are the first of the last round.
+    reopened_at = events[events["to_state"] == "reopened"].groupby("work_order_id")["at"].max()
+    since = pd.Series(reopened_at.reindex(events["work_order_id"]).array, index=events.index)
+    last_round = events[since.isna() | (events["at"] > since)]
     expected = {"replied_at": _event_at(events, "dispatched", "first"),
-                "on_site_at": _event_at(events, "on_site", "first"),
-                "resolved_at": _event_at(events, "resolved", "first"),
+                "on_site_at": _event_at(last_round, "on_site", "first"),
+                "resolved_at": _event_at(last_round, "resolved", "first"),
                 "visited_at": _event_at(events, "visited", "first"),
                 "closed_at": events[events["to_state"].isin(["closed", "cancelled"])].set_index("work_order_id")["at"]}
     for column, at in expected.items():
@@ -129,11 +133,17 @@ def test_time_columns_agree_with_the_events(city):
         assert (chain.loc[both, earlier] <= chain.loc[both, later]).all(), (earlier, later)
     reopened = (events["to_state"] == "reopened").groupby(events["work_order_id"]).sum()
     assert (orders["reopen_count"] == reopened.reindex(orders.index, fill_value=0)).all()
+    repaired = events[(events["to_state"] == "resolved") & (events["from_state"] == "on_site")]
+    by_crew = orders.index.isin(repaired["work_order_id"])
+    assert orders.loc[by_crew, "resolution"].map(lambda r: bool(json.loads(r)["action"])).all()
+    assert (orders.loc[~by_crew, "resolution"] == "{}").all()
+    answered = events[(events["to_state"] == "resolved") & (events["from_state"] == "new")]["work_order_id"]
+    assert ((orders["first_contact"] == "True") == orders.index.isin(answered)).all() and len(answered) > 20
+    assert orders.loc[answered, "category"].isin(["enquiry", "payment", "invoice", "other", "suspend"]).all()
     resolved = orders["resolved_at"].notna()
-    assert (orders.loc[resolved, "resolution"].map(lambda r: bool(json.loads(r)["action"]))).all()
-    assert (orders.loc[~resolved, "resolution"] == "{}").all()
     assert (orders.loc[resolved, "revisit_due_at"] > orders.loc[resolved, "resolved_at"]).all()
-    assert orders.loc[~resolved, "revisit_due_at"].isna().all()
+    assert orders.loc[~orders.index.isin(events.loc[events["to_state"] == "resolved", "work_order_id"]),
+                      "revisit_due_at"].isna().all()
     assert ((orders["site_lon"] != "") == orders["on_site_at"].notna()).all()
     arrivals = events[events["to_state"] == "on_site"].drop_duplicates("work_order_id", keep="last")
     where = arrivals.set_index("work_order_id")["details"].map(json.loads)

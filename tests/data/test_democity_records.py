@@ -58,6 +58,9 @@ def test_records_refer_to_existing_rows(demo_city_dir, layer):
     communities = layer("communities").set_index("id")
     households = _records(demo_city_dir, "household")
     assert (households["station_id"] == households["community_id"].map(communities["station_id"])).all()
+    cut_off = households["heating_status"] == "not_paying"
+    assert (cut_off == (households["payment_status"] == "arrears")).all()
+    assert 0.005 < (households["payment_status"] == "exempt").mean() < 0.02
     assert set(communities["station_id"]) <= set(layer("stations")["id"])
     orders = _records(demo_city_dir, "work_order")
     assert set(orders["team_id"]) - {""} <= set(_records(demo_city_dir, "team")["id"])
