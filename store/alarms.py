@@ -5,6 +5,8 @@ Every state change also writes an ``alarm_event`` row (who, when, what), in the 
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 from psycopg import sql
 from psycopg.types.json import Jsonb
@@ -172,42 +174,82 @@ def comment_alarm(pool: ConnectionPool, alarm_id: int, note: str, *, actor: Acto
 def upsert_alarms(pool: ConnectionPool, conditions: list[dict], *, at, continuing_s: float,
                   actor: str = "system") -> dict[str, int]:
     """Raise or refresh one alarm per condition (asset_id, cause, severity, message, details), in one
-    transaction.
+    transaction and a handful of statements whatever the number of conditions.
 
     A condition whose open alarm was last seen within ``continuing_s`` continues it (last seen,
     severity, message and details refreshed; an escalation or de-escalation is an event); after a
     longer gap it is a re-raise (``raise_count`` + 1). Returns counts of raised / re_raised / continued.
     """
+    for c in conditions:
+        if c["severity"] not in alarm_severity_values:
+            raise ValueError(f"alarm severity {c['severity']!r} is not one of {alarm_severity_values}")
+    wanted = {(c["asset_id"], c["cause"]): c for c in conditions}  # one alarm per element and cause
     counts = {"raised": 0, "re_raised": 0, "continued": 0}
+    if not wanted:
+        return counts
     with transaction(pool) as conn:
-        for c in conditions:
-            if c["severity"] not in alarm_severity_values:
-                raise ValueError(f"alarm severity {c['severity']!r} is not one of {alarm_severity_values}")
-            row = conn.execute(
-                "SELECT id, last_seen_at, severity::text FROM alarm WHERE asset_id = %s AND cause = %s"
-                " AND state <> 'cleared' FOR UPDATE", (c["asset_id"], c["cause"])).fetchone()
-            values = (c["severity"], c.get("message", ""), Jsonb(c.get("details") or {}), at)
-            if row is None:
-                alarm_id = conn.execute(
-                    "INSERT INTO alarm (severity, message, details, raised_at, last_seen_at, asset_id, cause)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                    (*values, at, c["asset_id"], c["cause"])).fetchone()[0]
-                action = "raised"
-            else:
-                alarm_id, last_seen, severity = row
-                gap = (pd.Timestamp(at) - pd.Timestamp(last_seen)).total_seconds()
-                action = "re_raised" if gap > continuing_s else "continued"
-                conn.execute(
-                    "UPDATE alarm SET severity = %s, message = %s, details = %s, last_seen_at = %s,"
-                    " raise_count = raise_count + %s WHERE id = %s", (*values, int(action == "re_raised"), alarm_id))
-                if action == "continued" and severity != c["severity"]:
-                    conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, note) VALUES (%s, %s, %s, %s)",
-                                 (alarm_id, actor, "severity", f"{severity} → {c['severity']}"))
-            if action != "continued":
-                conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, at) VALUES (%s, %s, %s, %s)",
-                             (alarm_id, actor, action, at))
-            counts[action] += 1
+        keys = list(wanted)
+        open_rows = conn.execute(
+            "SELECT a.id, a.asset_id, a.cause, a.last_seen_at, a.severity::text FROM alarm a"
+            " JOIN unnest(%s::text[], %s::text[]) AS k(asset_id, cause) USING (asset_id, cause)"
+            " WHERE a.state <> 'cleared' FOR UPDATE OF a",
+            ([k[0] for k in keys], [k[1] for k in keys])).fetchall()
+        existing = {(r[1], r[2]): r for r in open_rows}
+        events = _refresh_open(conn, wanted, existing, at, continuing_s, actor, counts)
+        events += _insert_new(conn, [wanted[k] for k in keys if k not in existing], at, actor)
+        counts["raised"] = len(keys) - len(existing)
+        if events:
+            conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, note, at)"
+                         " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::timestamptz[])",
+                         [list(column) for column in zip(*events, strict=True)])
     return counts
+
+
+def _refresh_open(conn, wanted: dict, existing: dict, at, continuing_s: float, actor: str, counts: dict) -> list:
+    """Continue or re-raise the alarms already open; returns their events (re-raises, severity changes)."""
+    if not existing:
+        return []
+    rows, events = [], []
+    at_ts = pd.Timestamp(at)
+    for key, (alarm_id, _asset, _cause, last_seen, severity) in existing.items():
+        c = wanted[key]
+        re_raised = (at_ts - pd.Timestamp(last_seen)).total_seconds() > continuing_s
+        counts["re_raised" if re_raised else "continued"] += 1
+        rows.append((alarm_id, c["severity"], c.get("message", ""), _json_text(c.get("details")), int(re_raised)))
+        if re_raised:
+            events.append((alarm_id, actor, "re_raised", "", at))
+        elif severity != c["severity"]:
+            events.append((alarm_id, actor, "severity", f"{severity} → {c['severity']}", at))
+    conn.execute(
+        "UPDATE alarm a SET severity = v.severity::alarm_severity, message = v.message, details = v.details::jsonb,"
+        " last_seen_at = %s, raise_count = a.raise_count + v.bump FROM unnest(%s::bigint[], %s::text[], %s::text[],"
+        " %s::text[], %s::int[]) AS v(id, severity, message, details, bump) WHERE a.id = v.id",
+        [at, *[list(column) for column in zip(*rows, strict=True)]])
+    return events
+
+
+def _insert_new(conn, conditions: list[dict], at, actor: str) -> list:
+    """Raise the alarms that are not open yet; returns their 'raised' events."""
+    if not conditions:
+        return []
+    ids = conn.execute(
+        "INSERT INTO alarm (asset_id, cause, severity, message, details, raised_at, last_seen_at)"
+        " SELECT v.asset_id, v.cause, v.severity::alarm_severity, v.message, v.details::jsonb, %s, %s"
+        " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
+        " AS v(asset_id, cause, severity, message, details) RETURNING id",
+        (at, at, [c["asset_id"] for c in conditions], [c["cause"] for c in conditions],
+         [c["severity"] for c in conditions], [c.get("message", "") for c in conditions],
+         [_json_text(c.get("details")) for c in conditions])).fetchall()
+    return [(row[0], actor, "raised", "", at) for row in ids]
+
+
+def _json_text(details: dict | None) -> str:
+    return json.dumps(details or {}, default=_plain, ensure_ascii=False)
+
+
+def _plain(value):
+    """numpy scalars as the Python numbers they are; anything else as its text."""
+    return value.item() if hasattr(value, "item") else str(value)
 
 
 def clear_gone(pool: ConnectionPool, cause: str, still_active: set[str], *, at, hold_off_s: float,
