@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import numpy as np
 import pandas as pd
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
@@ -20,23 +20,19 @@ _RUN_COLUMNS = ("id", "kind", "started_at", "finished_at", "converged", "iterati
                 "error", "inputs", "fallbacks", "summary", "calibration_id")
 
 
-def _clean(value):
-    """numpy scalars and NaN to what COPY takes (NaN means 'no value' here, so NULL)."""
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+def _copy_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """The whole frame as COPY takes it, at once: Python scalars, NaN and infinities as NULL."""
+    numeric = frame.select_dtypes("number").columns
+    frame = frame.replace({c: {np.inf: np.nan, -np.inf: np.nan} for c in numeric}) if len(numeric) else frame
+    return frame.astype(object).where(frame.notna(), None)
 
 
 def _copy_frame(conn, table: str, columns: tuple[str, ...], run_id: int, frame: pd.DataFrame) -> None:
     present = [c for c in columns if c in frame.columns]
     statement = f"COPY {table} (run_id, {', '.join(present)}) FROM STDIN"  # names from our constants
     with conn.cursor().copy(statement) as copy:
-        for row in frame[present].itertuples(index=False, name=None):
-            copy.write_row((run_id, *map(_clean, row)))
+        for row in _copy_ready(frame[present]).itertuples(index=False, name=None):
+            copy.write_row((run_id, *row))
 
 
 def add_run(pool: ConnectionPool, *, kind: str = "sync", started_at, finished_at=None, converged: bool,
