@@ -133,10 +133,13 @@ def _log(ctx: _Ctx, mask, at, state: str, actor, note, team=-1, details="{}") ->
 
 
 def _pick_team(ctx: _Ctx, exclude=None) -> np.ndarray:
-    """A qualified team for each order, the nearer the likelier (exp(-d / 3 km))."""
+    """A qualified team for each order, the nearer the likelier (exp(-d / 3 km)); other than ``exclude``
+    where another is qualified."""
     weight = ctx.qualified * np.exp(-ctx.distance_km / 3.0)
     if exclude is not None:
-        weight[np.arange(ctx.n), exclude] = 0.0
+        others = weight.copy()
+        others[np.arange(ctx.n), exclude] = 0.0
+        weight = np.where(others.sum(axis=1, keepdims=True) > 0, others, weight)
     cumulative = np.cumsum(weight, axis=1)
     u = ctx.rng.random(ctx.n) * cumulative[:, -1]
     return np.minimum((cumulative <= u[:, None]).sum(axis=1), weight.shape[1] - 1)

@@ -158,6 +158,11 @@ def test_teams_are_qualified_for_what_they_are_sent_to(city):
     category = orders.loc[sent["work_order_id"], "category"].to_numpy()
     assert all(c in qualified[t] for t, c in zip(team, category, strict=True))
     assert set(orders.loc[orders["team_id"] != "", "team_id"]) <= set(qualified.index)
+    # A crew accepts only what was dispatched to a team, also after an answer on the call is reopened.
+    accepted = events[events["to_state"] == "accepted"]
+    first_sent = sent.groupby("work_order_id")["at"].min()
+    assert (accepted["at"].to_numpy() > first_sent.reindex(accepted["work_order_id"]).to_numpy()).all()
+    assert ((orders["first_contact"] == "True") & (orders["reopen_count"] > 0)).any()
     assert ((orders["team_id"] != "") == orders.index.isin(sent["work_order_id"])).all()
 
 
