@@ -46,7 +46,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
     "quantity.p_supply": {"zh-CN": "供水压力", "en": "Supply pressure"},
     "quantity.velocity": {"zh-CN": "流速", "en": "Flow velocity"},
     "quantity.residual": {"zh-CN": "残差（模型−实测）", "en": "Residual (model − measured)"},
-    "quantity.compliance": {"zh-CN": "室温达标率（≥18 °C）", "en": "Room temp. compliance (≥ 18 °C)"},
+    "quantity.compliance": {"zh-CN": "室温达标率（≥{c} °C）", "en": "Room temp. compliance (≥ {c} °C)"},
     "legend.no_data": {"zh-CN": "无数据", "en": "no data"},
     "legend.valve_open": {"zh-CN": "阀门开", "en": "valve open"},
     "legend.valve_closed": {"zh-CN": "阀门关", "en": "valve closed"},

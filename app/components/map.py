@@ -13,7 +13,7 @@ import pandas as pd
 from dash import html
 from dash_extensions.javascript import Namespace
 
-from app.components.wall_data import Geometry
+from app.components.wall_data import Geometry, compliance_threshold_c
 from app.i18n import t
 from heattwin.choices import ALARM_SEVERITY, STATION_STATUS, WORK_ORDER_PRIORITY
 from layers import style
@@ -137,11 +137,11 @@ def _gradient(scale: style.Scale) -> str:
     return "linear-gradient(to right, " + ", ".join(style.palette(scale, 12)) + ")"
 
 
-def _scale_row(scale: style.Scale, lang: str, unit: str | None = None) -> html.Div:
+def _scale_row(scale: style.Scale, lang: str, unit: str | None = None, label: str | None = None) -> html.Div:
     unit = scale.unit if unit is None else unit
     mid = (scale.low + scale.high) / 2
     return html.Div(className="legend-scale", children=[
-        html.Div(t(scale.label_key, lang), className="legend-label"),
+        html.Div(label or t(scale.label_key, lang), className="legend-label"),
         html.Div(className="legend-bar", style={"background": _gradient(scale)}),
         html.Div(className="legend-ticks", children=[
             html.Span(f"{v:g}") for v in (scale.low, mid, scale.high)] + [html.Span(unit, className="unit")]),
@@ -169,5 +169,6 @@ def legend(lang: str, quantity: str) -> list:
             _swatch("#20c997", t("legend.crew", lang), "square"),
             _swatch("#5b6472", t("legend.no_data", lang), "line"),
         ]),
-        _scale_row(style.COMPLIANCE_SCALE, lang),
+        _scale_row(style.COMPLIANCE_SCALE, lang, label=t(style.COMPLIANCE_SCALE.label_key, lang).format(
+            c=f"{compliance_threshold_c():g}")),
     ]
