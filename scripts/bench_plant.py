@@ -25,8 +25,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from heattwin.clock import local_hour_of
 from twin.model import Twin
-from twin.plant.runner import UTC_OFFSET_H, VirtualPlant
+from twin.plant.runner import VirtualPlant
 
 PLANT_SEED_OFFSET = 90_000          # plant seeds never coincide with the twin's or the product plant's
 ROUGHNESS_FACTOR = (0.6, 2.5)       # log-uniform
@@ -80,7 +81,7 @@ class _Losses:
         self.peak_h, self.share, self.rng, self.walk = float(rng.uniform(19.0, 22.0)), share, rng, 0.0
 
     def rows(self, at: pd.Timestamp, circulating_t_h: float) -> pd.DataFrame:
-        hour = (at.hour + at.minute / 60.0 + UTC_OFFSET_H) % 24.0
+        hour = local_hour_of(at)
         evening = 0.5 * np.exp(-((hour - self.peak_h) ** 2) / 4.0)
         morning = 0.15 * np.exp(-((hour - 7.5) ** 2) / 2.0)
         self.walk = float(np.clip(0.98 * self.walk + self.rng.normal(0.0, 0.015), -0.2, 0.2))
@@ -134,7 +135,7 @@ class IndependentPlant(VirtualPlant):
 
     def _control(self, at: pd.Timestamp, outdoor_c: float, dt_s: float) -> pd.Series:
         curve = super()._control(at, outdoor_c, dt_s)
-        hour = (at.hour + at.minute / 60.0 + UTC_OFFSET_H) % 24.0
+        hour = local_hour_of(at)
         wave = np.sin(2.0 * np.pi * (hour - self.demand_phase_h) / 24.0)
         demand = curve * (1.0 + self.demand_bias + self.demand_swing * wave)
         t_return = self.stations["t_return_c"].astype(float) + self.return_offset_k + self.return_swing_k * wave

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-UTC_OFFSET_H = 8.0
+from heattwin.clock import local_hour_of
 
 
 class BackgroundLoss:
@@ -27,7 +27,7 @@ class BackgroundLoss:
         self.walk = 0.0
 
     def factor(self, at: pd.Timestamp) -> float:
-        hour = (at.hour + at.minute / 60.0 + UTC_OFFSET_H) % 24.0
+        hour = local_hour_of(at)
         evening = 0.4 * np.exp(-((hour - 20.0) ** 2) / 6.0)
         night = -0.2 * ((hour >= 1) & (hour < 5))
         self.walk = float(np.clip(0.97 * self.walk + self.rng.normal(0.0, 0.02), -0.15, 0.15))

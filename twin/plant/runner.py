@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from heattwin import units
+from heattwin.clock import local_hour_of
 from layers.network import Network
 from twin.dispatch import PressureHoldingDispatch
 from twin.model import Twin, TwinDidNotConverge
@@ -16,8 +17,6 @@ from twin.plant.faults import Fault
 from twin.plant.losses import BackgroundLoss
 from twin.plant.rooms import RoomModel
 from twin.plant.sensors import SensorRealism
-
-UTC_OFFSET_H = 8.0  # Asia/Shanghai: occupancy follows local time
 
 
 def _with_building_height(households: pd.DataFrame) -> pd.DataFrame:
@@ -71,7 +70,7 @@ class VirtualPlant:
     def _control(self, at: pd.Timestamp, outdoor_c: float, dt_s: float) -> pd.Series:
         self.lagged_outdoor_c = outdoor_c if self.lagged_outdoor_c is None else \
             lagged_outdoor_c(self.lagged_outdoor_c, outdoor_c, dt_s)
-        local_hour = (at.hour + at.minute / 60.0 + UTC_OFFSET_H) % 24.0
+        local_hour = local_hour_of(at)  # occupancy follows local time
         design_mw = self.stations["design_heat_mw"].astype(float)
         demand = pd.Series(station_heat_mw(design_mw.to_numpy(), outdoor_c, local_hour), index=self.stations.index)
         t_supply_c = float(supply_setpoint_c(self.lagged_outdoor_c))

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from heattwin.clock import local_hours
+
 HOURS_PER_DAY = 24.0
 
 
@@ -37,12 +39,12 @@ class SyntheticWeather:
     """
 
     def __init__(self, origin, *, seed: int = 7, mean_c: float = -1.0, daily_amplitude_k: float = 4.0,
-                 cold_waves: list[ColdWave] | None = None, utc_offset_h: float = 8.0, days: float = 180.0):
+                 cold_waves: list[ColdWave] | None = None, timezone: str | None = None, days: float = 180.0):
         self.origin = pd.Timestamp(origin).tz_convert("UTC") if pd.Timestamp(origin).tzinfo else \
             pd.Timestamp(origin, tz="UTC")
         self.mean_c = mean_c
         self.daily_amplitude_k = daily_amplitude_k
-        self.utc_offset_h = utc_offset_h
+        self.timezone = timezone  # None: HEATTWIN_TIMEZONE
         rng = np.random.default_rng(seed)
         if cold_waves is None:
             starts = np.cumsum(rng.exponential(240.0, size=int(days / 5) + 1))
@@ -58,7 +60,7 @@ class SyntheticWeather:
     def temperature_c(self, times) -> np.ndarray:
         """Outdoor temperature at ``times`` (anything pandas reads as UTC datetimes), °C."""
         hours = self.hours(times)
-        local_h = (hours + self.utc_offset_h + self.origin.hour) % HOURS_PER_DAY
+        local_h = local_hours(pd.to_datetime(times, utc=True), self.timezone)
         daily = -self.daily_amplitude_k * np.cos(2 * np.pi * (local_h - 3.0) / HOURS_PER_DAY)
         # Slow weather wobble (a few days' period) so days differ without a random walk.
         wobble = sum(np.sin(2 * np.pi * hours / period + phase)
