@@ -121,6 +121,31 @@ WORK_ORDER_PRIORITY = (
     Choice("urgent", "priority.urgent", "#e74c3c"),
 )
 
+# The city's 12345 platform in its own words (store.platform_12345). A ticket's category hint → our category
+# (the first word found in the hint, else in the ticket's text; none: "other").
+PLATFORM_12345_CATEGORY_WORDS = (
+    ("漏水", "leak"), ("跑水", "leak"), ("渗水", "leak"), ("冒汽", "leak"), ("冒气", "leak"), ("爆管", "leak"),
+    ("不供暖", "no_heat"), ("未供暖", "no_heat"), ("没有暖气", "no_heat"), ("没暖气", "no_heat"), ("停暖", "no_heat"),
+    ("停热", "no_heat"), ("冰凉", "no_heat"), ("退费", "refund"), ("发票", "invoice"), ("报停", "suspend"),
+    ("开栓", "suspend"), ("缴费", "payment"), ("收费", "payment"), ("欠费", "payment"), ("不热", "room_cold"),
+    ("不达标", "room_cold"), ("温度低", "room_cold"), ("室温", "room_cold"), ("阀门", "equipment"),
+    ("噪音", "equipment"), ("咨询", "enquiry"),
+)
+# Its urgency words → our priority.
+PLATFORM_12345_PRIORITY_WORDS = {"特急": "urgent", "紧急": "urgent", "加急": "urgent", "急": "urgent",
+                                 "一般": "normal", "普通": "normal", "低": "low", "不急": "low"}
+# The reply it is sent (heattwin tickets export): the status for each state of our order, as (code, its text).
+PLATFORM_12345_REPLY_STATUS = {
+    "new": ("accepted", "已受理"), "dispatched": ("in_progress", "办理中"), "accepted": ("in_progress", "办理中"),
+    "on_site": ("in_progress", "办理中"), "reopened": ("in_progress", "办理中"), "resolved": ("resolved", "已处理"),
+    "visited": ("visited", "已回访"), "closed": ("closed", "已办结"), "cancelled": ("cancelled", "已退回"),
+}
+# Revisit satisfaction 1–5 as it records it.
+PLATFORM_12345_SATISFACTION = {5: "满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "不满意"}
+# How an imported ticket found its place: the household of the caller's phone or of the address, else the
+# community the address names (platform_ticket.matched_by).
+PLATFORM_TICKET_MATCH = ("phone", "address", "community")
+
 # The clocks of a work order, in the order they run (their due columns are ``<clock>_due_at``).
 SLA_CLOCKS = ("reply", "site", "resolve", "revisit")
 # How a clock's allowance is counted (the SLA policy file's keys): around the clock, or on China's

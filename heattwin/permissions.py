@@ -41,6 +41,10 @@ ACTIONS: dict[str, str] = {
     "kiosk.manage": "add and revoke kiosk tokens for the video wall",
     "token.manage": "add and revoke data-source tokens for the ingest API",
     "calendar.manage": "load the official working-day calendar for a year (heattwin calendar load)",
+    "kb.view": "search and read the hotline's knowledge base",
+    "kb.manage": "add, change, retire and import knowledge-base entries",
+    "ticket.import": "file 12345 platform tickets as work orders (heattwin tickets import)",
+    "ticket.export": "export the 12345 tickets' handling results in the platform's reply format",
 }
 
 _READ_EVERYWHERE = {"wall.view", "drawing.view", "overview.view", "work_order.view"}
@@ -49,14 +53,16 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "dispatcher": frozenset(_READ_EVERYWHERE | {
         "alarm.ack", "alarm.comment", "alarm.clear", "alarm.work_order", "work_order.create",
         "work_order.board", "work_order.dispatch", "work_order.close", "work_order.cancel", "call.answer",
-        "incident.manage", "scenario.view",
+        "incident.manage", "kb.view", "scenario.view",
         "scenario.run",
         "scenario.export"}),
     "agent": frozenset(_READ_EVERYWHERE | {"work_order.create", "work_order.board", "work_order.revisit",
-                                           "work_order.cancel", "call.answer"}),
+                                           "work_order.cancel", "call.answer", "kb.view", "ticket.import",
+                                           "ticket.export"}),
     "crew": frozenset(_READ_EVERYWHERE | {"work_order.field", "work_order.create"}),
     "supervisor": frozenset(_READ_EVERYWHERE | {"scenario.view", "scenario.export", "audit.view",
-                                                "work_order.board", "work_order.close"}),
+                                                "work_order.board", "work_order.close", "kb.view", "kb.manage",
+                                                "ticket.import", "ticket.export"}),
     "engineer": frozenset(_READ_EVERYWHERE | {
         "scenario.view", "scenario.run", "scenario.save", "scenario.delete", "scenario.export", "scenario.sweep"}),
     "admin": frozenset(ACTIONS),
