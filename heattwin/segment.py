@@ -44,6 +44,7 @@ SYNONYMS = (
     ("开栓", "复供"),
     ("不热", "不达标", "很凉", "冰凉"),
     ("缴费", "交费", "付费"),
+    ("平米", "平方米", "平方"),
 )
 _SYNONYM_OF = {word: group for group in SYNONYMS for word in group}
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")

@@ -30,6 +30,8 @@ COMMAND_MODULES = (
     "scripts.cmd_calendar",
     "scripts.cmd_orders",
     "scripts.cmd_calls",
+    "scripts.cmd_kb",
+    "scripts.cmd_tickets",
 )
 
 

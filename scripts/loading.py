@@ -37,7 +37,20 @@ def load_city(url: str, city_dir: Path) -> dict:
     pool = get_pool(url)
     if not records.has_records(pool) and (city_dir / "records").is_dir():
         summary["records"] = records.load_records(pool, city_dir / "records")
+    summary["knowledge"] = load_demo_knowledge(pool)
     return summary
+
+
+def load_demo_knowledge(pool) -> int:
+    """The demo's knowledge base (``data/knowledge/kb_seed.yaml``) into a store that has no entries yet;
+    returns how many were added (a store with entries keeps its own)."""
+    from data.knowledge import SEED_FILE
+    from store.audit import SYSTEM
+    from store.knowledge import count_entries, import_entries
+
+    if count_entries(pool):
+        return 0
+    return len(import_entries(pool, SEED_FILE, actor=SYSTEM).added)
 
 
 def network_for_command(path: str | None):
