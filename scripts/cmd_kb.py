@@ -93,11 +93,17 @@ def _import(args) -> int:
 
 
 def _list(args) -> int:
+    import pandas as pd
+
+    from heattwin.settings import load_settings
     from store.knowledge import list_entries
 
+    zone = load_settings().timezone
     frame = list_entries(_pool(), category=args.category, current_only=not args.all, limit=10_000)
     for r in frame.itertuples(index=False):
-        until = f" until {r.valid_to:%Y-%m-%d}" if r.valid_to is not None else ""
+        # valid_to is the moment it stops: the last day offered is the local day before that moment
+        last_day = pd.Timestamp(r.valid_to).tz_convert(zone) - pd.Timedelta(microseconds=1) if pd.notna(r.valid_to) else None
+        until = f" until {last_day:%Y-%m-%d}" if last_day is not None else ""
         print(f"#{r.id:<6} {r.ref or '':<9} {r.category:<10} {r.title}{until}")
     print(f"{len(frame)} entries")
     return 0

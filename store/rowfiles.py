@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 FORMATS = ("csv", "json", "yaml")
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when built with it: ten times faster
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def parse_rows(text: str, fmt: str, name: str, list_key: str) -> list[tuple[int,
     if fmt == "csv":
         return _csv_rows(text, name)
     try:
-        data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
+        data = json.loads(text) if fmt == "json" else yaml.load(text, Loader=_YAML_LOADER)
     except (ValueError, yaml.YAMLError) as exc:
         raise FileRefused(f"{name}: not valid {fmt.upper()}: {exc}") from exc
     return list(enumerate(_listed(data, list_key, name), start=1))

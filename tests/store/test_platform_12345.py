@@ -199,3 +199,27 @@ def test_the_match_kinds_are_the_table_s():
 
     sql = (Path(__file__).parents[2] / "store/migrations/010_knowledge_12345.sql").read_text(encoding="utf-8")
     assert "matched_by IN (" + ", ".join(f"'{m}'" for m in PLATFORM_TICKET_MATCH) + ")" in sql
+
+
+def test_a_gb18030_csv_as_excel_saves_it_is_read(city, tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes((HEADER + "GD-0801,,,王先生,13800000001,,暖气不热,,\n").encode("gb18030"))
+    result = import_tickets(city, path, actor=AGENT)
+    assert result.errors == [] and result.added[0]["household_id"] == "H-000001"
+
+
+def test_the_demo_city_s_households_are_found_by_phone_and_by_address(demo_db_url, tmp_path):
+    from store.db import get_pool
+
+    pool = get_pool(demo_db_url)
+    with pool.connection() as conn:
+        (by_phone, phone), (by_address, address) = conn.execute(
+            "SELECT id, CASE WHEN k = 1 THEN phone ELSE address END FROM ("
+            " SELECT id, phone, address, row_number() OVER (ORDER BY id) AS k FROM household h"
+            " WHERE (SELECT count(*) FROM household o WHERE o.phone = h.phone) = 1 ORDER BY id LIMIT 2) two"
+            " ORDER BY k").fetchall()
+    path = _csv(tmp_path, "demo.csv", f"DM-1,,,,{phone},,暖气不热,,", f"DM-2,,,,,某市某区{address},暖气漏水,,")
+    result = import_tickets(pool, path, actor=AGENT)
+    assert result.errors == []
+    assert [(t["household_id"], t["matched_by"]) for t in result.added] == [(by_phone, "phone"),
+                                                                          (by_address, "address")]
