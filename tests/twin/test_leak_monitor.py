@@ -115,3 +115,28 @@ def test_a_return_side_leak_is_caught_by_its_balance_with_the_make_up_meter_dead
     assert decision.statistic["imbalance"]["side"] == "return"
     assert decision.rate_t_h == pytest.approx(60.0, rel=0.3)
     assert decision.detected_at - (start + 2 * 288 * pd.Timedelta(minutes=5)) <= pd.Timedelta(minutes=15)
+
+
+def test_the_onset_is_where_the_test_that_fired_last_stood_at_zero():
+    """The make-up test detects; the supply balance's CUSUM has been wandering above zero all along.
+    The change is measured from the make-up test's onset: the balance's wander says nothing about
+    when this leak began (taken for every test, no sample was calm and the leak went unlocated)."""
+    times = pd.date_range("2026-12-10 00:00", periods=20, freq="10min", tz="UTC")
+    baseline = MakeupBaseline.learn(pd.DataFrame({"time": times, "source_id": "SRC-A", "value": 30.0}))
+    seen = {}
+    monitor = LeakMonitor(baseline, Cusum(k=5.0, h=40.0), {"SRC-A": "MU"}, meters=BalanceMeters(("P",), ("MU",), {"ST": "S"}),
+                          imbalance=ImbalanceTest(samples_per_day=144, min_samples=10 ** 6),
+                          locate=lambda change, rate, stuck: seen.update(change=change) or "located")
+    for test in monitor.imbalance.values():
+        test.median, test.sigma, test.cusum = 0.0, 1.0, Cusum(k=1.0, h=1e9)
+    rng = np.random.default_rng(2)
+    decision = None
+    for k, at in enumerate(times):
+        leaking = k >= 12
+        measured = pd.Series({"MU": 30.0 + (100.0 if leaking else 0.0), "P": 1000.0 + rng.normal(0, 1.0),
+                              "S": 1000.0 + rng.normal(0, 1.0)})
+        residuals = pd.Series({"P1": rng.normal(0, 0.01) - (0.3 if leaking else 0.0)})
+        decision = monitor.update(at, measured, residuals, pd.Series({"ST": 1000.0})) or decision
+    assert monitor.imbalance["supply"].cusum.total > 0.0     # the supply balance never stood at zero
+    assert decision is not None and decision.detected_at == times[12] and decision.location == "located"
+    assert seen["change"]["P1"] == pytest.approx(-0.3, abs=0.03)

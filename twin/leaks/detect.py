@@ -226,7 +226,8 @@ class LeakMonitor:
         self.meters = meters
         self.imbalance = {} if imbalance is None or meters is None else \
             {side: copy.deepcopy(imbalance) for side in BALANCE_SIDES}
-        self.recent: list[tuple[pd.Series | None, pd.Series, bool]] = []   # (residuals, measured, calm)
+        # (residuals, measured, {test: its CUSUM stood at zero}) per sample: "makeup", "supply", "return"
+        self.recent: list[tuple[pd.Series | None, pd.Series, dict]] = []
         self.revise_cycles = revise_cycles
         self.sample_s = sample_s
         self.sampled_at: pd.Timestamp | None = None
@@ -260,7 +261,8 @@ class LeakMonitor:
         if raised is None and side is not None:
             raised = ("imbalance", stats["imbalance"][side]["excess_t_h"])
             stats["imbalance"]["side"] = side
-        calm = raised is None and all(t.total == 0.0 for t in self._cusums())
+        calm = {"makeup": raised is None and all(t.total == 0.0 for t in self.tests.values()),
+                **{side: raised is None and (t.cusum is None or t.cusum.total == 0.0) for side, t in self.imbalance.items()}}
         self.recent = (self.recent + [(residuals, measured, calm)])[-(self.reference_cycles + self.ONSET_LOOKBACK):]
         if self.active is not None:
             if raised is not None:
@@ -311,9 +313,11 @@ class LeakMonitor:
         return fired, stats
 
     def _start_episode(self, source_id: str, excess: float, side: str | None) -> dict | None:
-        """The calm cycles before the onset (the CUSUMs' last zero) and the cycles since, as measured;
-        cycles the twin did not solve have no residuals and are skipped."""
-        calm = [k for k, (_, _, c) in enumerate(self.recent[:-1]) if c]
+        """The calm samples before the onset (the last zero of the CUSUM that fired: another test's
+        wander says nothing about when this leak began) and the samples since, as measured; samples
+        the twin did not solve have no residuals and are skipped."""
+        test = side if source_id == "imbalance" else "makeup"
+        calm = [k for k, (_, _, c) in enumerate(self.recent[:-1]) if c.get(test, False)]
         if not calm:
             return None
         onset = calm[-1] + 1
