@@ -148,29 +148,52 @@ def compliance(pool) -> pd.DataFrame | None:
     get_compliance = telemetry("get_compliance")
     if get_compliance is None:
         return None
-    with _LOCK:
-        cached = _CACHE.get("compliance")
-        if cached is not None and cached[2] == pool.conninfo and time.monotonic() - cached[0] < 30.0:
-            return cached[1]
     window_s = context.settings().telemetry_window_s
-    frame = get_compliance(pool, end=datetime.now(UTC), window_s=max(window_s, 900.0),
-                           threshold_c=compliance_threshold_c())
+    # A new value every 30 s, computed by one request while the others wait (a shared key per half minute).
+    return shared("compliance", (pool.conninfo, int(time.time() // 30)),
+                  lambda: get_compliance(pool, end=datetime.now(UTC), window_s=max(window_s, 900.0),
+                                         threshold_c=compliance_threshold_c()))
+
+
+_FLIGHTS: dict[str, threading.Lock] = {}
+
+
+def shared(name: str, key, compute):
+    """What every screen asks for at the same moment, computed once: the last value of ``name`` while its
+    ``key`` holds, else ``compute()`` — by one request while the others wait for it (a wall of screens and
+    browsers refreshing together would otherwise each redo the same work)."""
     with _LOCK:
-        _CACHE["compliance"] = (time.monotonic(), frame, pool.conninfo)
-    return frame
+        flight = _FLIGHTS.setdefault(name, threading.Lock())
+    with flight:
+        with _LOCK:
+            cached = _CACHE.get(("shared", name))
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        value = compute()
+        with _LOCK:
+            _CACHE[("shared", name)] = (key, value)
+        return value
 
 
 def live_payload(pool, quantity: str) -> dict:
-    """One refresh: compact arrays in feature order plus what identifies them (no geometry)."""
+    """One refresh: compact arrays in feature order plus what identifies them (no geometry). The same for
+    every screen until the twin run, the open alarms or the compliance change."""
     geo = geometry(pool)
     run = latest_run(pool)
-    _, _, aligned, residuals = _run_results(pool, run, geo)
-    open_alarms = store_alarms.list_open_alarms(pool)
-    arrays = style.live_arrays(
-        geo.order, quantity=quantity, aligned=aligned, residuals=residuals,
-        alarms=open_alarms[["asset_id", "cause", "severity"]], valves_normally_open=geo.valves_normally_open,
-        compliance=compliance(pool))
-    return {"run_id": run["id"] if run else None, "version": geo.version[1], **arrays}
+    rooms = compliance(pool)
+    key = (pool.conninfo, quantity, geo.version, None if run is None else run["id"],
+           store_alarms.open_alarms_signature(pool), id(rooms))
+
+    def compute() -> dict:
+        _, _, aligned, residuals = _run_results(pool, run, geo)
+        open_alarms = store_alarms.list_open_alarms(pool)
+        arrays = style.live_arrays(
+            geo.order, quantity=quantity, aligned=aligned, residuals=residuals,
+            alarms=open_alarms[["asset_id", "cause", "severity"]], valves_normally_open=geo.valves_normally_open,
+            compliance=rooms)
+        return {"run_id": run["id"] if run else None, "version": geo.version[1], **arrays}
+
+    return shared(f"live:{quantity}", key, compute)
 
 
 def latest_readings(pool, sensor_ids: list[str]) -> pd.DataFrame | None:

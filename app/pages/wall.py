@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 import uuid
 
 import dash
@@ -213,12 +214,16 @@ def refresh_alarms(_n, lang, _changed, previous):
     signature = _signature(store_alarms.open_alarms_signature(pool), lang, principal.can("alarm.ack"))
     if signature == previous:
         return no_update, no_update, no_update, no_update
-    alarms = store_alarms.list_open_alarms(pool, with_details=True)
-    leaks = alarms[alarms["cause"] == "leak"]
-    regions = {int(a.id): (a.details or {}).get("region", []) for a in leaks.itertuples(index=False)}
-    rings, leaks = wall_map.alarm_overlays(alarms, wall_map.leak_regions(data.geometry(pool), regions))
-    items = ticker_items(alarms, lang, context.settings().timezone, can_ack=principal.can("alarm.ack"))
-    return rings, leaks, items, signature
+
+    def compute():
+        alarms = store_alarms.list_open_alarms(pool, with_details=True)
+        leaks = alarms[alarms["cause"] == "leak"]
+        regions = {int(a.id): (a.details or {}).get("region", []) for a in leaks.itertuples(index=False)}
+        rings, markers = wall_map.alarm_overlays(alarms, wall_map.leak_regions(data.geometry(pool), regions))
+        items = ticker_items(alarms, lang, context.settings().timezone, can_ack=principal.can("alarm.ack"))
+        return rings, markers, items
+
+    return (*data.shared("alarms", (pool.conninfo, signature), compute), signature)
 
 
 @callback(Output("wall-orders", "data"), Output("wall-crews", "data"), Output("wall-order-sig", "data"),
@@ -238,7 +243,9 @@ def refresh_orders(_n, _created, previous):
 @callback(Output("wall-kpis", "children"), Input("wall-kpi-interval", "n_intervals"), Input("wall-lang", "data"))
 @requires("wall.view")
 def refresh_kpis(_n, lang):
-    return kpi_tiles.kpi_tiles(context.pool(), lang)
+    """The same tiles for every screen within a few seconds (they move with the twin's runs)."""
+    pool = context.pool()
+    return data.shared(f"kpis:{lang}", (pool.conninfo, int(time.time() // 5)), lambda: kpi_tiles.kpi_tiles(pool, lang))
 
 
 @callback(Output("wall-panel-head", "children"), Output("wall-panel-body", "children"),
