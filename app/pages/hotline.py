@@ -36,7 +36,7 @@ def _action_panel(lang: str) -> html.Aside:
         html.Label(t("hotline.note", lang)),
         dcc.Textarea(id="hotline-note", maxLength=2000, className="hotline-note"),
         html.Label(t("hotline.kb", lang)),
-        dcc.Input(id="hotline-kb-query", type="search", debounce=True, maxLength=100, placeholder="不热 / 报停 / 发票",
+        dcc.Input(id="hotline-kb-query", type="search", debounce=0.3, maxLength=100, placeholder="不热 / 报停 / 发票",
                   className="hotline-input"),
         html.Div(id="hotline-kb-results", className="hotline-kb"),
         html.Div(className="hotline-buttons", children=[
@@ -55,7 +55,7 @@ def layout(lang: str | None = None, **_query):
             dcc.Input(id="hotline-typed-phone", type="tel", maxLength=20, placeholder=t("hotline.typed", lang),
                       className="hotline-input"),
             html.Button(t("hotline.take", lang), id="hotline-take", n_clicks=0, className="orders-button"),
-            dcc.Input(id="hotline-search", type="search", debounce=True, maxLength=60,
+            dcc.Input(id="hotline-search", type="search", debounce=0.4, maxLength=60,
                       placeholder=t("hotline.search", lang), className="hotline-input wide")]),
         html.Div(id="hotline-search-results", className="hotline-search-results"),
         html.Div(className="hotline-main", children=[
@@ -140,36 +140,40 @@ def popup_view(popup: dict | None, phone: str, lang: str) -> list:
 
 
 @callback(Output("hotline-call", "data"), Output("hotline-household", "data"), Output("hotline-popup", "children"),
-          Input("hotline-poll", "n_intervals"), State("hotline-call", "data"), State("hotline-lang", "data"))
+          Output("hotline-result", "children", allow_duplicate=True),
+          Input("hotline-poll", "n_intervals"), State("hotline-call", "data"), State("hotline-lang", "data"),
+          prevent_initial_call="initial_duplicate")
 @requires("call.answer")
 def poll_calls(_n, current, lang):
     """A new call for this agent: its caller's record, in the same answer (one round trip)."""
     if current:
-        return no_update, no_update, no_update
+        return no_update, no_update, no_update, no_update
     call = store_calls.next_call(context.pool(), current_principal().username)
     if call is None:
-        return no_update, no_update, no_update
+        return no_update, no_update, no_update, no_update
     return _show(call, lang)
 
 
 def _show(call: dict, lang: str):
     pool = context.pool()
     popup = store_calls.get_popup(pool, call["household_id"]) if call["household_id"] else None
-    return {"id": call["id"], "phone": call["phone"]}, call["household_id"], popup_view(popup, call["phone"], lang)
+    # A new call clears what was done with the last one.
+    return {"id": call["id"], "phone": call["phone"]}, call["household_id"], popup_view(popup, call["phone"], lang), None
 
 
 @callback(Output("hotline-call", "data", allow_duplicate=True), Output("hotline-household", "data", allow_duplicate=True),
-          Output("hotline-popup", "children", allow_duplicate=True), Input("hotline-take", "n_clicks"),
+          Output("hotline-popup", "children", allow_duplicate=True),
+          Output("hotline-result", "children", allow_duplicate=True), Input("hotline-take", "n_clicks"),
           State("hotline-typed-phone", "value"), State("hotline-lang", "data"), prevent_initial_call=True)
 @requires("call.answer")
 def take_typed_call(clicks, phone, lang):
     """A call the agent types in (no softphone on this seat)."""
     if not clicks or not phone:
-        return no_update, no_update, no_update
+        return no_update, no_update, no_update, no_update
     try:
         call = store_calls.add_call(context.pool(), line="typed", phone=phone, seat=current_principal().username)
     except ValueError as exc:
-        return no_update, no_update, html.P(str(exc), className="bad")
+        return no_update, no_update, html.P(str(exc), className="bad"), no_update
     return _show(call, lang)
 
 

@@ -74,6 +74,7 @@ def test_an_agent_answers_one_call_from_the_knowledge_base_and_files_another(wal
     wait_for(browser, "return document.querySelector('.hotline-caller[data-household=\"' + arguments[0] + '\"]')",
              second["id"], timeout=10, what="the second caller's record")
     browser.find_element("id", "hotline-note").send_keys("三楼暖气片不热，已放气仍不热")
+    assert not browser.execute_script("return document.querySelector('#hotline-result [data-outcome]')")
     browser.find_element("id", "hotline-file").click()
     filed = wait_for(browser, "var e = document.querySelector('#hotline-result [data-outcome]');"
                               "return e && [e.dataset.order, e.dataset.outcome, e.textContent]", what="filed")
