@@ -127,11 +127,11 @@ def _filed_before(pool: ConnectionPool, ticket_no: str) -> int | None:
     return None if row is None else row[0]
 
 
-def _file(conn, ticket: Ticket, place: Place, *, actor: Actor, platform: str, source: str) -> tuple[int, str]:
+def _file(conn, ticket: Ticket, place: Place, *, actor: Actor, platform: str, source: str) -> tuple[int, bool, str]:
     deadline, late = _platform_deadline(ticket)
     remarks = "; ".join(n for n in (place.note, late) if n)
     note = "; ".join(n for n in (f"12345 {ticket.ticket_no} ({source})", remarks) if n)
-    wo_id, _new = insert_work_order(
+    wo_id, new = insert_work_order(
         conn, title=ticket.title, actor=actor, category=ticket.category, origin=ORIGIN, priority=ticket.priority,
         household_id=place.household_id, asset_id=place.asset_id, description=_description(ticket), note=note,
         request_key=ticket.request_key, external_ref=ticket.ticket_no, external_due_at=deadline)
@@ -140,7 +140,7 @@ def _file(conn, ticket: Ticket, place: Place, *, actor: Actor, platform: str, so
                            "caller_phone": ticket.caller_phone, "address": ticket.address, "content": ticket.content,
                            "category_hint": ticket.category_hint, "matched_by": place.matched_by, "source": source,
                            "raw": Jsonb(ticket.raw)})
-    return wo_id, remarks
+    return wo_id, new, remarks
 
 
 def file_ticket(pool: ConnectionPool, ticket: Ticket, *, actor: Actor, platform: str, source: str) -> dict:
@@ -157,11 +157,13 @@ def file_ticket(pool: ConnectionPool, ticket: Ticket, *, actor: Actor, platform:
         if place is None:
             raise FieldError("address", f"{ticket.address or '(none)'} / phone {ticket.caller_phone or '(none)'}:"
                              " no household or community of ours; return it to the platform or file it by hand")
-        wo_id, remarks = _file(change.conn, ticket, place, actor=actor, platform=platform, source=source)
+        wo_id, new, remarks = _file(change.conn, ticket, place, actor=actor, platform=platform, source=source)
         change.after = {"work_order_id": wo_id, "matched_by": place.matched_by, "household_id": place.household_id,
                         "asset_id": place.asset_id, "due_at": ticket.due_at, "source": source}
-        change.detail = f"12345 ticket filed as work order {wo_id}"
-    return {"ticket_no": ticket.ticket_no, "work_order_id": wo_id, "new": True, "matched_by": place.matched_by,
+        # Sent twice at once: both passed the look-up above; the order's filing key lets one file it.
+        change.detail = (f"12345 ticket filed as work order {wo_id}" if new else
+                         f"12345 ticket sent again while it was being filed: work order {wo_id} is kept")
+    return {"ticket_no": ticket.ticket_no, "work_order_id": wo_id, "new": new, "matched_by": place.matched_by,
             "household_id": place.household_id, "note": remarks}
 
 

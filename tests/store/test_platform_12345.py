@@ -223,3 +223,26 @@ def test_the_demo_city_s_households_are_found_by_phone_and_by_address(demo_db_ur
     assert result.errors == []
     assert [(t["household_id"], t["matched_by"]) for t in result.added] == [(by_phone, "phone"),
                                                                           (by_address, "address")]
+
+
+def test_the_same_ticket_sent_by_eight_senders_at_once_is_one_order(city):
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from store.platform_12345 import check_ticket, file_ticket
+
+    ticket = check_ticket({"ticket_no": "GD-0900", "content": "暖气不热", "caller_phone": "13800000001"},
+                          timezone="Asia/Shanghai")
+    start = Barrier(8)
+
+    def send(k: int) -> dict:
+        start.wait()
+        return file_ticket(city, ticket, actor=AGENT, platform="12345", source=f"sender {k}")
+
+    with ThreadPoolExecutor(8) as senders:
+        outcomes = list(senders.map(send, range(8)))
+    assert sum(o["new"] for o in outcomes) == 1
+    assert len({o["work_order_id"] for o in outcomes}) == 1
+    assert len(_orders(city, "GD-0900")) == 1
+    with city.connection() as conn:
+        assert conn.execute("SELECT count(*) FROM platform_ticket").fetchone()[0] == 1
