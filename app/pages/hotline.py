@@ -7,6 +7,8 @@ files an order (with its SLA and the suggested team), which inside a known incid
 
 from __future__ import annotations
 
+import threading
+
 import dash
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
@@ -17,6 +19,7 @@ from app.auth.principal import current_principal
 from app.components import fmt
 from app.i18n import LANGUAGES, t
 from heattwin.choices import PAYMENT_STATUS, WORK_ORDER_CATEGORY
+from heattwin.segment import warm_up
 from store import calls as store_calls
 from store.audit import record_event
 from store.work_orders import get_work_order
@@ -26,6 +29,8 @@ dash.register_page(__name__, path="/hotline", title="HeatTwin — 热线坐席",
 
 POLL_MS = 700  # a ringing call is on screen within a second
 PAYMENT_COLOUR = {c.value: c.colour for c in PAYMENT_STATUS}
+# The segmenter's dictionary takes a second or two to load: not on the first caller's search.
+threading.Thread(target=warm_up, name="segmenter-warm", daemon=True).start()
 
 
 def _action_panel(lang: str) -> html.Aside:
