@@ -51,7 +51,14 @@ CREATE TABLE call_event (
 CREATE INDEX call_event_waiting_idx ON call_event (received_at) WHERE answered_at IS NULL;
 CREATE INDEX call_event_phone_idx ON call_event (phone, received_at DESC);
 
--- Finding a household by part of its address or name, as an agent types it.
+-- Finding a household by part of its address or name, as an agent types it (pg_trgm, in PostgreSQL's
+-- contrib: part of Debian's postgresql-15; elsewhere the postgresql-contrib package).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm') THEN
+        RAISE EXCEPTION 'migration 009 needs the pg_trgm extension: install PostgreSQL''s contrib package on the server';
+    END IF;
+END $$;
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX household_address_trgm ON household USING gin (address gin_trgm_ops);
 CREATE INDEX household_name_trgm ON household USING gin (name gin_trgm_ops);
