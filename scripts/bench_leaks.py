@@ -362,12 +362,12 @@ def _scenario_figures(frame: pd.DataFrame) -> dict:
     }
 
 
-def _days(city_dir: Path, days: int, scenarios: int, rng) -> tuple[dict, pd.DataFrame]:
+def _days(city_dir: Path, days: int, scenarios: int, rng, name: str = "heattwin_bench_leaks_days") -> tuple[dict, pd.DataFrame]:
     """No-leak days of the loop on the plant, with the leak scenarios forked from them."""
     now = pd.Timestamp.now(tz="UTC").floor("D")
     start = now - pd.Timedelta(days=days + 1) + pd.Timedelta(hours=6)     # 14:00 local
     end = start + pd.Timedelta(days=days)
-    store = _Store("heattwin_bench_leaks_days", city_dir, seed=5, start=start)
+    store = _Store(name, city_dir, seed=5, start=start)
     steps = max(int((end - start - pd.Timedelta(days=1) - pd.Timedelta(hours=2)) / STEP), 0)
     forks = sorted(start + pd.Timedelta(days=1) + int(k) * STEP
                    for k in rng.choice(steps, size=min(scenarios, steps), replace=False)) if steps else []
