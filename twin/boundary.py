@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from heattwin import units
-from heattwin.settings import load_settings
+from heattwin.clock import local_hour_of
 from layers.network import Network
 from twin.plant.control import DESIGN_OUTDOOR_C, fixed_flow_dispatch_t_h, station_heat_mw
 
@@ -158,8 +158,6 @@ def boundary_from_readings(network: Network, means: pd.Series, *, at: pd.Timesta
     readings = readings_by_element(network.sensors, means)
     fallbacks: list[dict] = []
     outdoor_c = _outdoor(network, readings, last_good, fallbacks)
-    local = pd.to_datetime(at, utc=True).tz_convert(timezone or load_settings().timezone)   # naive: UTC
-    local_hour = local.hour + local.minute / 60.0
-    stations = _stations(network, readings, last_good, fallbacks, outdoor_c, local_hour)
+    stations = _stations(network, readings, last_good, fallbacks, outdoor_c, local_hour_of(at, timezone))
     sources = _sources(network, readings, last_good, fallbacks, stations)
     return Boundary(at=at, outdoor_c=outdoor_c, sources=sources, stations=stations, fallbacks=fallbacks)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from heattwin.clock import local_hours
 from heattwin.settings import load_settings
 
 MAD_TO_SIGMA = 1.4826
@@ -27,10 +28,9 @@ MIN_SIGMA_T_H = 0.5
 
 
 def local_hour(times, timezone: str | None = None) -> np.ndarray:
-    """Hour of the day where the network is (``timezone``, default ``HEATTWIN_TIMEZONE``): the losses
-    follow the households' day, so the baseline is kept by local hour (daylight saving included)."""
-    times = pd.DatetimeIndex(pd.to_datetime(times, utc=True)).tz_convert(timezone or load_settings().timezone)
-    return np.asarray(times.hour, dtype=int)
+    """Whole hour of the day where the network is: the losses follow the households' day, so the
+    baseline is kept by local hour (daylight saving included)."""
+    return np.floor(local_hours(times, timezone)).astype(int)
 
 
 @dataclass
