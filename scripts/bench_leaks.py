@@ -176,7 +176,7 @@ def _startups(city_dir: Path, runs: int, hours: float) -> dict:
             "startup_first_leak_alarm_min": frame["first_leak_alarm_min"].dropna().min()
             if frame["first_leak_alarm_min"].notna().any() else None,
             "startup_drift_alarms_healthy": int(frame["drift_alarms_healthy"].sum()),
-            "startup_cycles_solved": float(frame["solved"].mean())}
+            "startup_cycles_solved_share": float(frame["solved"].mean())}
 
 
 # -- leak scenarios forked from the no-leak days ------------------------------------------------------
@@ -397,7 +397,7 @@ def _days(city_dir: Path, days: int, scenarios: int, rng, name: str = "heattwin_
                "false_alarms_by_imbalance": by_imbalance, "false_alarms_by_makeup": len(leaks) - by_imbalance,
                "first_false_alarm_h": float((leaks["raised_at"].min() - start).total_seconds() / 3600)
                if len(leaks) else None,
-               "cycles_solved": solved, "scenarios": len(rows), "scenarios_skipped": skipped,
+               "cycles_solved_share": solved, "scenarios": len(rows), "scenarios_skipped": skipped,
                "circulating_t_h": float(store.plant.last_result.sources["flow_t_h"].sum()),
                **_drift_figures(store, days)}
     if monitor is not None:
