@@ -17,6 +17,7 @@ from app import context
 from app.auth.guard import actor, page, requires
 from app.auth.principal import current_principal
 from app.components import fmt
+from app.components.wall_data import compliance_threshold_c
 from app.i18n import LANGUAGES, t
 from heattwin.choices import PAYMENT_STATUS, WORK_ORDER_CATEGORY
 from heattwin.segment import warm_up
@@ -40,13 +41,14 @@ def _action_panel(lang: str) -> html.Aside:
         dcc.Dropdown(id="hotline-category", options=categories, value="room_cold", clearable=False),
         html.Label(t("hotline.note", lang)),
         dcc.Textarea(id="hotline-note", maxLength=2000, className="hotline-note"),
+        # Filing stays in view above the answers, however many the search offers.
+        html.Div(className="hotline-buttons", children=[
+            html.Button(t("hotline.file", lang), id="hotline-file", n_clicks=0, className="orders-button primary")]),
+        html.Div(id="hotline-result", className="hotline-result", role="status"),
         html.Label(t("hotline.kb", lang)),
         dcc.Input(id="hotline-kb-query", type="search", debounce=0.3, maxLength=100, placeholder="不热 / 报停 / 发票",
                   className="hotline-input"),
-        html.Div(id="hotline-kb-results", className="hotline-kb"),
-        html.Div(className="hotline-buttons", children=[
-            html.Button(t("hotline.file", lang), id="hotline-file", n_clicks=0, className="orders-button primary")]),
-        html.Div(id="hotline-result", className="hotline-result", role="status")])
+        html.Div(id="hotline-kb-results", className="hotline-kb")])
 
 
 @page("call.answer")
@@ -61,8 +63,9 @@ def layout(lang: str | None = None, **_query):
                       className="hotline-input"),
             html.Button(t("hotline.take", lang), id="hotline-take", n_clicks=0, className="orders-button"),
             dcc.Input(id="hotline-search", type="search", debounce=0.4, maxLength=60,
-                      placeholder=t("hotline.search", lang), className="hotline-input wide")]),
-        html.Div(id="hotline-search-results", className="hotline-search-results"),
+                      placeholder=t("hotline.search", lang), className="hotline-input wide"),
+            # Found households drop down over the desk instead of pushing the caller's record down.
+            html.Div(id="hotline-search-results", className="hotline-search-results")]),
         html.Div(className="hotline-main", children=[
             html.Main(id="hotline-popup", className="hotline-popup",
                       children=html.P(t("hotline.waiting", lang), className="muted")),
@@ -77,7 +80,7 @@ def _room_strip(room: pd.DataFrame, lang: str) -> html.Div:
     if room.empty:
         return html.P(t("hotline.no_collector", lang), className="muted")
     values = room["avg"].astype(float)
-    threshold = 18.0
+    threshold = compliance_threshold_c()
     bars = [html.Span(className="room-bar" + (" cold" if v < threshold else ""),
                       style={"height": f"{max(8.0, min(100.0, (v - 10.0) * 8.0)):.0f}%"}, title=f"{v:.1f} °C")
             for v in values]
@@ -106,11 +109,23 @@ def _station_block(station: dict, lang: str) -> html.Div:
     facts = [(t("sensor.t_supply", lang), fmt.number(station.get("t_supply_c"), "°C", 1)),
              (t("hotline.dp", lang), fmt.number((station.get("p_supply_bar") or 0) - (station.get("p_return_bar") or 0)
                                                 if station.get("p_supply_bar") is not None else None, "bar", 2)),
-             (t("hotline.station_status", lang), t(f"status.{station.get('status') or 'normal'}", lang))]
+             (t("hotline.station_status", lang), t(f"status.{station_status(station)}", lang))]
     alarms = [html.Li(f"{t('cause.' + a['cause'], lang)} · {t('severity.' + a['severity'], lang)}")
               for a in station.get("alarms", [])]
     return html.Div(className="hotline-station", children=[_fact_list(facts),
                                                            html.Ul(alarms, className="hotline-alarms") if alarms else None])
+
+
+def station_status(station: dict) -> str:
+    """What the agent reads as the station's state: the twin's, or its worst open alarm where the twin sees
+    nothing wrong (a cold-rooms alarm on a station the twin calls normal is not normal to the caller)."""
+    status = station.get("status") or "normal"
+    if status != "normal":
+        return status
+    severities = {a["severity"] for a in station.get("alarms", [])}
+    if severities & {"alarm", "critical"}:
+        return "alarm"
+    return "warning" if "warning" in severities else "normal"
 
 
 def _tickets(tickets: pd.DataFrame, lang: str) -> html.Ul:
@@ -194,15 +209,16 @@ def search(text, lang):
 
 
 @callback(Output("hotline-household", "data", allow_duplicate=True), Output("hotline-popup", "children", allow_duplicate=True),
+          Output("hotline-search-results", "children", allow_duplicate=True),
           Input({"type": "hotline-pick", "household": ALL}, "n_clicks"), State("hotline-call", "data"),
           State("hotline-lang", "data"), prevent_initial_call=True)
 @requires("call.answer")
 def pick_household(_clicks, call, lang):
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
-        return no_update, no_update
+        return no_update, no_update, no_update
     popup = store_calls.get_popup(context.pool(), trigger["household"])
-    return trigger["household"], popup_view(popup, (call or {}).get("phone", ""), lang)
+    return trigger["household"], popup_view(popup, (call or {}).get("phone", ""), lang), None
 
 
 @callback(Output("hotline-kb-results", "children"), Input("hotline-kb-query", "value"), Input("hotline-category", "value"),
@@ -227,6 +243,7 @@ def _no_call(lang: str):
 
 
 @callback(Output("hotline-result", "children"), Output("hotline-call", "data", allow_duplicate=True),
+          Output("hotline-popup", "children", allow_duplicate=True),
           Input({"type": "hotline-answer", "kb": ALL}, "n_clicks"), State("hotline-call", "data"),
           State("hotline-household", "data"), State("hotline-category", "value"), State("hotline-note", "value"),
           State("hotline-lang", "data"), prevent_initial_call=True)
@@ -235,9 +252,9 @@ def answer_from_kb(_clicks, call, household, category, note, lang):
     """Answered on the call from a knowledge-base entry: resolved on first contact (即时办)."""
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
-        return no_update, no_update
+        return no_update, no_update, no_update
     if not call:
-        return _no_call(lang), no_update
+        return _no_call(lang), no_update, no_update
     pool, who = context.pool(), actor("call.answer")
     try:
         wo_id = store_calls.answer_call(pool, call["id"], actor=who, category=category, kb_entry_id=trigger["kb"],
@@ -245,22 +262,23 @@ def answer_from_kb(_clicks, call, household, category, note, lang):
     except ValueError as exc:
         record_event(pool, who, "call.answer", outcome="refused", object_type="call", object_id=call["id"],
                      detail=str(exc))
-        return html.P(str(exc), className="bad"), no_update
+        return html.P(str(exc), className="bad"), no_update, no_update
     return html.P(t("hotline.answered", lang).format(id=wo_id), className="good", **{"data-order": str(wo_id),
-                                                                                    "data-outcome": "answered"}), None
+                                                                                    "data-outcome": "answered"}), \
+        None, _with_new_ticket(household, call, lang)
 
 
 @callback(Output("hotline-result", "children", allow_duplicate=True), Output("hotline-call", "data", allow_duplicate=True),
-          Input("hotline-file", "n_clicks"), State("hotline-call", "data"), State("hotline-household", "data"),
+          Output("hotline-popup", "children", allow_duplicate=True), Input("hotline-file", "n_clicks"), State("hotline-call", "data"), State("hotline-household", "data"),
           State("hotline-category", "value"), State("hotline-note", "value"), State("hotline-lang", "data"),
           prevent_initial_call=True)
 @requires("call.answer")
 def file_order(clicks, call, household, category, note, lang):
     """File the caller's order: its SLA clocks and the team that would be sent are shown at once."""
     if not clicks:
-        return no_update, no_update
+        return no_update, no_update, no_update
     if not call:
-        return _no_call(lang), no_update
+        return _no_call(lang), no_update, no_update
     pool, who = context.pool(), actor("call.answer")
     title = t("hotline.order_title", lang).format(category=t(f"wo_category.{category}", lang))
     try:
@@ -269,8 +287,15 @@ def file_order(clicks, call, household, category, note, lang):
     except ValueError as exc:
         record_event(pool, who, "call.answer", outcome="refused", object_type="call", object_id=call["id"],
                      detail=str(exc))
-        return html.P(str(exc), className="bad"), no_update
-    return _filed(pool, filed, lang), None
+        return html.P(str(exc), className="bad"), no_update, no_update
+    return _filed(pool, filed, lang), None, _with_new_ticket(household, call, lang)
+
+
+def _with_new_ticket(household: str | None, call: dict, lang: str):
+    """The caller's record again, its past tickets now holding the one just answered or filed."""
+    if not household:
+        return no_update
+    return popup_view(store_calls.get_popup(context.pool(), household), call.get("phone", ""), lang)
 
 
 def _filed(pool, filed: dict, lang: str) -> html.Div:

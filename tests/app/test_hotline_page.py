@@ -82,7 +82,20 @@ def test_an_agent_answers_one_call_from_the_knowledge_base_and_files_another(wal
     assert order["state"] == "new" and order["sla_due_at"] is not None
     if filed[1] == "filed":
         assert "建议派往" in filed[2] and "处理时限" in filed[2]
+    # The caller's past tickets now hold the one just filed, while the agent is still on the call.
+    wait_for(browser, "return document.querySelector('.hotline-tickets a[href$=\"order=' + arguments[0] + '\"]')",
+             filed[0], what="the filed order among the caller's tickets")
     screenshot(browser, "hotline-filed-1920")
     with pool.connection() as conn:
         outcomes = dict(conn.execute("SELECT phone, outcome FROM call_event").fetchall())
     assert outcomes[caller["phone"]] == "answered" and outcomes[second["phone"]] in ("filed", "linked")
+
+
+def test_a_station_the_twin_calls_normal_reads_as_its_worst_open_alarm():
+    from app.pages.hotline import station_status
+
+    assert station_status({"status": "normal", "alarms": []}) == "normal"
+    assert station_status({"status": "normal", "alarms": [{"severity": "warning"}]}) == "warning"
+    assert station_status({"status": "normal", "alarms": [{"severity": "warning"}, {"severity": "alarm"}]}) == "alarm"
+    assert station_status({"status": "cut_off", "alarms": [{"severity": "warning"}]}) == "cut_off"
+    assert station_status({}) == "normal"
