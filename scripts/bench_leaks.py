@@ -470,7 +470,7 @@ def run(args) -> dict:
     rng = np.random.default_rng(2026)
     with tempfile.TemporaryDirectory() as tmp:
         network, city_dir = _democity(150, Path(tmp))
-        figures = _startups(city_dir, runs=1 if quick else 3, hours=1.5 if quick else 3.0)
+        figures = _startups(city_dir, runs=1 if quick else 2, hours=1.5 if quick else 2.0)
         days, scenarios = _days(city_dir, days=2 if quick else 14, scenarios=8 if quick else 50, rng=rng)
         figures.update(days)
         if len(scenarios):
