@@ -61,7 +61,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
                                            "ticket.export"}),
     "crew": frozenset(_READ_EVERYWHERE | {"work_order.field", "work_order.create"}),
     "supervisor": frozenset(_READ_EVERYWHERE | {"scenario.view", "scenario.export", "audit.view",
-                                                "work_order.board", "work_order.close", "kb.view", "kb.manage",
+                                                "work_order.board", "work_order.close", "work_order.revisit",
+                                                "kb.view", "kb.manage",
                                                 "ticket.import", "ticket.export"}),
     "engineer": frozenset(_READ_EVERYWHERE | {
         "scenario.view", "scenario.run", "scenario.save", "scenario.delete", "scenario.export", "scenario.sweep"}),
