@@ -22,9 +22,9 @@
     }
     var TEXT = {
         'zh-CN': {online: '在线', offline: '无信号', queued: '待发送', sent: '已提交', refused: '未执行',
-                  need: '请填写处理措施', located: '已记录位置'},
+                  need: '请填写处理措施', confirm: '请选择住户是否确认', located: '已记录位置'},
         'en': {online: 'online', offline: 'no signal', queued: 'queued', sent: 'sent', refused: 'not done',
-               need: 'say what was done', located: 'position recorded'}
+               need: 'say what was done', confirm: 'say whether the resident confirmed', located: 'position recorded'}
     };
     function say(key) { return TEXT[lang()][key]; }
 
@@ -101,10 +101,13 @@
 
     function resolve(woId) {
         var card = cardOf(woId);
+        var confirmed = field(card, 'resident_confirmed');
         var payload = {cause: field(card, 'cause'), action: field(card, 'action').trim(),
                        materials: field(card, 'materials'), notes: field(card, 'notes'),
-                       resident_confirmed: field(card, 'resident_confirmed') === '1'};
+                       resident_confirmed: confirmed === '1'};
         if (!payload.action) { message(woId, say('need'), true); return; }
+        // The crew answers 是 or 否 themselves: the list starts unanswered.
+        if (confirmed !== '1' && confirmed !== '0') { message(woId, say('confirm'), true); return; }
         (photos[woId] || []).forEach(function (data) { enqueue(woId, 'photo', {data: data}); });
         photos[woId] = [];
         var drafts = read(DRAFTS, {});

@@ -20,14 +20,29 @@ from app.auth.guard import page, requires
 from app.auth.principal import current_principal
 from app.components import fmt
 from app.i18n import LANGUAGES, t
-from heattwin.choices import WORK_ORDER_PRIORITY
+from heattwin.choices import SLA_CLOCK_STATE, WORK_ORDER_CATEGORY, WORK_ORDER_PRIORITY
+from store.work_orders.sla import clock_state
 
 dash.register_page(__name__, path="/field", title="HeatTwin — 我的工单", name="field")
 
 REFRESH_MS = 5_000
 PRIORITY_COLOUR = {c.value: c.colour for c in WORK_ORDER_PRIORITY}
-CAUSES = ("field.cause.valve", "field.cause.air", "field.cause.filter", "field.cause.leak", "field.cause.pump",
-          "field.cause.meter", "field.cause.building", "field.cause.other")
+CLOCK_COLOUR = {c.value: c.colour for c in SLA_CLOCK_STATE}
+_SPAN_STEPS = ((90, 1, "time.s"), (5400, 60, "time.min"), (172800, 3600, "time.h"), (float("inf"), 86400, "time.d"))
+# The causes a crew can give, by the order's category: a household's radiators are not a station's sensor.
+_HOUSEHOLD_CAUSES = ("field.cause.valve", "field.cause.air", "field.cause.filter", "field.cause.leak",
+                     "field.cause.building", "field.cause.meter", "field.cause.pump", "field.cause.other")
+_SERVICE_CAUSES = ("field.cause.explained", "field.cause.other")
+CAUSES = {
+    "room_cold": _HOUSEHOLD_CAUSES, "no_heat": _HOUSEHOLD_CAUSES,
+    "leak": ("field.cause.leak", "field.cause.joint", "field.cause.burst", "field.cause.other"),
+    "equipment": ("field.cause.sensor", "field.cause.meter", "field.cause.pump", "field.cause.actuator",
+                  "field.cause.control", "field.cause.power", "field.cause.joint", "field.cause.other"),
+    "suspend": ("field.cause.valve", "field.cause.explained", "field.cause.other"),
+    "payment": _SERVICE_CAUSES, "invoice": _SERVICE_CAUSES, "refund": _SERVICE_CAUSES, "enquiry": _SERVICE_CAUSES,
+    "other": _HOUSEHOLD_CAUSES,
+}
+assert set(CAUSES) == {c.value for c in WORK_ORDER_CATEGORY}, "a cause list for every work-order category"
 
 
 @page("work_order.field")
@@ -45,19 +60,32 @@ def layout(lang: str | None = None, **_query):
         html.Main(id="field-orders", className="field-orders")])
 
 
+def _span(seconds: float, lang: str) -> str:
+    """How long, neither ago nor ahead: ``11天``, as in 已超时 11天 (the steps of ``fmt.age``)."""
+    _limit_s, per_s, unit = next(step for step in _SPAN_STEPS if abs(seconds) < step[0])
+    return t("time.span", lang).format(n=int(round(abs(seconds) / per_s)), unit=t(unit, lang))
+
+
 def _clock(order, lang: str) -> html.Div:
-    """The clock that matters now: on site before arriving, resolved after."""
-    due = order.site_due_at if order.state in ("dispatched", "accepted", "reopened") else order.sla_due_at
+    """The clock that matters now: on site before arriving, resolved after; once resolved, whether in time."""
+    before_site = order.state in ("dispatched", "accepted", "reopened")
+    due = order.site_due_at if before_site else order.sla_due_at
     if due is None or pd.isna(due):
         return html.Div(t("field.no_clock", lang), className="field-clock muted")
-    left_s = (pd.Timestamp(due) - pd.Timestamp.now(tz="UTC")).total_seconds()
-    key = "field.due_in" if left_s >= 0 else "field.late_by"
-    label = "field.site_clock" if order.state in ("dispatched", "accepted", "reopened") else "field.resolve_clock"
-    paused = order.paused_at is not None and not pd.isna(order.paused_at)
-    text = t("field.paused", lang) if paused else t(key, lang).format(
-        time=fmt.age(abs(left_s), lang, future=left_s >= 0))
-    return html.Div([html.Span(t(label, lang)), html.B(text)],
-                    className="field-clock" + (" late" if left_s < 0 else "") + (" paused" if paused else ""))
+    label = "field.site_clock" if before_site else "field.resolve_clock"
+    done = None if before_site or pd.isna(order.resolved_at) else pd.Timestamp(order.resolved_at)
+    paused = done is None and order.paused_at is not None and not pd.isna(order.paused_at)
+    state, seconds = clock_state(pd.Timestamp(due), done, now=pd.Timestamp.now(tz="UTC"))
+    if paused:
+        text = t("field.paused", lang)
+    elif state == "running":
+        text = fmt.age(seconds, lang, future=True)
+    else:
+        text = t(f"wo_clock.{state}", lang).format(time=_span(seconds, lang),
+                                                   at=fmt.clock(done, context.settings().timezone, True))
+    return html.Div([html.Span(t(label, lang)), html.B(text, style=None if paused else {"color": CLOCK_COLOUR[state]})],
+                    className="field-clock" + (" late" if state in ("breached", "missed") else "")
+                    + (" paused" if paused else ""), **{"data-clock-state": state})
 
 
 def _button(label: str, action: str, wo_id: int, cls: str = "") -> html.Button:
@@ -65,7 +93,7 @@ def _button(label: str, action: str, wo_id: int, cls: str = "") -> html.Button:
 
 
 def _resolve_form(order, lang: str) -> html.Div:
-    causes = [html.Option(t(key, lang), value=t(key, "zh-CN")) for key in CAUSES]
+    causes = [html.Option(t(key, lang), value=t(key, "zh-CN")) for key in CAUSES.get(order.category, CAUSES["other"])]
     return html.Div(className="field-resolve", children=[
         html.Label(t("field.cause", lang)), html.Select(causes, className="field-cause", name="cause"),
         html.Label(t("field.action", lang)), html.Textarea(className="field-text", name="action", rows=2, maxLength=500),
@@ -73,8 +101,10 @@ def _resolve_form(order, lang: str) -> html.Div:
         html.Textarea(className="field-text", name="materials", rows=1, maxLength=500),
         html.Label(t("field.notes", lang)), html.Textarea(className="field-text", name="notes", rows=2, maxLength=2000),
         html.Label(t("field.confirmed", lang)),
-        html.Select([html.Option(t("field.yes", lang), value="1"), html.Option(t("field.no", lang), value="0")],
-                    className="field-confirmed", name="resident_confirmed"),
+        # No answer until the crew gives one: a default 是 would record a confirmation nobody asked for.
+        html.Select([html.Option(t("field.choose", lang), value="", disabled=True, selected=True),
+                     html.Option(t("field.yes", lang), value="1"), html.Option(t("field.no", lang), value="0")],
+                    required=True, className="field-confirmed", name="resident_confirmed"),
         html.Div(className="field-photos", **{"data-wo": str(order.id)}),
         html.Div(className="field-buttons", children=[
             _button(t("field.photo", lang), "pick-photo", order.id, "secondary"),

@@ -18,8 +18,10 @@ from app.components import fmt
 from app.components.grid import DARK_GRID_THEME
 from app.i18n import LANGUAGES, t
 from heattwin.choices import (
+    SLA_CLOCK_STATE,
     SLA_CLOCKS,
     WORK_ORDER_CATEGORY,
+    WORK_ORDER_FINAL_STATES,
     WORK_ORDER_PRIORITY,
     WORK_ORDER_STATE,
     WORK_ORDER_TRANSITIONS,
@@ -28,12 +30,16 @@ from store.audit import record_event
 from store.work_orders import core as store_orders
 from store.work_orders import dispatch as store_dispatch
 from store.work_orders import lifecycle
+from store.work_orders.sla import clock_state
 
 dash.register_page(__name__, path="/orders", title="HeatTwin — 工单调度", name="orders")
 
 PAGE_ROWS = 100
 STATE_COLOUR = {c.value: c.colour for c in WORK_ORDER_STATE}
 PRIORITY_COLOUR = {c.value: c.colour for c in WORK_ORDER_PRIORITY}
+CLOCK_COLOUR = {c.value: c.colour for c in SLA_CLOCK_STATE}
+SUGGESTED_TEAMS = 6
+STALE_POSITION_S = 3600  # a team position older than this is shown with its age
 DUE_COLUMN = {"reply": "reply_due_at", "site": "site_due_at", "resolve": "sla_due_at", "revisit": "revisit_due_at"}
 DONE_COLUMN = {"reply": "replied_at", "site": "on_site_at", "resolve": "resolved_at", "revisit": "visited_at"}
 
@@ -69,8 +75,9 @@ def _columns(lang: str) -> list[dict]:
             {"field": "state_label", "headerName": t("orders.state", lang), "width": 110, "colId": "state",
              "cellStyle": {"function": "{'color': params.data && params.data.state_colour, 'fontWeight': 600}"}},
             {"field": "team_name", "headerName": t("orders.team", lang), "width": 120, "colId": "team_id"},
-            {"field": "due", "headerName": t("orders.col.due", lang), "width": 150, "colId": "sla_due_at",
-             "cellClassRules": {"orders-late": "params.data && params.data.overdue"}},
+            {"field": "due", "headerName": t("orders.col.due", lang), "width": 190, "colId": "sla_due_at",
+             "cellClassRules": {"orders-late": "params.data && params.data.overdue"},
+             "cellStyle": {"function": "{'color': params.data && params.data.due_colour}"}},
             {"field": "where", "headerName": t("orders.col.where", lang), "width": 140, "sortable": False}]
 
 
@@ -81,7 +88,10 @@ def layout(order: str | None = None, lang: str | None = None, **_query):
     return html.Div(className="orders", id="orders-root", lang=lang, children=[
         dcc.Store(id="orders-lang", data=lang), dcc.Store(id="orders-selected", data=selected),
         dcc.Store(id="orders-changed", data=0),
-        html.H2(t("orders.title", lang)), _filters(lang),
+        html.Div(className="orders-head", children=[
+            html.H2(t("orders.title", lang)),
+            html.Div(id="orders-msg", className="action-msg", role="status")]),
+        _filters(lang),
         html.Div(className="orders-main", children=[
             dag.AgGrid(id="orders-grid", columnDefs=_columns(lang), rowModelType="infinite",
                        defaultColDef={"sortable": True, "resizable": True},
@@ -90,25 +100,50 @@ def layout(order: str | None = None, lang: str | None = None, **_query):
                        getRowId="params.data.row_id", className="orders-grid", style={"height": "100%"}),
             html.Aside(id="orders-detail", className="orders-detail", children=[
                 html.P(t("orders.pick", lang), className="muted")])]),
-        html.Div(id="orders-msg", className="action-msg", role="status"), html.Div(id="orders-purged", hidden=True)])
+        html.Div(id="orders-purged", hidden=True)])
 
 
-def _due_text(due, lang: str) -> str:
-    if due is None or pd.isna(due):
-        return fmt.DASH
-    left_s = (pd.Timestamp(due) - pd.Timestamp.now(tz="UTC")).total_seconds()
-    return fmt.age(abs(left_s), lang, future=left_s >= 0)
+_SPAN_STEPS = ((90, 1, "time.s"), (5400, 60, "time.min"), (172800, 3600, "time.h"), (float("inf"), 86400, "time.d"))
+
+
+def _span(seconds: float, lang: str) -> str:
+    """How long, neither ago nor ahead: ``11天`` / ``11 d`` (the steps of ``fmt.age``)."""
+    _limit_s, per_s, unit = next(step for step in _SPAN_STEPS if abs(seconds) < step[0])
+    return t("time.span", lang).format(n=int(round(abs(seconds) / per_s)), unit=t(unit, lang))
+
+
+def _missing(value) -> bool:
+    return value is None or pd.isna(value)
+
+
+def clock_status(due, done, lang: str, *, stopped: bool = False) -> tuple[str, str | None]:
+    """One clock as (text, ``SLA_CLOCK_STATE`` value): while it runs, the time left or how late it is; once its
+    target state is reached (``done``), whether that was in time, and when. ``stopped``: the order ended
+    without reaching it (cancelled): no text, no state."""
+    if _missing(due) or (stopped and _missing(done)):
+        return fmt.DASH, None
+    state, seconds = clock_state(pd.Timestamp(due), None if _missing(done) else pd.Timestamp(done),
+                                 now=pd.Timestamp.now(tz="UTC"))
+    if state == "running":
+        return fmt.age(seconds, lang, future=True), state
+    if state == "breached":
+        return t("wo_clock.breached", lang).format(time=_span(seconds, lang)), state
+    at = fmt.clock(done, context.settings().timezone, True)
+    return t(f"wo_clock.{state}", lang).format(time=_span(seconds, lang), at=at), state
 
 
 def _board_rows(frame: pd.DataFrame, lang: str) -> list[dict]:
     timezone = context.settings().timezone
+    due = [clock_status(r.sla_due_at, r.resolved_at, lang, stopped=r.state in WORK_ORDER_FINAL_STATES)
+           for r in frame.itertuples(index=False)]
     return [{"id": int(r.id), "row_id": str(r.id), "created": fmt.clock(r.created_at, timezone, with_date=True), "title": r.title,
              "category": r.category, "category_label": t(f"wo_category.{r.category}", lang),
              "priority": r.priority, "priority_label": t(f"priority.{r.priority}", lang),
              "priority_colour": PRIORITY_COLOUR.get(r.priority), "state": r.state,
              "state_label": t(f"wo_state.{r.state}", lang), "state_colour": STATE_COLOUR.get(r.state),
-             "team_name": r.team_name or fmt.DASH, "due": _due_text(r.sla_due_at, lang), "overdue": bool(r.overdue),
-             "where": r.household_id or r.asset_id or fmt.DASH} for r in frame.itertuples(index=False)]
+             "team_name": r.team_name or fmt.DASH, "due": text, "due_colour": CLOCK_COLOUR.get(state),
+             "overdue": bool(r.overdue), "where": r.household_id or r.asset_id or fmt.DASH}
+            for r, (text, state) in zip(frame.itertuples(index=False), due, strict=True)]
 
 
 @callback(Output("orders-team", "options"), Input("orders-lang", "data"))
@@ -157,15 +192,16 @@ def select_order(cell):
 
 def _clock_rows(order: dict, lang: str) -> html.Table:
     timezone = context.settings().timezone
+    stopped = order["state"] in WORK_ORDER_FINAL_STATES
     rows = []
     for clock in SLA_CLOCKS:
         due, done = order.get(DUE_COLUMN[clock]), order.get(DONE_COLUMN[clock])
-        late = due is not None and ((done is not None and done > due) or (done is None and
-                                                                         pd.Timestamp.now(tz="UTC") > due))
-        rows.append(html.Tr(className="late" if late else "", children=[
+        text, state = clock_status(due, done, lang, stopped=stopped)
+        rows.append(html.Tr(className="late" if state in ("missed", "breached") else "",
+                            **{"data-clock": clock, "data-clock-state": state or ""}, children=[
             html.Td(t(f"orders.clock.{clock}", lang)),
             html.Td(fmt.clock(due, timezone, True) if due else fmt.DASH),
-            html.Td(fmt.clock(done, timezone, True) if done else (_due_text(due, lang) if due else fmt.DASH))]))
+            html.Td(text, style={"color": CLOCK_COLOUR.get(state)})]))
     head = html.Tr([html.Th(t(k, lang)) for k in ("orders.clock", "orders.clock.due", "orders.clock.done")])
     return html.Table([head, *rows], className="orders-clocks")
 
@@ -193,29 +229,60 @@ def _revisits(order: dict, lang: str) -> html.Ul | None:
         return None
     timezone = context.settings().timezone
     return html.Ul(className="orders-revisits", children=[
-        html.Li(f"{fmt.clock(r.at, timezone, True)} · {r.agent} · "
+        html.Li(f"{fmt.clock(r.at, timezone, True)} · {r.agent_name} · "
                 + (t("revisit.not_reached", lang) if not r.reached else
                    t("revisit.summary", lang).format(n=r.satisfaction, fixed=t(
                        "field.yes" if r.fixed else "field.no", lang))) + (f" · {r.note}" if r.note else ""))
         for r in order["revisits"].itertuples(index=False)])
 
 
+def _position_note(team, lang: str) -> str | None:
+    """Where the distance was measured from, when that is not a fresh position: the base, or an old report."""
+    if team.position_from == "base":
+        return t("orders.from_base", lang)
+    if _missing(team.last_seen_at):
+        return None
+    age_s = (pd.Timestamp.now(tz="UTC") - pd.Timestamp(team.last_seen_at)).total_seconds()
+    return t("orders.position_age", lang).format(age=fmt.age(age_s, lang)) if age_s > STALE_POSITION_S else None
+
+
+def _team_label(team, current: str | None, lang: str) -> str:
+    parts = [team.name, f"{team.distance_km:.1f} km", t("orders.open_orders", lang).format(n=team.open_orders),
+             t("orders.score", lang).format(score=team.score), _position_note(team, lang),
+             None if team.qualified else t("orders.not_qualified", lang),
+             t("orders.current_team", lang) if team.team_id == current else None]
+    return " · ".join(p for p in parts if p)
+
+
 def _dispatch_controls(order: dict, principal, lang: str) -> html.Div | None:
+    """Offered only where the lifecycle allows a move to dispatched; the order's own team is picked (and the
+    button idle) until another team is chosen, so a second click cannot send it anywhere unintended."""
     if "dispatched" not in WORK_ORDER_TRANSITIONS.get(order["state"], ()) or not principal.can("work_order.dispatch"):
         return None
     try:
-        ranked = store_dispatch.suggest_teams(context.pool(), order["id"], limit=6)
+        ranked = store_dispatch.suggest_teams(context.pool(), order["id"], limit=100)
     except ValueError as exc:
         return html.P(str(exc), className="muted")
-    options = [{"label": f"{r.name} · {r.distance_km:.1f} km · {t('orders.open_orders', lang).format(n=r.open_orders)}"
-                         + ("" if r.qualified else f" · {t('orders.not_qualified', lang)}"), "value": r.team_id}
-               for r in ranked.itertuples(index=False)]
+    current = order.get("team_id")
+    shown = ranked[(ranked.index < SUGGESTED_TEAMS) | (ranked["team_id"] == current)]
+    options = [{"label": _team_label(r, current, lang), "value": r.team_id} for r in shown.itertuples(index=False)]
+    picked = current if current in set(shown["team_id"]) else (options[0]["value"] if options else None)
     return html.Div(className="orders-dispatch", children=[
-        html.H4(t("orders.dispatch_to", lang)),
-        dcc.RadioItems(id="orders-team-pick", options=options, value=options[0]["value"] if options else None,
-                       className="orders-team-pick"),
-        html.Button(t("orders.dispatch", lang), id={"type": "orders-dispatch", "order": order["id"]}, n_clicks=0,
-                    className="orders-button primary")])
+        html.H4(t("orders.dispatch_to", lang).format(km=store_dispatch.LOAD_KM_PER_ORDER)),
+        dcc.Store(id="orders-current-team", data=current),
+        dcc.RadioItems(id="orders-team-pick", options=options, value=picked, className="orders-team-pick"),
+        html.Button(t("orders.redispatch" if current else "orders.dispatch", lang),
+                    id={"type": "orders-dispatch", "order": order["id"]}, n_clicks=0,
+                    disabled=picked is None or picked == current, className="orders-button primary")])
+
+
+# Dispatching to the team that already has the order would only send it again: the button waits for another pick.
+clientside_callback(
+    """function(pick, current) {
+        var outputs = dash_clientside.callback_context.outputs_list || [];
+        return outputs.map(function () { return !pick || pick === current; });
+    }""", Output({"type": "orders-dispatch", "order": ALL}, "disabled"), Input("orders-team-pick", "value"),
+    State("orders-current-team", "data"), prevent_initial_call=True)
 
 
 def _moves(order: dict, principal, lang: str) -> html.Div:
@@ -274,6 +341,15 @@ def _done(changed, message: str):
     return (changed or 0) + 1, message
 
 
+def _refusal(exc: ValueError, lang: str) -> str:
+    """A refused move in the page's language: the order's state, and what it can do next."""
+    if not isinstance(exc, lifecycle.TransitionError):
+        return str(exc)
+    nexts = "、".join(t(f"wo_state.{s}", lang) for s in exc.allowed) if exc.allowed else t("orders.final", lang)
+    return t("orders.refused_move", lang).format(id=exc.wo_id, state=t(f"wo_state.{exc.current}", lang),
+                                                 to=t(f"wo_state.{exc.requested}", lang), next=nexts)
+
+
 @callback(Output("orders-changed", "data", allow_duplicate=True), Output("orders-msg", "children"),
           Input({"type": "orders-dispatch", "order": ALL}, "n_clicks"), State("orders-team-pick", "value"),
           State("orders-changed", "data"), State("orders-lang", "data"), prevent_initial_call=True)
@@ -282,14 +358,18 @@ def dispatch_order(_clicks, team_id, changed, lang):
     trigger = _clicked()
     if trigger is None or not team_id:
         return no_update, no_update
-    pool, who = context.pool(), actor("work_order.dispatch")
+    pool, who, wo_id = context.pool(), actor("work_order.dispatch"), int(trigger["order"])
+    before = store_orders.get_work_order(pool, wo_id)
+    if before is not None and before["state"] == "dispatched" and before["team_id"] == team_id:
+        return no_update, t("orders.already_dispatched", lang).format(id=wo_id, team=before["team_name"])
     try:
-        lifecycle.dispatch(pool, int(trigger["order"]), team_id, actor=who)
+        lifecycle.dispatch(pool, wo_id, team_id, actor=who)
     except ValueError as exc:
         record_event(pool, who, "work_order.dispatch", outcome="refused", object_type="work_order",
                      object_id=trigger["order"], detail=str(exc))
-        return no_update, str(exc)
-    return _done(changed, t("orders.dispatched", lang).format(id=trigger["order"], team=team_id))
+        return no_update, _refusal(exc, lang)
+    after = store_orders.get_work_order(pool, wo_id) or {}
+    return _done(changed, t("orders.dispatched", lang).format(id=wo_id, team=after.get("team_name") or team_id))
 
 
 def _move(to_state: str, note, changed, lang):
@@ -303,7 +383,7 @@ def _move(to_state: str, note, changed, lang):
     except ValueError as exc:
         record_event(pool, who, action, outcome="refused", object_type="work_order", object_id=trigger["order"],
                      detail=str(exc))
-        return no_update, str(exc)
+        return no_update, _refusal(exc, lang)
     return _done(changed, t("orders.moved", lang).format(id=trigger["order"], state=t(f"wo_state.{to_state}", lang)))
 
 

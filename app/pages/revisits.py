@@ -13,12 +13,14 @@ from app.auth.guard import actor, page, requires
 from app.components import fmt
 from app.components.grid import DARK_GRID_THEME
 from app.i18n import LANGUAGES, t
+from heattwin.choices import SLA_CLOCK_STATE
 from store.audit import record_event
 from store.work_orders import revisits as store_revisits
 
 dash.register_page(__name__, path="/revisits", title="HeatTwin — 回访", name="revisits")
 
-
+# A call-back past its due time takes the clock's breached colour, as late orders do on the board.
+OVERDUE_COLOUR = next(c.colour for c in SLA_CLOCK_STATE if c.value == "breached")
 
 def _form(lang: str) -> html.Div:
     return html.Div(className="revisit-form", children=[
@@ -47,7 +49,9 @@ def layout(lang: str | None = None, **_query):
                {"field": "category", "headerName": t("orders.category", lang), "width": 120},
                {"field": "team", "headerName": t("orders.team", lang), "width": 110},
                {"field": "resident", "headerName": t("orders.col.resident", lang), "flex": 1},
-               {"field": "due", "headerName": t("orders.clock.revisit", lang), "width": 140},
+               {"field": "due", "headerName": t("orders.clock.revisit", lang), "width": 140,
+                "cellStyle": {"function": f"params.data && params.data.overdue ? {{'color': '{OVERDUE_COLOUR}',"
+                                          " 'fontWeight': 600} : null"}},
                {"field": "attempts", "headerName": t("revisit.attempts", lang), "width": 90}]
     return html.Div(className="revisits", id="revisits-root", lang=lang, children=[
         dcc.Store(id="revisit-lang", data=lang), dcc.Store(id="revisit-selected"), dcc.Store(id="revisit-done", data=0),
@@ -64,14 +68,20 @@ def layout(lang: str | None = None, **_query):
           State("revisit-lang", "data"))
 @requires("work_order.revisit")
 def queue(_tick, _done, lang):
-    timezone = context.settings().timezone
     frame = store_revisits.list_revisit_queue(context.pool())
     return [{"id": int(r.id), "row_id": str(r.id), "title": r.title, "category": t(f"wo_category.{r.category}", lang),
              "team": r.team_name or fmt.DASH,
              "resident": " · ".join(str(v) for v in (r.resident, r.phone) if v and not pd.isna(v)) or fmt.DASH,
-             "due": fmt.clock(r.revisit_due_at, timezone, True) if r.revisit_due_at is not None
-             and not pd.isna(r.revisit_due_at) else fmt.DASH, "attempts": int(r.attempts)}
+             **_due(r.revisit_due_at), "attempts": int(r.attempts)}
             for r in frame.itertuples(index=False)]
+
+
+def _due(due) -> dict:
+    """The call-back's due time, and whether it has passed."""
+    if due is None or pd.isna(due):
+        return {"due": fmt.DASH, "overdue": False}
+    return {"due": fmt.clock(due, context.settings().timezone, True),
+            "overdue": bool(pd.Timestamp(due) < pd.Timestamp.now(tz="UTC"))}
 
 
 @callback(Output("revisit-selected", "data"), Output("revisit-order", "children"), Output("revisit-facts", "children"),
@@ -86,15 +96,27 @@ def pick(cell, rows, lang):
     return row["id"], f"#{row['id']} {row['title']}", f"{row['resident']} · {row['team']}"
 
 
-@callback(Output("revisit-done", "data"), Output("revisit-msg", "children"), Output("revisit-selected", "data",
-                                                                                     allow_duplicate=True),
+def _summary(reached: bool, satisfaction, fixed, lang: str) -> str:
+    if not reached:
+        return t("revisit.not_reached", lang)
+    return t("revisit.summary", lang).format(n=satisfaction, fixed=t("field.yes" if fixed else "field.no", lang))
+
+
+# After a save the form is empty again (no order, no note) and says what was saved; the queue reloads.
+@callback(Output("revisit-done", "data"), Output("revisit-msg", "children"),
+          Output("revisit-selected", "data", allow_duplicate=True),
+          Output("revisit-order", "children", allow_duplicate=True),
+          Output("revisit-facts", "children", allow_duplicate=True), Output("revisit-note", "value"),
+          Output("revisit-reached", "value"), Output("revisit-satisfaction", "value"), Output("revisit-fixed", "value"),
           Input("revisit-save", "n_clicks"), State("revisit-selected", "data"), State("revisit-reached", "value"),
           State("revisit-satisfaction", "value"), State("revisit-fixed", "value"), State("revisit-note", "value"),
-          State("revisit-done", "data"), State("revisit-lang", "data"), prevent_initial_call=True)
+          State("revisit-order", "children"), State("revisit-done", "data"), State("revisit-lang", "data"),
+          prevent_initial_call=True)
 @requires("work_order.revisit")
-def save(clicks, wo_id, reached, satisfaction, fixed, note, done, lang):
+def save(clicks, wo_id, reached, satisfaction, fixed, note, title, done, lang):
+    unchanged = (no_update,) * 6
     if not clicks or not wo_id:
-        return no_update, t("revisit.pick", lang), no_update
+        return no_update, t("revisit.pick", lang), *unchanged
     pool, who = context.pool(), actor("work_order.revisit")
     reached = reached == "yes"
     try:
@@ -104,5 +126,9 @@ def save(clicks, wo_id, reached, satisfaction, fixed, note, done, lang):
     except ValueError as exc:
         record_event(pool, who, "work_order.revisit", outcome="refused", object_type="work_order", object_id=wo_id,
                      detail=str(exc))
-        return no_update, str(exc), no_update
-    return (done or 0) + 1, t(f"revisit.done.{state}", lang).format(id=wo_id), None
+        return no_update, str(exc), *unchanged
+    saved = html.Div(className="revisit-saved", **{"data-order": str(wo_id), "data-state": state}, children=[
+        html.B(t(f"revisit.done.{state}", lang).format(id=wo_id)),
+        html.Div(t("revisit.saved", lang).format(title=title, summary=_summary(reached, satisfaction, fixed, lang))
+                 + (f" · {note.strip()}" if (note or "").strip() else ""), className="muted")])
+    return (done or 0) + 1, saved, None, t("revisit.pick", lang), "", "", "yes", 5, "yes"

@@ -224,13 +224,16 @@ def get_order_detail(pool: ConnectionPool, wo_id: int) -> dict | None:
             "SELECT e.at, e.actor, coalesce(nullif(u.display_name, ''), e.actor), e.from_state::text,"
             " e.to_state::text, e.note, e.details FROM work_order_event e LEFT JOIN app_user u ON u.username = e.actor"
             " WHERE e.work_order_id = %s ORDER BY e.at, e.id", (wo_id,)).fetchall()
-        revisits = conn.execute("SELECT at, agent, reached, satisfaction, fixed, note FROM work_order_revisit"
-                                " WHERE work_order_id = %s ORDER BY at", (wo_id,)).fetchall()
+        revisits = conn.execute(
+            "SELECT r.at, r.agent, coalesce(nullif(u.display_name, ''), r.agent), r.reached, r.satisfaction, r.fixed,"
+            " r.note FROM work_order_revisit r LEFT JOIN app_user u ON u.username = r.agent"
+            " WHERE r.work_order_id = %s ORDER BY r.at", (wo_id,)).fetchall()
         photos = conn.execute("SELECT sha256, mime, uploaded_by, uploaded_at FROM work_order_photo"
                               " WHERE work_order_id = %s ORDER BY uploaded_at", (wo_id,)).fetchall()
     order["events"] = pd.DataFrame(events, columns=["at", "actor", "actor_name", "from_state", "to_state", "note",
                                                     "details"])
-    order["revisits"] = pd.DataFrame(revisits, columns=["at", "agent", "reached", "satisfaction", "fixed", "note"])
+    order["revisits"] = pd.DataFrame(revisits, columns=["at", "agent", "agent_name", "reached", "satisfaction", "fixed",
+                                                        "note"])
     order["photos"] = pd.DataFrame(photos, columns=["sha256", "mime", "uploaded_by", "uploaded_at"])
     return order
 

@@ -16,7 +16,7 @@ from heattwin.choices import WORK_ORDER_OPEN_STATES
 EARTH_RADIUS_KM = 6371.0088
 LOAD_KM_PER_ORDER = 2.0
 SUGGESTION_COLUMNS = ("team_id", "name", "qualified", "distance_km", "open_orders", "score", "lon", "lat",
-                      "position_from")
+                      "position_from", "last_seen_at")
 
 
 def great_circle_km(lon1, lat1, lon2, lat2) -> np.ndarray:
@@ -46,7 +46,8 @@ def rank_teams(teams: pd.DataFrame, *, lon: float, lat: float, category: str) ->
         distance_km=great_circle_km(teams["lon"], teams["lat"], lon, lat))
     ranked["score"] = ranked["distance_km"] + LOAD_KM_PER_ORDER * ranked["open_orders"]
     ranked = ranked.sort_values(["qualified", "score"], ascending=[False, True], na_position="last")
-    return ranked[list(SUGGESTION_COLUMNS)].reset_index(drop=True)
+    # reindex: a frame without last_seen_at (teams that never reported) still ranks.
+    return ranked.reindex(columns=list(SUGGESTION_COLUMNS)).reset_index(drop=True)
 
 
 def suggest_teams(pool: ConnectionPool, wo_id: int, *, limit: int = 5) -> pd.DataFrame:

@@ -194,7 +194,7 @@ def list_crew_orders(pool: ConnectionPool, team_id: str) -> pd.DataFrame:
         rows = conn.execute(
             "SELECT w.id, w.title, w.category::text, w.priority::text, w.state::text, w.description,"
             " coalesce(w.lon, a.lon), coalesce(w.lat, a.lat), h.address, h.name, h.phone, w.created_at,"
-            " w.site_due_at, w.sla_due_at, w.paused_at, w.reopen_count"
+            " w.site_due_at, w.sla_due_at, w.paused_at, w.reopen_count, w.resolved_at"
             " FROM work_order w LEFT JOIN asset a ON a.id = w.asset_id LEFT JOIN household h ON h.id = w.household_id"
             " WHERE w.team_id = %s AND (w.state IN ('dispatched', 'accepted', 'on_site', 'reopened')"
             "   OR (w.state = 'resolved' AND w.resolved_at > now() - interval '12 hours'))"
@@ -202,7 +202,7 @@ def list_crew_orders(pool: ConnectionPool, team_id: str) -> pd.DataFrame:
             (team_id,)).fetchall()
     return pd.DataFrame(rows, columns=["id", "title", "category", "priority", "state", "description", "lon", "lat",
                                        "address", "resident", "phone", "created_at", "site_due_at", "sla_due_at",
-                                       "paused_at", "reopen_count"])
+                                       "paused_at", "reopen_count", "resolved_at"])
 
 
 def list_photos(pool: ConnectionPool, wo_id: int) -> pd.DataFrame:

@@ -58,6 +58,22 @@ class DueTimes:
                 "sla_note": self.sla_note}
 
 
+def clock_state(due: datetime | None, done: datetime | None, *, now: datetime) -> tuple[str | None, float]:
+    """Where one clock stands (``heattwin.choices.SLA_CLOCK_STATE``) and the seconds that go with it.
+
+    Still running: ``running`` and the seconds left, or ``breached`` and the seconds past due. Its target
+    state reached (``done``): ``met``, or ``missed`` and the seconds it was late. No due time: (None, 0).
+    The 80 % ``warning`` needs the clock's start and is the SLA watch's (``store.work_orders.sla_watch``).
+    """
+    if due is None:
+        return None, 0.0
+    if done is not None:
+        late_s = (done - due).total_seconds()
+        return ("missed", late_s) if late_s > 0 else ("met", 0.0)
+    left_s = (due - now).total_seconds()
+    return ("running", left_s) if left_s >= 0 else ("breached", -left_s)
+
+
 def _utc(moment: datetime | None, name: str) -> datetime | None:
     if moment is None:
         return None

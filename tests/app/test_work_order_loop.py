@@ -59,6 +59,14 @@ def _dispatch_on_the_board(driver, wall_url: str, wo_id: int) -> str:
     driver.find_element("css selector", ".orders-dispatch .orders-button.primary").click()
     wait_for(driver, "var h = document.querySelector('#orders-detail .orders-detail-head');"
                      "return h && h.dataset.state === 'dispatched'", what="dispatched")
+    # After the move the pick shows the team it went to, and the button waits for another team.
+    wait_for(driver, "var e = document.querySelector('#orders-team-pick input:checked'); return e && e.value",
+             what="the team picked after dispatch")
+    picked = driver.execute_script("return document.querySelector('#orders-team-pick input:checked').value")
+    button = driver.find_element("css selector", ".orders-dispatch .orders-button.primary")
+    assert picked == team and not button.is_enabled()
+    message = driver.find_element("id", "orders-msg").text
+    assert f"#{wo_id}" in message and team not in message, "the message names the team, not its id"
     screenshot(driver, "orders-dispatched-1920")
     return team
 
@@ -100,6 +108,13 @@ def _crew_does_the_job(driver, wo_id: int) -> None:
                           str(wo_id), base64.b64encode(_png()).decode())
     wait_for(driver, "return document.querySelector(arguments[0] + ' .field-thumb')", card, what="photo thumbnail")
     screenshot(driver, "field-resolve-phone")
+    # 住户确认 starts unanswered, and a resolution without it is not sent.
+    assert driver.execute_script("return document.querySelector(arguments[0] + ' select[name=resident_confirmed]')"
+                                 ".value", card) == ""
+    _tap(driver, wo_id, "resolve")
+    wait_for(driver, "return document.querySelector(arguments[0] + ' .field-msg.bad')", card, what="asked to confirm")
+    driver.execute_script("var s = document.querySelector(arguments[0] + ' select[name=resident_confirmed]');"
+                          " s.value = '1'; s.dispatchEvent(new Event('input', {bubbles: true}));", card)
     _tap(driver, wo_id, "resolve")
     _state_on_phone(driver, wo_id, "resolved")
 
@@ -117,6 +132,9 @@ def _agent_calls_back_unhappy(driver, wall_url: str, wo_id: int) -> None:
     driver.find_element("id", "revisit-save").click()
     wait_for(driver, "return document.getElementById('revisit-msg').textContent.indexOf('重开') >= 0",
              what="reopened")
+    # The form is cleared: no order picked, no note left behind.
+    wait_for(driver, "return document.getElementById('revisit-order').textContent.indexOf('#') !== 0"
+                     " && document.getElementById('revisit-note').value === ''", what="the form cleared")
     screenshot(driver, "revisits-1920")
 
 

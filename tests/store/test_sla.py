@@ -5,7 +5,7 @@ Expected times are worked out by hand in the comments; the 2027 list is test dat
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -280,3 +280,15 @@ def test_every_priority_must_list_every_clock(tmp_path):
         load_sla_policy(path)
     with pytest.raises(SlaPolicyError, match="cannot be read"):
         load_sla_policy(tmp_path / "nowhere.yaml")
+
+
+def test_a_clock_stands_met_missed_running_or_breached():
+    from store.work_orders.sla import clock_state
+
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    due = now + timedelta(hours=2)
+    assert clock_state(due, now, now=now) == ("met", 0.0)
+    assert clock_state(due, due + timedelta(minutes=30), now=now) == ("missed", 1800.0)
+    assert clock_state(due, None, now=now) == ("running", 7200.0)
+    assert clock_state(now - timedelta(days=1), None, now=now) == ("breached", 86400.0)
+    assert clock_state(None, now, now=now) == (None, 0.0)
