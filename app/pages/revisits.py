@@ -129,6 +129,6 @@ def save(clicks, wo_id, reached, satisfaction, fixed, note, title, done, lang):
         return no_update, str(exc), *unchanged
     saved = html.Div(className="revisit-saved", **{"data-order": str(wo_id), "data-state": state}, children=[
         html.B(t(f"revisit.done.{state}", lang).format(id=wo_id)),
-        html.Div(t("revisit.saved", lang).format(title=title, summary=_summary(reached, satisfaction, fixed, lang))
+        html.Div(t("revisit.saved", lang).format(title=title, summary=_summary(reached, satisfaction, fixed == "yes", lang))
                  + (f" · {note.strip()}" if (note or "").strip() else ""), className="muted")])
     return (done or 0) + 1, saved, None, t("revisit.pick", lang), "", "", "yes", 5, "yes"

@@ -135,6 +135,7 @@ def _agent_calls_back_unhappy(driver, wall_url: str, wo_id: int) -> None:
     # The form is cleared: no order picked, no note left behind.
     wait_for(driver, "return document.getElementById('revisit-order').textContent.indexOf('#') !== 0"
                      " && document.getElementById('revisit-note').value === ''", what="the form cleared")
+    assert "问题解决：否" in driver.find_element("id", "revisit-msg").text, "the saved result as recorded"
     screenshot(driver, "revisits-1920")
 
 
