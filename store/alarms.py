@@ -77,20 +77,22 @@ def get_alarm(pool: ConnectionPool, alarm_id: int) -> dict | None:
     return None if row is None else dict(zip(names, row, strict=True))
 
 
-def list_open_alarms(pool: ConnectionPool, *, asset_id: str | None = None, limit: int | None = None,
+def list_open_alarms(pool: ConnectionPool, *, asset_id: str | list[str] | None = None, limit: int | None = None,
                      with_details: bool = False) -> pd.DataFrame:
     """Open (raised or acknowledged) alarms, newest first, with their element's kind, name and location
-    (and each alarm's ``details`` with ``with_details``: what the wall words its messages from)."""
+    (and each alarm's ``details`` with ``with_details``: what the wall words its messages from); of one
+    element, or of several (an element and its sensors)."""
+    asset_ids = [asset_id] if isinstance(asset_id, str) else asset_id
     details = sql.SQL(", a.details" if with_details else "")
     query = sql.SQL(
         "SELECT a.id, a.asset_id, a.cause, a.severity::text, a.state::text, a.message, a.raised_at,"
         " a.last_seen_at, a.raise_count, e.kind::text, e.name, e.lon, e.lat, a.acknowledged_at, a.acknowledged_by,"
         " coalesce(nullif(u.display_name, ''), a.acknowledged_by){}"
         " FROM alarm a JOIN asset e ON e.id = a.asset_id LEFT JOIN app_user u ON u.username = a.acknowledged_by"
-        " WHERE a.state <> 'cleared' AND (%s::text IS NULL OR a.asset_id = %s)"
+        " WHERE a.state <> 'cleared' AND (%s::text[] IS NULL OR a.asset_id = ANY(%s))"
         " ORDER BY a.raised_at DESC, a.id DESC LIMIT %s").format(details)
     with pool.connection() as conn:
-        rows = conn.execute(query, (asset_id, asset_id, limit)).fetchall()
+        rows = conn.execute(query, (asset_ids, asset_ids, limit)).fetchall()
     return pd.DataFrame(rows, columns=[*OPEN_ALARM_COLUMNS, *(["details"] if with_details else [])])
 
 

@@ -43,6 +43,8 @@ def _worded(cause: str, details: dict, lang: str) -> str | None:
     for seconds, name in (("duration_s", "duration"), ("window_s", "window")):
         if seconds in fields:
             fields[name] = duration(float(fields[seconds]), lang)
+    # A reading is kept at full precision; a person reads four figures ("13.5", not 13.499434246959709).
+    fields = {k: f"{v:.4g}" if isinstance(v, float) else v for k, v in fields.items()}
     try:
         return template.format(**fields)
     except (KeyError, ValueError, TypeError):

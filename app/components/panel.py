@@ -171,19 +171,31 @@ def _acknowledged(alarm, lang: str, timezone: str) -> html.Div | None:
                     className="alarm-acked", **{"data-acked-by": alarm.acknowledged_by})
 
 
-def _alarms_section(pool, element_id: str, lang: str, timezone: str, principal=None) -> html.Section | None:
-    alarms = store_alarms.list_open_alarms(pool, asset_id=element_id, with_details=True)
+def _alarms_section(pool, geo, element_id: str, lang: str, timezone: str, principal=None,
+                    picked: str | None = None) -> html.Section | None:
+    """The open alarms of the element and of its sensors; ``picked`` (the sensor clicked) is marked."""
+    alarms = store_alarms.list_open_alarms(pool, asset_id=[element_id, *data.sensors_of(geo, element_id)],
+                                           with_details=True)
     if alarms.empty:
         return None
     items = []
     for a in alarms.itertuples(index=False):
-        line = [f"{fmt.clock(a.raised_at, timezone, True)} · {t(f'severity.{a.severity}', lang)} · "
+        on = "" if a.asset_id == element_id else f"{_sensor_label(geo, a.asset_id, lang)} · "
+        line = [f"{fmt.clock(a.raised_at, timezone, True)} · {t(f'severity.{a.severity}', lang)} · {on}"
                 f"{describe(a.cause, a.message, a.details, lang)}"]
         if a.cause == "leak" and a.details:
             line.append(_leak_details(a.details, lang))
         line += [part for part in (_acknowledged(a, lang, timezone), _alarm_buttons(a, principal, lang)) if part]
-        items.append(html.Li(className=f"sev-{a.severity}", children=line, **{"data-alarm": str(a.id)}))
+        items.append(html.Li(className=f"sev-{a.severity}" + (" picked" if a.asset_id == picked else ""),
+                             children=line, **{"data-alarm": str(a.id), "data-asset": a.asset_id}))
     return _section(t("panel.alarms", lang), html.Ul(items), "alarms")
+
+
+def _sensor_label(geo, sensor_id: str, lang: str) -> str:
+    """``供水压力 S-ST-0086-PS``: what the sensor measures, then its id."""
+    kind = geo.sensors.loc[geo.sensors["sensor_id"] == sensor_id, "kind"]
+    choice = SENSOR_KIND.get(kind.iloc[0]) if len(kind) else None
+    return f"{t(choice.label_key, lang)} {sensor_id}" if choice else sensor_id
 
 
 def _goto(element_id: str) -> html.Button:
@@ -218,6 +230,7 @@ def panel_head(pool, element_id: str, lang: str, principal=None) -> tuple[list, 
     """Identity, open alarms (with the actions ``principal`` may take) and live values of an element, and
     where the map should fly to (None when the element is not in the current network)."""
     geo = data.geometry(pool)
+    picked, element_id = element_id, data.host_of(geo, element_id)
     if element_id not in geo.assets.index:
         return [html.P(t("panel.not_found", lang).format(id=element_id), className="muted")], None
     asset = geo.assets.loc[element_id]
@@ -228,7 +241,8 @@ def panel_head(pool, element_id: str, lang: str, principal=None) -> tuple[list, 
         html.H2(asset["name"] or element_id, id="wall-panel-title"),
         html.Div(element_id, className="panel-id", **{"data-element": element_id})])
     rows = _live_rows(pool, geo, element_id, _element_state(pool, element_id), residuals, lang)
-    top = [head, _alarms_section(pool, element_id, lang, context.settings().timezone, principal),
+    top = [head, _alarms_section(pool, geo, element_id, lang, context.settings().timezone, principal,
+                                 picked if picked != element_id else None),
            _section(t("panel.live", lang), rows, "live")]
     focus = {"id": element_id, "lon": float(asset["lon"]), "lat": float(asset["lat"]), "fly": True}
     return [b for b in top if b is not None], focus
@@ -237,6 +251,7 @@ def panel_head(pool, element_id: str, lang: str, principal=None) -> tuple[list, 
 def panel_records(pool, element_id: str, lang: str, server=None) -> list:
     """Facts of a pipe or community, then equipment, maintenance history and repair drawings."""
     geo = data.geometry(pool)
+    element_id = data.host_of(geo, element_id)
     if element_id not in geo.assets.index:
         return []
     kind = kind_of(element_id) or geo.assets.at[element_id, "kind"]
@@ -260,6 +275,7 @@ def panel_records(pool, element_id: str, lang: str, server=None) -> list:
 def orders_section(pool, element_id: str, lang: str) -> list:
     """Open work orders on the element and within ``NEARBY_M`` of it."""
     geo = data.geometry(pool)
+    element_id = data.host_of(geo, element_id)
     if element_id not in geo.assets.index:
         return []
     asset = geo.assets.loc[element_id]

@@ -33,13 +33,16 @@ def ticker_items(alarms: pd.DataFrame, lang: str, timezone: str, can_ack: bool =
     items = []
     for r in alarms.head(TICKER_LIMIT).itertuples(index=False):
         colour = SEVERITY_COLOUR.get(r.severity, "#e74c3c")
+        host = getattr(r, "host_id", r.asset_id)
+        # A sensor's alarm names the element it sits on (the panel opens that element, the sensor marked).
+        where = r.name or r.asset_id if host == r.asset_id else f"{getattr(r, 'host_name', host)} · {r.asset_id}"
         select = html.Button(
             id={"type": "wall-ticker", "alarm": int(r.id), "element": r.asset_id},
             className=f"ticker-item sev-{r.severity}" + (" leak" if r.cause == "leak" else ""),
             style={"borderLeftColor": colour}, n_clicks=0,
             children=[html.Span(fmt.clock(r.raised_at, timezone, with_date=True), className="ticker-time"),
                       html.Span(t(f"severity.{r.severity}", lang), className="ticker-sev", style={"color": colour}),
-                      html.Span(r.name or r.asset_id, className="ticker-el"),
+                      html.Span(where, className="ticker-el"),
                       html.Span(describe(r.cause, r.message, getattr(r, "details", None), lang),
                                 className="ticker-msg", title=r.message or "")])
         ack = _ack_button(r, lang, can_ack)

@@ -75,6 +75,28 @@ def geometry(pool) -> Geometry:
     return built
 
 
+def host_of(geo: Geometry, asset_id: str) -> str:
+    """The element a click on ``asset_id`` opens: a sensor opens the element it sits on (a station, a
+    source, a pipe), where the dispatcher can act; anything else opens itself."""
+    if asset_id in geo.assets.index:
+        return asset_id
+    host = geo.sensors.loc[geo.sensors["sensor_id"] == asset_id, "element_id"]
+    return str(host.iloc[0]) if len(host) and host.iloc[0] in geo.assets.index else asset_id
+
+
+def with_hosts(geo: Geometry, alarms: pd.DataFrame) -> pd.DataFrame:
+    """``alarms`` with ``host_id`` and ``host_name``: the element each alarm's click opens, and its name."""
+    hosts = geo.sensors.set_index("sensor_id")["element_id"]
+    hosts = hosts[hosts.isin(geo.assets.index)]
+    host_id = alarms["asset_id"].map(hosts).fillna(alarms["asset_id"])
+    names = geo.assets["name"].reindex(host_id.to_numpy()).to_numpy()
+    return alarms.assign(host_id=host_id, host_name=pd.Series(names, index=alarms.index).fillna(host_id))
+
+
+def sensors_of(geo: Geometry, element_id: str) -> list[str]:
+    return geo.sensors.loc[geo.sensors["element_id"] == element_id, "sensor_id"].tolist()
+
+
 def warm(pool) -> None:
     """Build the geometry cache ahead of the first wall load (run in a thread at app start)."""
     try:

@@ -216,7 +216,7 @@ def refresh_alarms(_n, lang, _changed, previous):
         return no_update, no_update, no_update, no_update
 
     def compute():
-        alarms = store_alarms.list_open_alarms(pool, with_details=True)
+        alarms = data.with_hosts(data.geometry(pool), store_alarms.list_open_alarms(pool, with_details=True))
         leaks = alarms[alarms["cause"] == "leak"]
         regions = {int(a.id): (a.details or {}).get("region", []) for a in leaks.itertuples(index=False)}
         rings, markers = wall_map.alarm_overlays(alarms, wall_map.leak_regions(data.geometry(pool), regions))
@@ -288,6 +288,7 @@ def render_trend(element_id, lang, drawn, scale):
     if not element_id:
         strip = trend_figure(None, sensors, lang, settings.timezone, compact=True, scale=scale, note_key="trend.pick")
         return [], dcc.Graph(figure=strip, config=config, className="trend-graph")
+    element_id = data.host_of(data.geometry(pool), element_id)
     trend = data.element_trend(pool, element_id)
     sensors = sensors[sensors["element_id"] == element_id]
     return ([html.H3(t("trend.title", lang)),
@@ -313,6 +314,7 @@ def open_order_form(_open, _cancel, element_id, lang):
     if ctx.triggered_id == "wall-order-cancel" or not element_id:
         return "order-form closed", no_update, None
     geo = data.geometry(context.pool())
+    element_id = data.host_of(geo, element_id)
     name = geo.assets.at[element_id, "name"] if element_id in geo.assets.index else element_id
     return "order-form open", t("panel.order_title", lang).format(name=name or element_id), uuid.uuid4().hex
 
@@ -330,6 +332,7 @@ def new_work_order(clicks, element_id, title, category, priority, description, k
     if not clicks or not element_id or not key:
         return no_update, no_update, no_update
     pool, who = context.pool(), actor("work_order.create")
+    element_id = data.host_of(data.geometry(pool), element_id)   # an order on a sensor's alarm is the element's
     try:
         wo_id = store_orders.add_work_order(pool, title=title or "", actor=who, asset_id=element_id,
                                             origin="dispatch", category=category or "other",

@@ -75,3 +75,8 @@ def test_a_leak_says_what_the_detector_saw_and_how_far_the_location_firmed_up():
     assert describe("leak", "make-up at SRC-1: 560 t/h", details, "zh-CN") == \
         "疑似泄漏（跑冒滴漏） · SRC-1 补水量高出基线 560.0 t/h · 随泄漏持续已复核定位 2 次 · 可能区段 2 段（地图高亮）"
     assert "sources send 120.0 t/h more" in describe("leak", "", {"rate_t_h": 120.0, "source_id": "imbalance"}, "en")
+
+
+def test_a_reading_in_an_alarm_is_worded_to_four_figures():
+    text = describe("sensor_stuck", "", {"value": 13.499434246959709, "readings": 40}, "zh-CN")
+    assert "13.5" in text and "13.49943" not in text and "40" in text

@@ -176,6 +176,28 @@ def test_ticker_click_flies_to_the_element(wall_url, browser, city_db_url):
     wait_for(browser, _CENTRED_BESIDE_PANEL, station, what="map centred on the element, beside the panel")
 
 
+def test_a_sensors_alarm_opens_the_station_it_sits_on_with_the_sensor_marked(wall_url, browser, city_db_url):
+    pool = get_pool(city_db_url)
+    station, _ = _element_with_records(pool, "ST-")
+    sensor, _ = _add_readings(pool, station)
+    alarm_id = store_alarms.add_alarm(pool, asset_id=sensor, cause="sensor_stuck", severity="warning",
+                                      message="reading 13.499434246959709 unchanged",
+                                      details={"value": 13.499434246959709, "readings": 40})
+    name = get_asset_rows(pool)[0].set_index("id").at[station, "name"]
+    open_wall(browser, wall_url + "/")
+    item = wait_for(browser, "return document.querySelector('.ticker-row[data-alarm=\"' + arguments[0] + '\"]"
+                             " .ticker-item')", str(alarm_id), what="the sensor's alarm in the ticker")
+    assert name in item.text and sensor in item.text and "13.5" in item.text and "13.4994" not in item.text
+    item.click()
+    wait_panel(browser, station)
+    marked = browser.find_element("css selector", "#wall-panel li.picked")
+    assert marked.get_attribute("data-asset") == sensor and marked.get_attribute("data-alarm") == str(alarm_id)
+    browser.find_element("id", "wall-panel-close").click()
+    # Its ring on the map opens the station too, not "element not found".
+    click_feature(browser, "wall-alarms", sensor)
+    wait_panel(browser, station)
+
+
 def test_refresh_recolours_pipes_without_resending_geometry(wall_url, browser, city_db_url):
     pool = get_pool(city_db_url)
     _add_run(pool, 60.0)
