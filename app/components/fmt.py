@@ -19,15 +19,25 @@ def number(value, unit: str = "", digits: int = 1) -> str:
     return f"{text} {unit}".strip()
 
 
+# (under this many seconds, count in units of, unit's key)
+_STEPS = ((90, 1, "time.s"), (5400, 60, "time.min"), (172800, 3600, "time.h"), (float("inf"), 86400, "time.d"))
+
+
+def _counted(seconds: float, lang: str) -> dict:
+    _limit_s, per_s, unit = next(step for step in _STEPS if abs(seconds) < step[0])
+    return {"n": int(round(abs(seconds) / per_s)), "unit": t(unit, lang)}
+
+
 def age(seconds: float | None, lang: str, future: bool = False) -> str:
     """``12 min ago`` / ``12分钟前`` (or ``in 12 min`` with ``future``)."""
     if seconds is None:
         return DASH
-    seconds = abs(seconds)
-    steps = ((90, 1, "time.s"), (5400, 60, "time.min"), (172800, 3600, "time.h"), (float("inf"), 86400, "time.d"))
-    limit_div_unit = next(step for step in steps if seconds < step[0])
-    n, unit = int(round(seconds / limit_div_unit[1])), limit_div_unit[2]
-    return t("time.in" if future else "time.ago", lang).format(n=n, unit=t(unit, lang))
+    return t("time.in" if future else "time.ago", lang).format(**_counted(seconds, lang))
+
+
+def span(seconds: float, lang: str) -> str:
+    """How long, neither ago nor ahead: ``11天`` / ``11 d``, as in 已超时 11天."""
+    return t("time.span", lang).format(**_counted(seconds, lang))
 
 
 def clock(when, timezone: str, with_date: bool = False) -> str:

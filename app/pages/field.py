@@ -28,7 +28,6 @@ dash.register_page(__name__, path="/field", title="HeatTwin — 我的工单", n
 REFRESH_MS = 5_000
 PRIORITY_COLOUR = {c.value: c.colour for c in WORK_ORDER_PRIORITY}
 CLOCK_COLOUR = {c.value: c.colour for c in SLA_CLOCK_STATE}
-_SPAN_STEPS = ((90, 1, "time.s"), (5400, 60, "time.min"), (172800, 3600, "time.h"), (float("inf"), 86400, "time.d"))
 # The causes a crew can give, by the order's category: a household's radiators are not a station's sensor.
 _HOUSEHOLD_CAUSES = ("field.cause.valve", "field.cause.air", "field.cause.filter", "field.cause.leak",
                      "field.cause.building", "field.cause.meter", "field.cause.pump", "field.cause.other")
@@ -60,11 +59,6 @@ def layout(lang: str | None = None, **_query):
         html.Main(id="field-orders", className="field-orders")])
 
 
-def _span(seconds: float, lang: str) -> str:
-    """How long, neither ago nor ahead: ``11天``, as in 已超时 11天 (the steps of ``fmt.age``)."""
-    _limit_s, per_s, unit = next(step for step in _SPAN_STEPS if abs(seconds) < step[0])
-    return t("time.span", lang).format(n=int(round(abs(seconds) / per_s)), unit=t(unit, lang))
-
 
 def _clock(order, lang: str) -> html.Div:
     """The clock that matters now: on site before arriving, resolved after; once resolved, whether in time."""
@@ -81,7 +75,7 @@ def _clock(order, lang: str) -> html.Div:
     elif state == "running":
         text = fmt.age(seconds, lang, future=True)
     else:
-        text = t(f"wo_clock.{state}", lang).format(time=_span(seconds, lang),
+        text = t(f"wo_clock.{state}", lang).format(time=fmt.span(seconds, lang),
                                                    at=fmt.clock(done, context.settings().timezone, True))
     return html.Div([html.Span(t(label, lang)), html.B(text, style=None if paused else {"color": CLOCK_COLOUR[state]})],
                     className="field-clock" + (" late" if state in ("breached", "missed") else "")

@@ -103,13 +103,7 @@ def layout(order: str | None = None, lang: str | None = None, **_query):
         html.Div(id="orders-purged", hidden=True)])
 
 
-_SPAN_STEPS = ((90, 1, "time.s"), (5400, 60, "time.min"), (172800, 3600, "time.h"), (float("inf"), 86400, "time.d"))
 
-
-def _span(seconds: float, lang: str) -> str:
-    """How long, neither ago nor ahead: ``11天`` / ``11 d`` (the steps of ``fmt.age``)."""
-    _limit_s, per_s, unit = next(step for step in _SPAN_STEPS if abs(seconds) < step[0])
-    return t("time.span", lang).format(n=int(round(abs(seconds) / per_s)), unit=t(unit, lang))
 
 
 def _missing(value) -> bool:
@@ -127,9 +121,9 @@ def clock_status(due, done, lang: str, *, stopped: bool = False) -> tuple[str, s
     if state == "running":
         return fmt.age(seconds, lang, future=True), state
     if state == "breached":
-        return t("wo_clock.breached", lang).format(time=_span(seconds, lang)), state
+        return t("wo_clock.breached", lang).format(time=fmt.span(seconds, lang)), state
     at = fmt.clock(done, context.settings().timezone, True)
-    return t(f"wo_clock.{state}", lang).format(time=_span(seconds, lang), at=at), state
+    return t(f"wo_clock.{state}", lang).format(time=fmt.span(seconds, lang), at=at), state
 
 
 def _board_rows(frame: pd.DataFrame, lang: str) -> list[dict]:
