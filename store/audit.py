@@ -1,5 +1,8 @@
 """The audit trail: who did what, as which role, from where, with the object before and after.
 
+The role is the one that allowed the action; a login or a refusal, which no role allowed, records the
+roles the user held then.
+
 Every write a person makes goes through ``audited``: the change and its audit row are one
 transaction, so neither exists without the other. Refusals, logins and failed logins are recorded
 with ``record_event`` in a transaction of their own. The table is append-only (a trigger refuses
@@ -65,11 +68,14 @@ def insert_event(conn: psycopg.Connection, actor: Actor, action: str, *, object_
             before, after, outcome: str, detail: str) -> None:
     if outcome not in audit_outcome_values:
         raise ValueError(f"audit outcome {outcome!r} is not one of {audit_outcome_values}")
+    # No role allowed a login or a refusal: the row then says which roles the user held (comma-separated).
     conn.execute(
         "INSERT INTO audit_event (username, role, action, object_type, object_id, before, after, outcome,"
-        " detail, client_addr) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (actor.username, actor.role, action, object_type, str(object_id or ""), _jsonb(before), _jsonb(after),
-         outcome, detail[:2000], actor.client_addr))
+        " detail, client_addr) VALUES (%s, COALESCE(NULLIF(%s, ''),"
+        " (SELECT array_to_string(roles, ',') FROM app_user WHERE username = %s), ''),"
+        " %s, %s, %s, %s, %s, %s, %s, %s)",
+        (actor.username, actor.role, actor.username, action, object_type, str(object_id or ""), _jsonb(before),
+         _jsonb(after), outcome, detail[:2000], actor.client_addr))
 
 
 @contextmanager

@@ -4,7 +4,8 @@ One ``before_request`` hook decides for the whole app. Pages and Dash's own file
 kiosk); a Dash callback request is looked up in the app's callback map and allowed only when the
 callback's declared action (``requires``) is allowed to the principal. A callback without a
 declaration is refused for everyone: nothing new can write by forgetting its permission.
-Refusals are answered 401/403 with a message the page shows (``assets/auth.js``) and are audited.
+Refusals are answered 401/403 with a message the page shows (``assets/auth.js``) and are audited; people
+read the action's label (``action_label``), the audit row keeps its key.
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ ROUTER_ACTION = "page.route"
 _PUBLIC_PREFIXES = ("/login", "/_dash-component-suites/", "/assets/", "/_favicon.ico", "/api/v1/readings",
                     "/api/v1/calls", "/api/v1/platform/12345/", "/healthz")
 _PROTECTED_ASSETS = "/assets/drawings/"
+
+
+def action_label(action: str, lang: str) -> str:
+    """What ``action`` (a key of ``ACTIONS``, or ``login``/``logout``) is called in ``lang``; the key itself
+    when it has no label."""
+    key = f"action.{action}"
+    label = t(key, lang)
+    return action if label == key else label
 
 
 def requires(action: str):
@@ -103,7 +112,8 @@ def _refusal_page(principal: Principal | None, action: str, lang: str | None):
         audit_event(context.pool(), principal.actor(action), action, outcome="refused", object_type="page",
                     detail="page refused")
     return html.Div(className="page-refused", **{"data-refused": action}, children=[
-        html.H2(t("auth.page_refused", lang)), html.P(t("auth.refused_detail", lang).format(action=action)),
+        html.H2(t("auth.page_refused", lang)),
+        html.P(t("auth.refused_detail", lang).format(action=action_label(action, lang))),
         html.A(t("auth.back_to_wall", lang), href="/")])
 
 
@@ -119,16 +129,17 @@ def callback_action(dash_app, body: dict | None) -> str | None:
     return action
 
 
-def _messages(key: str, **values) -> dict:
-    return {lang: t(key, lang).format(**values) for lang in ("zh-CN", "en")}
+def _messages(key: str, action: str) -> dict:
+    return {lang: t(key, lang).format(action=action_label(action, lang)) for lang in ("zh-CN", "en")}
 
 
-def _refuse(status: int, key: str, principal: Principal | None, action: str, object_id: str = "", **values):
-    messages = _messages(key, action=action, **values)
+def _refuse(status: int, key: str, principal: Principal | None, action: str, object_id: str = ""):
+    messages = _messages(key, action)
     who = principal.actor(action) if principal else Actor("", client_addr=request.remote_addr or "")
     if principal is not None or is_write(action):
+        # The row keeps the action's key (the audit page shows it in the reader's language).
         audit_event(context.pool(), who, action, outcome="refused", object_type="request",
-                    object_id=object_id[:200], detail=messages["en"])
+                    object_id=object_id[:200], detail=t(key, "en").format(action=action))
     return jsonify({"error": messages["en"], "messages": messages, "action": action, "refused": True,
                     "login": status == 401}), status
 

@@ -1,8 +1,15 @@
-"""``/admin/audit``: search the audit trail — who did what, as which role, from where, before and after."""
+"""``/admin/audit``: search the audit trail — who did what, as which role, from where, before and after.
+
+Rows keep what the code recorded (action keys, English details, JSON before/after); this page shows them in
+the reader's language: each action's label, the details the code writes (``audit.detail.*`` keys, whose
+English text is what is recorded) translated, and a change as ``key: old → new``.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import string
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -11,15 +18,19 @@ import dash_ag_grid as dag
 from dash import Input, Output, State, callback, dcc, html
 
 from app import context
-from app.auth.guard import page, requires
-from app.components.grid import DARK_GRID_THEME
-from app.i18n import LANGUAGES, t
+from app.auth.guard import action_label, page, requires
+from app.components.grid import dark_grid_options
+from app.i18n import LANGUAGES, TRANSLATIONS, t
 from heattwin.choices import AUDIT_OUTCOME
+from heattwin.permissions import ACTIONS
 from store.audit import count_audit_events, list_audit_events
 
 dash.register_page(__name__, path="/admin/audit", title="HeatTwin — 操作审计", name="audit")
 
 SHOWN_ROWS = 500
+_LOGIN_ACTIONS = ("login", "logout")
+# The refusals the request guard records (app/auth/guard.py) are these messages in English.
+_GUARD_DETAILS = ("auth.refused", "auth.undeclared", "auth.login_needed", "auth.expired")
 
 
 def _filters(lang: str) -> html.Div:
@@ -27,27 +38,35 @@ def _filters(lang: str) -> html.Div:
         return html.Label([html.Span(t(key, lang)), control], className="audit-field")
 
     outcomes = [{"label": t(c.label_key, lang), "value": c.value} for c in AUDIT_OUTCOME]
+    labels = {name: t(f"audit.dropdown.{name}", lang)
+              for name in ("search", "clear_search", "clear_selection", "no_options_found")}
     return html.Div(className="audit-filters", children=[
         field("audit.user", dcc.Input(id="audit-user", type="text", debounce=True, maxLength=80)),
         field("audit.object", dcc.Input(id="audit-object", type="text", debounce=True, maxLength=200,
                                         placeholder="alarm / alarm:42")),
-        field("audit.action", dcc.Input(id="audit-action", type="text", debounce=True, maxLength=80,
-                                        placeholder="alarm.ack")),
-        field("audit.outcome", dcc.Dropdown(id="audit-outcome", options=outcomes, clearable=True)),
-        field("audit.since", dcc.DatePickerSingle(id="audit-since", display_format="YYYY-MM-DD")),
+        field("audit.action", dcc.Dropdown(id="audit-action", options=_action_options(lang), clearable=True,
+                                           labels=labels)),
+        field("audit.outcome", dcc.Dropdown(id="audit-outcome", options=outcomes, clearable=True, labels=labels)),
+        field("audit.since", dcc.DatePickerSingle(id="audit-since", display_format="YYYY-MM-DD",
+                                                          placeholder="YYYY-MM-DD", first_day_of_week=1)),
         html.Button(t("audit.search", lang), id="audit-search", n_clicks=0, className="audit-search")])
 
 
+def _action_options(lang: str) -> list[dict]:
+    return [{"label": f"{action_label(a, lang)} ({a})", "value": a} for a in (*ACTIONS, *_LOGIN_ACTIONS)]
+
+
 def _columns(lang: str) -> list[dict]:
-    return [{"field": "at", "headerName": t("audit.col.at", lang), "width": 170},
-            {"field": "username", "headerName": t("audit.user", lang), "width": 140},
-            {"field": "role", "headerName": t("audit.col.role", lang), "width": 110},
-            {"field": "action", "headerName": t("audit.action", lang), "width": 150},
-            {"field": "object", "headerName": t("audit.object", lang), "width": 160},
-            {"field": "outcome", "headerName": t("audit.outcome", lang), "width": 90},
-            {"field": "detail", "headerName": t("audit.col.detail", lang), "flex": 1, "minWidth": 200},
-            {"field": "change", "headerName": t("audit.col.change", lang), "flex": 1, "minWidth": 220},
-            {"field": "client_addr", "headerName": t("audit.col.client", lang), "width": 120}]
+    """Widths are shares (flex), so the columns widen with the grid and its viewport-sized text."""
+    def column(name: str, key: str, flex: int, min_px: int, **more) -> dict:
+        return {"field": name, "headerName": t(key, lang), "flex": flex, "minWidth": min_px, **more}
+
+    return [column("at", "audit.col.at", 17, 150), column("username", "audit.user", 13, 100),
+            column("role", "audit.col.role", 14, 100), column("action", "audit.action", 18, 130),
+            column("object", "audit.object", 15, 120), column("outcome", "audit.outcome", 10, 90),
+            column("detail", "audit.col.detail", 40, 200, tooltipField="detail"),
+            column("change", "audit.col.change", 45, 220, tooltipField="change"),
+            column("client_addr", "audit.col.client", 11, 90)]
 
 
 @page("audit.view")
@@ -58,8 +77,8 @@ def layout(lang: str | None = None, **_query):
         html.H2(t("audit.title", lang)), _filters(lang), html.Div(id="audit-count", className="audit-count"),
         dag.AgGrid(id="audit-grid", columnDefs=_columns(lang), rowData=[],
                    defaultColDef={"sortable": True, "resizable": True, "filter": True},
-                   dashGridOptions={"pagination": True, "paginationPageSize": 50, "enableCellTextSelection": True,
-                                    "theme": DARK_GRID_THEME},
+                   dashGridOptions=dark_grid_options(lang, pagination=True, paginationPageSize=50,
+                                                     enableCellTextSelection=True, tooltipShowDelay=400),
                    style={"height": "70vh"})])
 
 
@@ -71,12 +90,62 @@ def _object_filter(text: str | None) -> tuple[str | None, str | None]:
     return kind or None, object_id or None
 
 
-def _dump(value) -> str:
-    return "—" if value is None else json.dumps(value, ensure_ascii=False, default=str)
+def _role(role: str, lang: str) -> str:
+    """``dispatcher,agent`` as 值班调度 · 客服坐席 (a role without a label as it is)."""
+    labels = [t(f"role.{r}", lang) for r in (role or "").split(",") if r]
+    return " · ".join(label.removeprefix("role.") for label in labels)
+
+
+def _detail_pattern(english: str) -> re.Pattern:
+    """``{n} token(s) revoked`` as a regular expression that captures ``n``."""
+    parts = []
+    for literal, name, _spec, _conv in string.Formatter().parse(english):
+        parts.append(re.escape(literal))
+        if name:
+            parts.append(f"(?P<{name}>.+?)")
+    return re.compile("".join(parts))
+
+
+_DETAILS = [(key, _detail_pattern(TRANSLATIONS[key]["en"]))
+            for key in (*(k for k in TRANSLATIONS if k.startswith("audit.detail.")), *_GUARD_DETAILS)]
+
+
+def _detail(detail: str, lang: str) -> str:
+    """A recorded detail in ``lang``; one the table does not know (an error's own text) as recorded."""
+    if lang == "en" or not detail:
+        return detail
+    for key, pattern in _DETAILS:
+        match = pattern.fullmatch(detail)
+        if match:
+            values = match.groupdict()
+            if "action" in values:
+                values["action"] = action_label(values["action"], lang)
+            return t(key, lang).format(**values)
+    return detail
+
+
+def _value(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return ", ".join(str(v) for v in value)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _change(before, after) -> str:
-    return "" if before is None and after is None else f"{_dump(before)} → {_dump(after)}"
+    """``key: old → new`` for each field that changed (``key: new`` for a new object), ``; ``-separated."""
+    if before is None and after is None:
+        return ""
+    if not isinstance(before or {}, dict) or not isinstance(after or {}, dict):
+        return f"{_value(before)} → {_value(after)}"
+    if before is None:
+        return "; ".join(f"{key}: {_value(value)}" for key, value in after.items())
+    after = after or {}
+    keys = [*after, *(key for key in before if key not in after)]
+    return "; ".join(f"{key}: {_value(before.get(key))} → {_value(after.get(key))}"
+                     for key in keys if before.get(key) != after.get(key))
 
 
 @callback(Output("audit-grid", "rowData"), Output("audit-count", "children"),
@@ -94,9 +163,10 @@ def search(_n, username, object_text, action, outcome, since, lang):
     pool = context.pool()
     frame = list_audit_events(pool, limit=SHOWN_ROWS, **filters)
     total = count_audit_events(pool, **filters)
-    rows = [{"at": f"{r.at.astimezone(zone):%Y-%m-%d %H:%M:%S}", "username": r.username, "role": r.role,
-             "action": r.action, "object": f"{r.object_type}:{r.object_id}".strip(":"),
-             "outcome": t(f"audit.outcome.{r.outcome}", lang), "detail": r.detail,
+    rows = [{"at": f"{r.at.astimezone(zone):%Y-%m-%d %H:%M:%S}", "username": r.username,
+             "role": _role(r.role, lang), "action": action_label(r.action, lang),
+             "object": f"{r.object_type}:{r.object_id}".strip(":"),
+             "outcome": t(f"audit.outcome.{r.outcome}", lang), "detail": _detail(r.detail, lang),
              "change": _change(r.before, r.after), "client_addr": r.client_addr}
             for r in frame.itertuples(index=False)]
     return rows, t("audit.count", lang).format(n=f"{total:,}")

@@ -133,3 +133,15 @@ def test_migrating_again_keeps_the_audit_trail(pool, db_url):
     record_event(pool, WANG, "login")
     assert migrate(db_url) == []
     assert len(list_audit_events(pool)) == 1
+
+
+def test_a_login_and_a_refusal_record_the_roles_the_user_holds(pool):
+    users.add_user(pool, username="zhao", password="long enough pw", roles=["agent", "supervisor"], actor=SETUP)
+    assert users.authenticate(pool, "zhao", "long enough pw", client_addr="10.0.0.9").user is not None
+    record_event(pool, Actor("zhao", client_addr="10.0.0.9"), "scenario.run", outcome="refused", detail="page refused")
+    users.authenticate(pool, "nobody", "whatever pw")
+    rows = list_audit_events(pool, action="login").set_index("username")
+    assert rows.loc["zhao", "role"] == "agent,supervisor"
+    assert rows.loc["nobody", "role"] == ""
+    assert list_audit_events(pool, action="scenario.run").iloc[0].role == "agent,supervisor"
+    assert list_audit_events(pool, username="setup").iloc[0].role == "cli"  # a role given is kept
