@@ -57,6 +57,11 @@ ALARM_SEVERITY = (
     Choice("critical", "severity.critical", "#ff00ff"),
 )
 
+# Causes that are evidence, not alarms for the dispatcher: one household's cold room is kept (the hotline's
+# pop-up and the refund ledger read it) and reaches the wall only through its community's and station's
+# compliance alarm ("3 of 10 rooms under 18 °C, worst 16.5 °C"), which carries those households.
+ALARM_EVIDENCE_CAUSES = ("room_t_low",)
+
 ALARM_STATE = (
     Choice("raised", "alarm_state.raised", "#e74c3c"),
     Choice("acknowledged", "alarm_state.acknowledged", "#f39c12"),

@@ -12,7 +12,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from heattwin.choices import alarm_severity_values
+from heattwin.choices import ALARM_EVIDENCE_CAUSES, alarm_severity_values
 from store.audit import Actor, audited
 from store.db import transaction
 
@@ -77,11 +77,17 @@ def get_alarm(pool: ConnectionPool, alarm_id: int) -> dict | None:
     return None if row is None else dict(zip(names, row, strict=True))
 
 
+def _left_out(presented_only: bool) -> list[str]:
+    """The causes a query leaves out: the evidence causes when only what the dispatcher is shown counts."""
+    return list(ALARM_EVIDENCE_CAUSES) if presented_only else []
+
+
 def list_open_alarms(pool: ConnectionPool, *, asset_id: str | list[str] | None = None, limit: int | None = None,
-                     with_details: bool = False) -> pd.DataFrame:
+                     with_details: bool = False, presented_only: bool = False) -> pd.DataFrame:
     """Open (raised or acknowledged) alarms, newest first, with their element's kind, name and location
     (and each alarm's ``details`` with ``with_details``: what the wall words its messages from); of one
-    element, or of several (an element and its sensors)."""
+    element, or of several (an element and its sensors). ``presented_only``: what the wall presents
+    (not the evidence causes, ``ALARM_EVIDENCE_CAUSES``)."""
     asset_ids = [asset_id] if isinstance(asset_id, str) else asset_id
     details = sql.SQL(", a.details" if with_details else "")
     query = sql.SQL(
@@ -89,10 +95,10 @@ def list_open_alarms(pool: ConnectionPool, *, asset_id: str | list[str] | None =
         " a.last_seen_at, a.raise_count, e.kind::text, e.name, e.lon, e.lat, a.acknowledged_at, a.acknowledged_by,"
         " coalesce(nullif(u.display_name, ''), a.acknowledged_by){}"
         " FROM alarm a JOIN asset e ON e.id = a.asset_id LEFT JOIN app_user u ON u.username = a.acknowledged_by"
-        " WHERE a.state <> 'cleared' AND (%s::text[] IS NULL OR a.asset_id = ANY(%s))"
+        " WHERE a.state <> 'cleared' AND (%s::text[] IS NULL OR a.asset_id = ANY(%s)) AND a.cause <> ALL(%s)"
         " ORDER BY a.raised_at DESC, a.id DESC LIMIT %s").format(details)
     with pool.connection() as conn:
-        rows = conn.execute(query, (asset_ids, asset_ids, limit)).fetchall()
+        rows = conn.execute(query, (asset_ids, asset_ids, _left_out(presented_only), limit)).fetchall()
     return pd.DataFrame(rows, columns=[*OPEN_ALARM_COLUMNS, *(["details"] if with_details else [])])
 
 
@@ -105,22 +111,22 @@ def count_raised(pool: ConnectionPool, cause: str, *, since=None) -> int:
     return int(row[0])
 
 
-def count_open_by_severity(pool: ConnectionPool) -> dict[str, int]:
-    """Open alarms per severity; every severity is present (0 when none)."""
+def count_open_by_severity(pool: ConnectionPool, *, presented_only: bool = False) -> dict[str, int]:
+    """Open alarms per severity (``presented_only``: what the wall presents); every severity is present."""
     with pool.connection() as conn:
-        rows = conn.execute(
-            "SELECT severity::text, count(*) FROM alarm WHERE state <> 'cleared' GROUP BY 1").fetchall()
+        rows = conn.execute("SELECT severity::text, count(*) FROM alarm WHERE state <> 'cleared'"
+                            " AND cause <> ALL(%s) GROUP BY 1", (_left_out(presented_only),)).fetchall()
     counts = dict.fromkeys(alarm_severity_values, 0)
     counts.update(dict(rows))
     return counts
 
 
-def open_alarms_signature(pool: ConnectionPool) -> tuple:
+def open_alarms_signature(pool: ConnectionPool, *, presented_only: bool = False) -> tuple:
     """Cheap fingerprint of the open alarms (count, newest change): lets the wall skip unchanged refreshes."""
     with pool.connection() as conn:
         return tuple(conn.execute(
             "SELECT count(*), max(greatest(last_seen_at, coalesce(acknowledged_at, raised_at))), max(id)"
-            " FROM alarm WHERE state <> 'cleared'").fetchone())
+            " FROM alarm WHERE state <> 'cleared' AND cause <> ALL(%s)", (_left_out(presented_only),)).fetchone())
 
 
 def _check_note(note: str) -> str:

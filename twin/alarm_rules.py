@@ -80,6 +80,8 @@ def load_config(path: str | Path | None = None) -> RuleConfig:
 
 
 # Every cause the engine owns (it also clears them); "leak" is raised by the leak monitor and cleared here.
+COMPLIANCE_HOUSEHOLDS_KEPT = 100   # the coldest rooms named in one alarm (the count is kept whole)
+
 CAUSES = ("room_t_low", "compliance_low", "station_t_supply_low", "station_dp_low", "station_t_return_high",
           "source_p_out_of_band", "source_t_supply_low", "sensor_offline", "sensor_stuck", "sensor_drift",
           "twin_not_converged")
@@ -150,19 +152,26 @@ class AlarmEngine:
                                          threshold_c=cfg.room_warn_c)
         out = []
         for column in ("community_id", "station_id"):
-            counts = frame.dropna(subset=[column]).groupby(column)[["collectors", "below"]].sum()
+            groups = frame.dropna(subset=[column]).groupby(column)
+            counts = groups[["collectors", "below"]].sum().join(groups["worst_c"].min())
+            counts["cold"] = groups["cold"].agg(lambda lists: [h for cold in lists for h in cold])
             counts = counts[counts["collectors"] >= cfg.compliance_min_collectors]
             counts["share_ok"] = 1.0 - counts["below"] / counts["collectors"]
             low = counts[counts["share_ok"] < cfg.compliance_warn_share]
-            out += [Condition(str(element), "compliance_low",
-                              "alarm" if r.share_ok < cfg.compliance_alarm_share else "warning",
-                              f"{r.share_ok:.0%} of {int(r.collectors)} rooms at {cfg.room_warn_c:g} °C or more "
-                              f"over {cfg.compliance_window_s / 3600:g} h",
-                              {"share_ok": round(float(r.share_ok), 3), "collectors": int(r.collectors),
-                               "below": int(r.below), "threshold_c": cfg.room_warn_c,
-                               "window_s": cfg.compliance_window_s})
-                    for element, r in low.iterrows()]
+            out += [self._compliance_condition(str(element), r) for element, r in low.iterrows()]
         return out
+
+    def _compliance_condition(self, element: str, r) -> Condition:
+        """One alarm for a community's or station's cold rooms: the households it stands for in its details
+        (coldest first), which the hotline and the refund ledger read and the wall does not ring for."""
+        cfg = self.config
+        return Condition(element, "compliance_low", "alarm" if r.share_ok < cfg.compliance_alarm_share else "warning",
+                         f"{int(r.below)} of {int(r.collectors)} rooms under {cfg.room_warn_c:g} °C over "
+                         f"{cfg.compliance_window_s / 3600:g} h, worst {r.worst_c:.1f} °C",
+                         {"share_ok": round(float(r.share_ok), 3), "collectors": int(r.collectors),
+                          "below": int(r.below), "worst_c": round(float(r.worst_c), 1),
+                          "households": list(r.cold)[:COMPLIANCE_HOUSEHOLDS_KEPT],
+                          "threshold_c": cfg.room_warn_c, "window_s": cfg.compliance_window_s})
 
     def sensor_health(self, at) -> list[Condition]:
         cfg = self.config

@@ -37,6 +37,9 @@ def _worded(cause: str, details: dict, lang: str) -> str | None:
         fields["silent_min"] = round(float(fields["silent_s"]) / 60.0)
     if "share_ok" in fields:
         fields["share_pct"] = round(100.0 * float(fields["share_ok"]))
+        # Alarms raised before the rule kept the coldest room are worded without it.
+        fields["worst"] = t("alarm.worst", lang).format(worst_c=f"{float(fields['worst_c']):.1f}") \
+            if "worst_c" in fields else ""
     # The rules file sets these (HEATTWIN_ALARM_RULES); the alarm keeps the values it was raised with.
     if "threshold_c" in fields:
         fields["threshold_c"] = f"{float(fields['threshold_c']):g}"

@@ -120,7 +120,7 @@ def _compliance_tile(pool, lang) -> html.Div:
 
 
 def _alarm_tile(pool, lang) -> html.Div:
-    counts = store_alarms.count_open_by_severity(pool)
+    counts = store_alarms.count_open_by_severity(pool, presented_only=True)
     chips = [html.Span(f"{t(c.label_key, lang)} {counts[c.value]}", className="chip",
                        style={"borderColor": c.colour, "color": c.colour}) for c in reversed(ALARM_SEVERITY)]
     return _tile("alarms", t("kpi.alarms", lang), str(sum(counts.values())), lang, sub=chips,

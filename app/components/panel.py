@@ -175,7 +175,7 @@ def _alarms_section(pool, geo, element_id: str, lang: str, timezone: str, princi
                     picked: str | None = None) -> html.Section | None:
     """The open alarms of the element and of its sensors; ``picked`` (the sensor clicked) is marked."""
     alarms = store_alarms.list_open_alarms(pool, asset_id=[element_id, *data.sensors_of(geo, element_id)],
-                                           with_details=True)
+                                           with_details=True, presented_only=True)
     if alarms.empty:
         return None
     items = []

@@ -204,11 +204,11 @@ def live_payload(pool, quantity: str) -> dict:
     run = latest_run(pool)
     rooms = compliance(pool)
     key = (pool.conninfo, quantity, geo.version, None if run is None else run["id"],
-           store_alarms.open_alarms_signature(pool), id(rooms))
+           store_alarms.open_alarms_signature(pool, presented_only=True), id(rooms))
 
     def compute() -> dict:
         _, _, aligned, residuals = _run_results(pool, run, geo)
-        open_alarms = store_alarms.list_open_alarms(pool)
+        open_alarms = store_alarms.list_open_alarms(pool, presented_only=True)
         arrays = style.live_arrays(
             geo.order, quantity=quantity, aligned=aligned, residuals=residuals,
             alarms=open_alarms[["asset_id", "cause", "severity"]], valves_normally_open=geo.valves_normally_open,

@@ -211,12 +211,13 @@ def refresh_live(_n, quantity, previous):
 def refresh_alarms(_n, lang, _changed, previous):
     pool = context.pool()
     principal = current_principal()
-    signature = _signature(store_alarms.open_alarms_signature(pool), lang, principal.can("alarm.ack"))
+    signature = _signature(store_alarms.open_alarms_signature(pool, presented_only=True), lang, principal.can("alarm.ack"))
     if signature == previous:
         return no_update, no_update, no_update, no_update
 
     def compute():
-        alarms = data.with_hosts(data.geometry(pool), store_alarms.list_open_alarms(pool, with_details=True))
+        alarms = data.with_hosts(data.geometry(pool), store_alarms.list_open_alarms(pool, with_details=True,
+                                                                                    presented_only=True))
         leaks = alarms[alarms["cause"] == "leak"]
         regions = {int(a.id): (a.details or {}).get("region", []) for a in leaks.itertuples(index=False)}
         rings, markers = wall_map.alarm_overlays(alarms, wall_map.leak_regions(data.geometry(pool), regions))

@@ -80,7 +80,8 @@ WITH means AS (
     GROUP BY sensor_id
 )
 SELECT coalesce(h.community_id, s.element_id), h.station_id,
-       count(*), count(*) FILTER (WHERE m.t_c < %(threshold)s)
+       count(*), count(*) FILTER (WHERE m.t_c < %(threshold)s), min(m.t_c),
+       coalesce(array_agg(coalesce(h.id, s.id) ORDER BY m.t_c) FILTER (WHERE m.t_c < %(threshold)s), '{}')
 FROM means m
 JOIN sensor s ON s.id = m.sensor_id
 LEFT JOIN household h ON h.sensor_id = s.id
@@ -160,12 +161,13 @@ def get_compliance(pool: ConnectionPool, *, end: datetime, window_s: float = 360
     """Room-temperature compliance per community and station over ``(end - window_s, end]``.
 
     ``collectors`` counts room-temperature collectors that reported in the window, ``below``
-    those whose mean was under ``threshold_c``; ``share_ok`` = 1 - below / collectors.
+    those whose mean was under ``threshold_c``; ``share_ok`` = 1 - below / collectors; ``worst_c`` the
+    coldest room's mean; ``cold`` the households under the threshold, coldest first.
     """
     params = {"start": end - timedelta(seconds=window_s), "end": end, "threshold": threshold_c}
     with pool.connection() as conn:
         rows = conn.execute(_COMPLIANCE, params).fetchall()
-    frame = _frame(rows, ["community_id", "station_id", "collectors", "below"])
+    frame = _frame(rows, ["community_id", "station_id", "collectors", "below", "worst_c", "cold"])
     frame["share_ok"] = 1.0 - frame["below"] / frame["collectors"] if len(frame) else pd.Series(dtype=float)
     return frame
 

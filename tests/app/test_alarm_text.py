@@ -58,7 +58,8 @@ def test_the_rules_keep_what_the_text_needs_in_their_alarms(demo_db_url):
         alarm = alarms.get_alarm(pool, int(row.id))
         worded[(row.cause, row.asset_id)] = describe(row.cause, alarm["message"], alarm["details"], "zh-CN")
     assert worded[("room_t_low", rooms[0])] == "室温偏低 · 室温 16.5 °C 以下已持续 1 小时"
-    assert worded[("compliance_low", community)] == "室温达标率低 · 近 2 小时室温达标率 70%（10 户中 3 户低于 17 °C）"
+    assert worded[("compliance_low", community)] == \
+        "室温达标率低 · 近 2 小时室温达标率 70%（10 户中 3 户低于 17 °C，最低 16.5 °C）"
 
 
 def test_english_keeps_the_rules_message_and_missing_numbers_fall_back_to_it():

@@ -169,7 +169,7 @@ def test_clicking_a_leak_alarm_opens_its_pipe_and_the_ticker_lists_it(wall_url, 
 def test_ticker_click_flies_to_the_element(wall_url, browser, city_db_url):
     pool = get_pool(city_db_url)
     station, _ = _element_with_records(pool, "ST-")
-    store_alarms.add_alarm(pool, asset_id=station, cause="room_t_low", severity="warning", message="室温偏低")
+    store_alarms.add_alarm(pool, asset_id=station, cause="station_dp_low", severity="warning", message="资用压差偏低")
     open_wall(browser, wall_url + "/")
     wait_for(browser, "return document.querySelector('.ticker-item')", what="ticker item").click()
     wait_panel(browser, station)

@@ -66,6 +66,19 @@ def test_open_alarms_come_newest_first_with_their_element(small_network):
     assert alarms["kind"].tolist() == ["station", "station"] and alarms["lon"].notna().all()
 
 
+def test_a_households_cold_room_is_kept_but_not_presented_on_the_wall(small_network):
+    pool = small_network
+    store_alarms.add_alarm(pool, asset_id="ST-1", cause="compliance_low", severity="warning")
+    store_alarms.add_alarm(pool, asset_id="ST-2", cause="room_t_low", severity="alarm")
+    assert set(store_alarms.list_open_alarms(pool)["cause"]) == {"compliance_low", "room_t_low"}
+    assert store_alarms.list_open_alarms(pool, presented_only=True)["cause"].tolist() == ["compliance_low"]
+    assert store_alarms.count_open_by_severity(pool, presented_only=True) == \
+        {"info": 0, "warning": 1, "alarm": 0, "critical": 0}
+    assert store_alarms.count_open_by_severity(pool)["alarm"] == 1
+    everything, presented = (store_alarms.open_alarms_signature(pool, presented_only=p) for p in (False, True))
+    assert everything[0] == 2 and presented[0] == 1
+
+
 def test_a_new_work_order_is_located_at_its_element_and_has_its_first_event(small_network):
     pool = small_network
     wo_id = store_orders.add_work_order(pool, title="检查", actor=DUTY, asset_id="ST-1", sla_hours=2.0)

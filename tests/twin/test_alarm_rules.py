@@ -81,6 +81,12 @@ def test_a_community_with_too_few_warm_rooms_warns_escalates_and_clears(setup):
     low = hour(AT, cold=2)                                           # 80 % warm: under 90 %
     assert low.loc[community, "severity"] == "warning"
     assert low.loc[community, "raise_count"] == 1
+    # One alarm stands for the community's cold rooms: how many, the coldest, and which households.
+    details = alarms.get_alarm(pool, int(low.loc[community, "id"]))["details"]
+    cold = households.set_index("sensor_id").loc[rooms[:2], "id"].tolist()
+    assert details["below"] == 2 and details["worst_c"] == 16.5 and sorted(details["households"]) == sorted(cold)
+    assert low.loc[community, "message"].startswith("2 of 10 rooms under 18 °C") and "worst 16.5 °C" in \
+        low.loc[community, "message"]
     low = hour(AT + pd.Timedelta(hours=1), cold=4)                   # 60 %: under 80 %
     assert low.loc[community, "severity"] == "alarm" and low.loc[community, "raise_count"] == 1
     low = hour(AT + pd.Timedelta(hours=2), cold=0)                   # all warm, gone for over the hold-off
