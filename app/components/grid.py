@@ -55,3 +55,16 @@ def grid_locale_text(lang: str) -> dict[str, str]:
 def dark_grid_options(lang: str, **options) -> dict:
     """``dashGridOptions`` for a desk's grid in ``lang``: the dark theme, AG Grid's texts, then ``options``."""
     return {"theme": DARK_GRID_THEME, "localeText": grid_locale_text(lang), **options}
+
+
+def fluid_columns(columns: list[dict]) -> list[dict]:
+    """Columns sized in px become shares of the grid's width (their px at 1920 as a floor), so they grow
+    with the text on a 4K screen instead of cutting it off ("3…", "受…")."""
+    out = []
+    for column in columns:
+        column = dict(column)
+        width = column.pop("width", None)
+        if width is not None and "flex" not in column:
+            column.update(flex=width / 100.0, minWidth=width)
+        out.append(column)
+    return out

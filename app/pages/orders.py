@@ -15,7 +15,7 @@ from app import context
 from app.auth.guard import actor, page, requires
 from app.auth.principal import current_principal
 from app.components import fmt
-from app.components.grid import DARK_GRID_THEME
+from app.components.grid import dark_grid_options, fluid_columns
 from app.i18n import LANGUAGES, t
 from heattwin.choices import (
     SLA_CLOCK_STATE,
@@ -93,10 +93,9 @@ def layout(order: str | None = None, lang: str | None = None, **_query):
             html.Div(id="orders-msg", className="action-msg", role="status")]),
         _filters(lang),
         html.Div(className="orders-main", children=[
-            dag.AgGrid(id="orders-grid", columnDefs=_columns(lang), rowModelType="infinite",
+            dag.AgGrid(id="orders-grid", columnDefs=fluid_columns(_columns(lang)), rowModelType="infinite",
                        defaultColDef={"sortable": True, "resizable": True},
-                       dashGridOptions={"cacheBlockSize": PAGE_ROWS, "maxBlocksInCache": 20, "rowHeight": 34,
-                                        "theme": DARK_GRID_THEME},
+                       dashGridOptions=dark_grid_options(lang, cacheBlockSize=PAGE_ROWS, maxBlocksInCache=20),
                        getRowId="params.data.row_id", className="orders-grid", style={"height": "100%"}),
             html.Aside(id="orders-detail", className="orders-detail", children=[
                 html.P(t("orders.pick", lang), className="muted")])]),

@@ -11,7 +11,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from app import context
 from app.auth.guard import actor, page, requires
 from app.components import fmt
-from app.components.grid import DARK_GRID_THEME
+from app.components.grid import dark_grid_options, fluid_columns
 from app.i18n import LANGUAGES, t
 from heattwin.choices import SLA_CLOCK_STATE
 from store.audit import record_event
@@ -58,8 +58,8 @@ def layout(lang: str | None = None, **_query):
         dcc.Interval(id="revisit-tick", interval=30_000),
         html.H2(t("revisit.title", lang)),
         html.Div(className="revisits-main", children=[
-            dag.AgGrid(id="revisit-grid", columnDefs=columns, rowData=[], getRowId="params.data.row_id",
-                       dashGridOptions={"theme": DARK_GRID_THEME},
+            dag.AgGrid(id="revisit-grid", columnDefs=fluid_columns(columns), rowData=[], getRowId="params.data.row_id",
+                       dashGridOptions=dark_grid_options(lang),
                        style={"height": "100%"}),
             _form(lang)])])
 
