@@ -92,6 +92,14 @@ def _states(result, boundary: Boundary) -> pd.DataFrame:
     return states
 
 
+def leak_alarm_element(details: dict, source_id: str, sources: set[str], pressure_source: str) -> str:
+    """Where a leak alarm stands before (or without) a location: its likeliest pipe; else the plant whose
+    make-up fired; else — the mass-balance tests belong to no plant — the pressure-holding plant."""
+    if details.get("pipe_id"):
+        return str(details["pipe_id"])
+    return source_id if source_id in sources else pressure_source
+
+
 class SyncLoop:
     def __init__(self, pool, *, window_s: float = 300.0, network=None, retention_days: int = 183):
         self.pool = pool
@@ -267,7 +275,8 @@ class SyncLoop:
         if decision is None:
             return
         details = decision.alarm_details()
-        where = details.get("pipe_id", decision.source_id)
+        where = leak_alarm_element(details, decision.source_id, set(self.network.sources["id"].astype(str)),
+                                   self._pressure_source)
         what = "mass imbalance" if decision.source_id == "imbalance" else f"make-up at {decision.source_id}"
         message = f"{what}: {decision.rate_t_h:.0f} t/h more than the network should take"
         when = pd.Timestamp(at).to_pydatetime()

@@ -140,3 +140,14 @@ def test_the_onset_is_where_the_test_that_fired_last_stood_at_zero():
     assert monitor.imbalance["supply"].cusum.total > 0.0     # the supply balance never stood at zero
     assert decision is not None and decision.detected_at == times[12] and decision.location == "located"
     assert seen["change"]["P1"] == pytest.approx(-0.3, abs=0.03)
+
+
+def test_a_leak_alarm_without_a_location_stands_on_a_plant_never_on_a_tests_name():
+    from twin.sync import leak_alarm_element
+
+    plants = {"SRC-1", "SRC-2"}
+    assert leak_alarm_element({"pipe_id": "P-00042"}, "imbalance", plants, "SRC-1") == "P-00042"
+    assert leak_alarm_element({}, "SRC-2", plants, "SRC-1") == "SRC-2"          # its make-up fired
+    # The mass-balance tests are named "imbalance" (or by side): no asset of that name exists.
+    assert leak_alarm_element({}, "imbalance", plants, "SRC-1") == "SRC-1"
+    assert leak_alarm_element({"pipe_id": None}, "imbalance_supply", plants, "SRC-1") == "SRC-1"
