@@ -120,6 +120,18 @@ def _station_state(conn, station_id: str) -> dict:
     return state
 
 
+def station_status(station: dict) -> str:
+    """What the agent reads as the station's state: the twin's, or its worst open alarm where the twin sees
+    nothing wrong (a cold-rooms alarm on a station the twin calls normal is not normal to the caller)."""
+    status = station.get("status") or "normal"
+    if status != "normal":
+        return status
+    severities = {a["severity"] for a in station.get("alarms", [])}
+    if severities & {"alarm", "critical"}:
+        return "alarm"
+    return "warning" if "warning" in severities else "normal"
+
+
 def get_popup(pool: ConnectionPool, household_id: str) -> dict | None:
     """Everything the agent sees when this household calls: who and where, the room temperature of the last
     24 h, the station's live state and alarms, known incidents covering it, and its past tickets."""

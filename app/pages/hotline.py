@@ -109,23 +109,11 @@ def _station_block(station: dict, lang: str) -> html.Div:
     facts = [(t("sensor.t_supply", lang), fmt.number(station.get("t_supply_c"), "°C", 1)),
              (t("hotline.dp", lang), fmt.number((station.get("p_supply_bar") or 0) - (station.get("p_return_bar") or 0)
                                                 if station.get("p_supply_bar") is not None else None, "bar", 2)),
-             (t("hotline.station_status", lang), t(f"status.{station_status(station)}", lang))]
+             (t("hotline.station_status", lang), t(f"status.{store_calls.station_status(station)}", lang))]
     alarms = [html.Li(f"{t('cause.' + a['cause'], lang)} · {t('severity.' + a['severity'], lang)}")
               for a in station.get("alarms", [])]
     return html.Div(className="hotline-station", children=[_fact_list(facts),
                                                            html.Ul(alarms, className="hotline-alarms") if alarms else None])
-
-
-def station_status(station: dict) -> str:
-    """What the agent reads as the station's state: the twin's, or its worst open alarm where the twin sees
-    nothing wrong (a cold-rooms alarm on a station the twin calls normal is not normal to the caller)."""
-    status = station.get("status") or "normal"
-    if status != "normal":
-        return status
-    severities = {a["severity"] for a in station.get("alarms", [])}
-    if severities & {"alarm", "critical"}:
-        return "alarm"
-    return "warning" if "warning" in severities else "normal"
 
 
 def _tickets(tickets: pd.DataFrame, lang: str) -> html.Ul:

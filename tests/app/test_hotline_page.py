@@ -92,7 +92,7 @@ def test_an_agent_answers_one_call_from_the_knowledge_base_and_files_another(wal
 
 
 def test_a_station_the_twin_calls_normal_reads_as_its_worst_open_alarm():
-    from app.pages.hotline import station_status
+    from store.calls import station_status
 
     assert station_status({"status": "normal", "alarms": []}) == "normal"
     assert station_status({"status": "normal", "alarms": [{"severity": "warning"}]}) == "warning"
