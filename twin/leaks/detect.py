@@ -100,6 +100,33 @@ class Cusum:
         return cls(k=k, h=float(floor) * 50.0)
 
 
+def autocorrelation_inflation(values: np.ndarray, *, most: float = 3.0) -> float:
+    """sqrt((1 + ρ) / (1 − ρ)) for the lag-1 autocorrelation ρ of ``values`` (clipped at 0 and at
+    ``most``): how much wider a sum of such samples spreads than a sum of independent ones (AR(1))."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if len(values) < 10 or np.std(values) == 0.0:
+        return 1.0
+    centred = values - values.mean()
+    rho = float(np.dot(centred[:-1], centred[1:]) / np.dot(centred, centred))
+    rho = min(max(rho, 0.0), 0.999)
+    return float(min(np.sqrt((1.0 + rho) / (1.0 - rho)), most))
+
+
+def siegmund_threshold(k: float, run_length: float) -> float:
+    """The CUSUM threshold ``h`` whose mean run length without a shift is ``run_length`` samples for
+    standard normal increments (Siegmund's approximation, solved by bisection): a floor under the
+    empirical calibration, which on one day of history cannot see a once-a-fortnight excursion."""
+    def arl(h: float) -> float:
+        b = h + 1.166
+        return (np.exp(2 * k * b) - 2 * k * b - 1) / (2 * k * k)
+    low, high = 0.0, 100.0
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if arl(mid) < run_length else (low, mid)
+    return high
+
+
 def _alarms(z: np.ndarray, k: float, h: float) -> int:
     total, count = 0.0, 0
     for value in z[np.isfinite(z)]:
@@ -165,8 +192,14 @@ class ImbalanceTest:
         values = np.asarray(self.history)
         self.median = float(np.median(values))
         self.sigma = max(MAD_TO_SIGMA * float(np.median(np.abs(values - self.median))), MIN_SIGMA_T_H)
+        # The twin's mismatch wanders slowly, so successive samples are not independent and a CUSUM
+        # sums them as if they were: a day's own replay then under-sets the threshold (one false alarm
+        # in three days at full size). Widening the spread to that of a sum of correlated samples puts
+        # the test back on the scale its threshold is calibrated in.
+        self.sigma *= autocorrelation_inflation(values)
         total = self.cusum.total if self.cusum is not None else 0.0
-        self.cusum = Cusum.calibrate((values - self.median) / self.sigma, k=self.k, floor=self.floor,
+        floor = max(self.floor, siegmund_threshold(self.k, self.samples_per_day / self.false_alarms_per_day))
+        self.cusum = Cusum.calibrate((values - self.median) / self.sigma, k=self.k, floor=floor,
                                      samples_per_day=self.samples_per_day,
                                      false_alarms_per_day=self.false_alarms_per_day)
         self.cusum.total = total
