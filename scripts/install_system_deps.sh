@@ -5,7 +5,7 @@ set -euo pipefail
 
 wanted=("$@")
 if [ ${#wanted[@]} -eq 0 ]; then
-  wanted=(postgresql chromium chromium-driver mosquitto fonts-noto-cjk)
+  wanted=(postgresql chromium chromium-driver mosquitto fonts-noto-cjk poppler-utils)
 fi
 
 missing=()
