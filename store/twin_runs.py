@@ -43,11 +43,11 @@ def add_run(pool: ConnectionPool, *, kind: str = "sync", started_at, finished_at
     """Store one run with its per-element states and per-sensor residuals; return the run id."""
     with transaction(pool) as conn:
         run_id = conn.execute(
-            "INSERT INTO twin_run (kind, started_at, finished_at, converged, iterations, solve_s, cycle_s,"
+            "INSERT INTO twin_run (kind, started_at, at, finished_at, converged, iterations, solve_s, cycle_s,"
             " error, inputs, fallbacks, summary, calibration_id)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            (kind, started_at, finished_at, converged, iterations, solve_s, cycle_s, error,
-             Jsonb(inputs or {}), Jsonb(fallbacks or []), Jsonb(summary or {}), calibration_id),
+            " VALUES (%s, %s, coalesce(%s::timestamptz, %s), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (kind, started_at, (summary or {}).get("at"), started_at, finished_at, converged, iterations, solve_s,
+             cycle_s, error, Jsonb(inputs or {}), Jsonb(fallbacks or []), Jsonb(summary or {}), calibration_id),
         ).fetchone()[0]
         if states is not None and len(states):
             _copy_frame(conn, "twin_state", STATE_COLUMNS, run_id, states)
@@ -120,10 +120,13 @@ _EPOCH = pd.Timestamp("2000-01-01", tz="UTC").to_pydatetime()
 
 
 def prune_runs(pool: ConnectionPool, *, keep_hours: float, kind: str = "sync") -> int:
-    """Delete runs (and their states) older than ``keep_hours``, always keeping the latest converged one."""
+    """Delete runs (and their states) older than ``keep_hours``, always keeping the latest converged one.
+
+    A converged sync run stays until its states are in the history (``store.replay.roll_up_history``)."""
     with transaction(pool) as conn:
         return conn.execute(
             "DELETE FROM twin_run WHERE kind = %s AND started_at < now() - make_interval(secs => %s)"
+            " AND (rolled_at IS NOT NULL OR NOT converged OR kind <> 'sync')"
             " AND id <> coalesce((SELECT id FROM twin_run WHERE kind = %s AND converged"
             " ORDER BY started_at DESC, id DESC LIMIT 1), -1)",
             (kind, keep_hours * 3600.0, kind)).rowcount

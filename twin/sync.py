@@ -20,11 +20,12 @@ import psycopg_pool
 from heattwin import units
 from layers.records import asset_rows_to_network
 from store import assets as asset_store
-from store import telemetry, twin_runs
+from store import replay, telemetry, twin_runs
 from store.alarms import add_alarm, clear_gone, revise_alarm
 from store.calibrations import get_latest_calibration
 from store.work_orders.sla_policy import SlaPolicyError
 from store.work_orders.sla_watch import watch_sla
+from twin.alarm_presentation import AlarmPresenter
 from twin.alarm_rules import AlarmEngine
 from twin.boundary import Boundary, LastGood, boundary_from_readings
 from twin.leaks.detect import (
@@ -122,6 +123,7 @@ class SyncLoop:
         self._leak_detected_at: pd.Timestamp | None = None
         self._last_at: pd.Timestamp | None = None
         self.alarms = AlarmEngine(pool, self.network, window_s=window_s)
+        self.presenter = AlarmPresenter(pool, self.network, chattering_per_hour=self.alarms.config.chattering_per_hour)
 
     def use_latest_calibration(self) -> None:
         """Switch to the store's latest calibration when there is a newer one."""
@@ -153,6 +155,7 @@ class SyncLoop:
                 outcome = self._cycle(at)
                 self.watch_work_order_clocks(at)
                 self.track_incidents(at)
+                self.presenter.present(pd.Timestamp.now(tz="UTC") if at is None else at)
                 return outcome
         finally:
             self._busy.release()
@@ -300,13 +303,16 @@ class SyncLoop:
             self._leaks_relearn_at = self._last_at + pd.Timedelta(hours=1 if learned_h < 24.0 else 24)
 
     def housekeeping(self, keep_run_hours: float = 48.0) -> None:
-        """Every few cycles: newer calibration, rollups, old runs; once a day the readings' retention."""
+        """Every few cycles: newer calibration, rollups, old runs (into the twin's history first); once a day
+        the readings' and the history's retention."""
         self.use_latest_calibration()
         telemetry.refresh_rollups(self.pool)
         self._relearn_leaks()
+        replay.roll_up_history(self.pool)
         twin_runs.prune_runs(self.pool, keep_hours=keep_run_hours)
         if time.monotonic() >= self._retention_due:
             telemetry.apply_retention(self.pool, keep_days=self.retention_days)
+            replay.apply_history_retention(self.pool, keep_days=self.retention_days)
             self._retention_due = time.monotonic() + 86400.0
 
     def step(self, at: pd.Timestamp | None = None) -> CycleOutcome | None:

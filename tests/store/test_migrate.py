@@ -109,6 +109,9 @@ def test_timescaledb_has_the_hypertable_compression_and_continuous_aggregates(db
         jobs = conn.execute("SELECT proc_name, hypertable_name FROM timescaledb_information.jobs"
                             " WHERE hypertable_name IS NOT NULL ORDER BY 1, 2").fetchall()
         assert jobs == [("policy_compression", "measurement"),
+                        ("policy_compression", "twin_residual_history"),   # the twin's history (018)
+                        ("policy_compression", "twin_run_history"),
+                        ("policy_compression", "twin_state_history"),
                         ("policy_refresh_continuous_aggregate", "measurement_1h"),
                         ("policy_refresh_continuous_aggregate", "measurement_5m")]
         assert conn.execute("SELECT current_setting('timescaledb.telemetry_level')").fetchone()[0] == "off"
