@@ -62,6 +62,29 @@ ALARM_SEVERITY = (
 # compliance alarm ("3 of 10 rooms under 18 °C, worst 16.5 °C"), which carries those households.
 ALARM_EVIDENCE_CAUSES = ("room_t_low",)
 
+# What the dispatcher is asked to act on first (ISA-18.2): about 80 % low, 15 % medium, 5 % high of what
+# is presented. Each rule's priority is declared in twin.alarm_presentation.PRIORITY.
+ALARM_PRIORITY = (
+    Choice("low", "priority.low", "#f0c419"),
+    Choice("medium", "priority.medium", "#ff8c1a"),
+    Choice("high", "priority.high", "#ff3b3b"),
+)
+ALARM_PRIORITY_TARGET_SHARE = {"low": 0.80, "medium": 0.15, "high": 0.05}
+
+# Why an open alarm is not presented: its root cause rings instead, or a person took it off the wall.
+ALARM_SUPPRESSION = (
+    Choice("evidence", "suppressed.evidence", "#5c6b7f"),
+    Choice("incident_region", "suppressed.incident_region", "#8e44ad"),
+    Choice("source_trip", "suppressed.source_trip", "#8e44ad"),
+    Choice("station_fault", "suppressed.station_fault", "#8e44ad"),
+    Choice("offline_sensor", "suppressed.offline_sensor", "#5c6b7f"),
+    Choice("telemetry_offline", "suppressed.telemetry_offline", "#5c6b7f"),
+    Choice("out_of_service", "suppressed.out_of_service", "#3498db"),
+    Choice("shelved", "suppressed.shelved", "#3498db"),
+    Choice("chattering", "suppressed.chattering", "#f39c12"),
+)
+ALARM_SHELVE_MAX_H = 24.0    # a shelved alarm always comes back within a shift or so
+
 ALARM_STATE = (
     Choice("raised", "alarm_state.raised", "#e74c3c"),
     Choice("acknowledged", "alarm_state.acknowledged", "#f39c12"),
@@ -125,6 +148,24 @@ WORK_ORDER_PRIORITY = (
     Choice("normal", "priority.normal", "#3498db"),
     Choice("urgent", "priority.urgent", "#e74c3c"),
 )
+
+# The supervisor's figures (store/kpis.py): the residents' own requests, and which categories are complaints
+# about the heating (counted per 10,000 m², as Beijing and Dalian rank companies).
+RESIDENT_ORIGINS = ("hotline", "platform_12345", "app")
+COMPLAINT_CATEGORIES = ("room_cold", "no_heat", "leak", "equipment", "other")
+# The supervisor's board: a row's colour by where its resolve clock stands (about to breach: 80 % used).
+BOARD_ROW_STATE = (
+    Choice("overdue", "board_row.overdue", "#5c1f1f"),
+    Choice("warning", "board_row.warning", "#5a4612"),
+)
+# The reports (store/reports.py) and when the schedule makes them (local time).
+REPORT_KIND = (
+    Choice("daily", "report.daily", "#3498db"),
+    Choice("weekly", "report.weekly", "#9b59b6"),
+    Choice("monthly", "report.monthly", "#e67e22"),
+)
+REPORT_PERIOD = {"daily": "day", "weekly": "week", "monthly": "month"}
+report_kind_values = tuple(c.value for c in REPORT_KIND)
 
 # The city's 12345 platform in its own words (store.platform_12345). A ticket's category hint → our category
 # (the first word found in the hint, else in the ticket's text; none: "other").
@@ -201,6 +242,23 @@ HEATING_STATUS = (
     Choice("not_paying", "heating.not_paying", "#c0392b"),
 )
 
+# The refund ledger (测温退费, twin/refunds.py): a household's entry awaits a supervisor's decision; its hours
+# are counted (cold, the utility's) or excluded and why (migration 014 checks the same lists).
+REFUND_STATE = (
+    Choice("pending", "refund_state.pending", "#f39c12"),
+    Choice("approved", "refund_state.approved", "#2ecc71"),
+    Choice("rejected", "refund_state.rejected", "#95a5a6"),
+)
+REFUND_HOUR_KIND = (
+    Choice("counted", "refund_hours.counted", "#4dabf7"),
+    Choice("suspended", "refund_hours.suspended", "#7f8c8d"),
+    Choice("not_paying", "refund_hours.not_paying", "#c0392b"),
+    Choice("offline", "refund_hours.offline", "#5c6b7f"),
+    Choice("tampered", "refund_hours.tampered", "#ff00ff"),
+)
+refund_state_values = _values(REFUND_STATE)
+refund_hour_kind_values = _values(REFUND_HOUR_KIND)
+
 SOURCE_ROLE = (
     Choice("pressure", "source_role.pressure", "#e74c3c"),
     Choice("fixed_head", "source_role.fixed_head", "#e67e22"),
@@ -234,6 +292,8 @@ SENSOR_KIND = {k.value: k for k in SENSOR_KINDS}
 
 station_status_values = _values(STATION_STATUS)
 alarm_severity_values = _values(ALARM_SEVERITY)
+alarm_priority_values = _values(ALARM_PRIORITY)
+alarm_suppression_values = _values(ALARM_SUPPRESSION)
 alarm_state_values = _values(ALARM_STATE)
 work_order_state_values = _values(WORK_ORDER_STATE)
 work_order_category_values = _values(WORK_ORDER_CATEGORY)

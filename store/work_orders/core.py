@@ -157,24 +157,35 @@ def update_work_order_state(pool: ConnectionPool, wo_id: int, to_state: str, *, 
 
 BOARD_COLUMNS = ("id", "created_at", "title", "category", "origin", "priority", "state", "team_id", "team_name",
                  "asset_id", "household_id", "community", "reply_due_at", "site_due_at", "sla_due_at",
-                 "replied_at", "on_site_at", "resolved_at", "external_ref", "reopen_count", "overdue")
-_BOARD_SORTS = {"id", "created_at", "priority", "state", "category", "team_id", "sla_due_at", "site_due_at"}
+                 "replied_at", "on_site_at", "resolved_at", "external_ref", "reopen_count", "overdue", "station",
+                 "due_warning")
+_BOARD_SORTS = {"id", "created_at", "priority", "state", "category", "origin", "team_id", "sla_due_at", "site_due_at"}
 _NULLABLE_SORTS = {"team_id", "sla_due_at", "site_due_at"}
 _BOARD_SELECT = sql.SQL(
     "SELECT w.id, w.created_at, w.title, w.category::text, w.origin, w.priority::text, w.state::text, w.team_id,"
     " t.name, w.asset_id, w.household_id, h.community_id, w.reply_due_at, w.site_due_at, w.sla_due_at,"
     " w.replied_at, w.on_site_at, w.resolved_at, w.external_ref, w.reopen_count,"
-    " (w.state = ANY(%(open)s::work_order_state[]) AND w.sla_due_at < now()) AS overdue"
+    " (w.state = ANY(%(open)s::work_order_state[]) AND w.sla_due_at < now()) AS overdue, h.station_id,"
+    " (w.state = ANY(%(open)s::work_order_state[]) AND w.sla_due_at >= now()"
+    "  AND now() >= w.created_at + (w.sla_due_at - w.created_at) * %(warn_share)s) AS due_warning"
     " FROM work_order w LEFT JOIN team t ON t.id = w.team_id LEFT JOIN household h ON h.id = w.household_id")
+# An open order whose resolve clock has used this share of its allowance is about to breach (the SLA watch's 80 %).
+BOARD_WARNING_SHARE = 0.8
 
 
 _BOARD_FILTERS = {"state": sql.SQL("w.state::text = ANY(%(state)s)"),
                   "category": sql.SQL("w.category::text = ANY(%(category)s)"),
-                  "team_id": sql.SQL("w.team_id = ANY(%(team_id)s)"), "origin": sql.SQL("w.origin = ANY(%(origin)s)")}
+                  "team_id": sql.SQL("w.team_id = ANY(%(team_id)s)"), "origin": sql.SQL("w.origin = ANY(%(origin)s)"),
+                  # An order on a household is where the household is; one on the element, where the element is.
+                  "community": sql.SQL("(w.household_id IN (SELECT id FROM household WHERE community_id = ANY(%(community)s))"
+                                       " OR w.asset_id = ANY(%(community)s))"),
+                  "station": sql.SQL("(w.household_id IN (SELECT id FROM household WHERE station_id = ANY(%(station)s))"
+                                     " OR w.asset_id = ANY(%(station)s) OR w.asset_id IN (SELECT id FROM asset"
+                                     " WHERE kind = 'community' AND attrs->>'station_id' = ANY(%(station)s)))")}
 
 
 def _board_where(filters: dict) -> tuple[sql.Composable, dict]:
-    clauses, params = [], {"open": _OPEN}
+    clauses, params = [], {"open": _OPEN, "warn_share": BOARD_WARNING_SHARE}
     for name, clause in _BOARD_FILTERS.items():
         if filters.get(name):
             clauses.append(clause)
@@ -193,7 +204,8 @@ def list_board(pool: ConnectionPool, *, offset: int = 0, limit: int = 100, sort:
                descending: bool = True, **filters) -> tuple[pd.DataFrame, int]:
     """One page of the work-order board (newest first by default) and how many orders match in all.
 
-    ``filters``: state, category, team_id, origin (a value or a list), overdue (bool), search (text or #id).
+    ``filters``: state, category, team_id, origin, community, station (a value or a list), overdue (bool),
+    search (text or #id). ``due_warning``: open, not yet late, 80 % of the resolve allowance used.
     """
     if sort not in _BOARD_SORTS:
         raise ValueError(f"sort: {sort!r} is not one of {', '.join(sorted(_BOARD_SORTS))}")
