@@ -1,8 +1,9 @@
 """The network as whole frames: one GeoDataFrame per layer of ``layers.schema.LAYERS``.
 
-A validated ``Network`` has every column of its layer spec filled (defaults applied), WGS84
-geometry, and pipes carrying ``from_node``, ``to_node`` (from snapping their ends) and
-``length_m`` (measured in a projected CRS).
+A validated ``Network`` has every column of its layer spec filled (defaults applied, and listed in
+each feature's ``assumed``), WGS84 geometry, and pipes carrying ``from_node``, ``to_node`` (from
+snapping their ends) and ``length_m`` (measured in a projected CRS); beside the layers, its design
+settings (``design``) and the CRS its file was drawn in (``source_crs``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 
+from layers.design import DEFAULT_DESIGN, DesignSettings
 from layers.schema import LAYERS
 
 WGS84 = "EPSG:4326"
@@ -32,6 +34,8 @@ class Network:
     sensors: gpd.GeoDataFrame = field(default_factory=lambda: empty_layer("sensors"))
     communities: gpd.GeoDataFrame = field(default_factory=lambda: empty_layer("communities"))
     streets: gpd.GeoDataFrame = field(default_factory=lambda: empty_layer("streets"))
+    design: DesignSettings = DEFAULT_DESIGN   # the network's design conditions (layers.design)
+    source_crs: str | None = None             # the CRS its file was drawn in (export writes it back)
 
     def layer(self, name: str) -> gpd.GeoDataFrame:
         return getattr(self, name)

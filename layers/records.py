@@ -13,6 +13,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import mapping, shape
 
+from layers.design import DEFAULT_DESIGN, DesignSettings
 from layers.network import WGS84, Network, empty_layer
 from layers.schema import LAYERS
 
@@ -84,8 +85,10 @@ def _layer(name: str, rows: pd.DataFrame, columns: dict) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(_geometries(rows["geometry"]), crs=WGS84), crs=WGS84)
 
 
-def asset_rows_to_network(assets: pd.DataFrame, basemap: pd.DataFrame | None = None) -> Network:
-    """The ``Network`` the rows describe (inverse of ``network_to_asset_rows``; extra columns ignored)."""
+def asset_rows_to_network(assets: pd.DataFrame, basemap: pd.DataFrame | None = None, design: dict | None = None,
+                          source_crs: str | None = None) -> Network:
+    """The ``Network`` the rows describe (inverse of ``network_to_asset_rows``; extra columns ignored),
+    with the design settings (``DesignSettings.to_dict()``, as ``store.networks`` keeps them) and CRS."""
     layers = {}
     for kind, name in LAYER_OF.items():
         rows = assets[assets["kind"] == kind]
@@ -98,4 +101,5 @@ def asset_rows_to_network(assets: pd.DataFrame, basemap: pd.DataFrame | None = N
         layers[BASEMAP_LAYER] = gpd.GeoDataFrame(
             {"kind": basemap["kind"], "name": basemap["name"].fillna("")},
             geometry=gpd.GeoSeries(_geometries(basemap["geometry"]), crs=WGS84), crs=WGS84)
-    return Network(**layers)
+    settings = DesignSettings.from_dict(design) if design else DEFAULT_DESIGN
+    return Network(**layers, design=settings, source_crs=source_crs)

@@ -47,10 +47,13 @@ LAYERS: dict[str, LayerSpec] = {
         ),
         LayerSpec(
             "pipes", ("LineString",), "P-",
-            # from/to nodes are derived from geometry by snapping; a supplied length_m is ignored.
+            # from/to nodes are derived from geometry by snapping. The length is the drawn line's; a
+            # length the utility supplied is kept as source_length_m (checked against the drawing), and
+            # is the length where the line is only drawn between its nodes (drawn False).
             required=("id", "dn_mm"),
             optional={"material": "steel", "install_year": 2005, "insulation": "PUR",
-                      "roughness_mm": 0.1, "zone": "Z1", "depth_m": 1.2},
+                      "roughness_mm": 0.1, "zone": "Z1", "depth_m": 1.2, "source_length_m": None,
+                      "drawn": True},
         ),
         LayerSpec(
             "valves", ("Point",), "V-",
@@ -79,3 +82,18 @@ LAYERS: dict[str, LayerSpec] = {
 }
 
 REQUIRED_LAYERS = ("sources", "stations", "nodes", "pipes")
+
+# Columns holding numbers (text in them is refused) and the range a value may take (min, max).
+NUMERIC_COLUMNS = frozenset(
+    [c for spec in LAYERS.values() for c, d in spec.optional.items()
+     if isinstance(d, int | float) and not isinstance(d, bool)]
+    + ["flow_t_h", "dn_mm", "source_length_m", "length_m"])
+VALUE_RANGES = {
+    "design_heat_mw": (0.0, 2000.0), "heated_area_m2": (0.0, 1e8), "t_return_c": (10.0, 120.0),
+    "min_dp_bar": (0.0, 25.0), "elevation_m": (-500.0, 9000.0), "install_year": (1900, 2100),
+    "roughness_mm": (0.0, 10.0), "depth_m": (0.0, 20.0), "capacity_mw": (0.0, 20000.0), "p_flow_bar": (0.0, 40.0),
+    "plift_bar": (0.0, 40.0), "t_supply_c": (30.0, 200.0), "flow_t_h": (0.0, 1e6), "p_static_bar": (0.0, 40.0),
+    "households": (0, 1e6), "built_year": (1800, 2100), "source_length_m": (0.0, 1e5),
+}
+# Bookkeeping columns: a default there is no assumption about the network.
+NOT_ASSUMED = frozenset({"drawn", "source_length_m", "chamber", "name", "unit", "side", "chamber_id"})

@@ -181,6 +181,14 @@ def build(network: Network, tolerance_m: float, crs, report: Report) -> Network:
     good = usable_lines(pipes)
     if good.any():
         pipes.loc[good, "length_m"] = lengths_m(pipes[good], crs).to_numpy()
+    if "drawn" in pipes and "source_length_m" in pipes:
+        # A line only drawn between its nodes (a schematic) is as long as the utility says.
+        schematic = pipes["drawn"].map(lambda v: str(v).lower() in ("false", "0", "no"))
+        given = pd.to_numeric(pipes["source_length_m"], errors="coerce")
+        use = schematic & given.notna()
+        pipes.loc[use, "length_m"] = given[use]
+        report.warnings.extend(f"pipes {p}: drawn only between its nodes and no length given; the straight "
+                               "line's length is used" for p in pipes["id"][schematic & given.isna()])
     same = pipes["from_node"].notna() & (pipes["from_node"] == pipes["to_node"])
     report.errors.extend(
         f"pipes {p}: both ends snap onto node {n}; a pipe must join two different nodes"

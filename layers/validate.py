@@ -15,27 +15,41 @@ import shapely
 from heattwin.choices import SENSOR_KIND, SOURCE_ROLE
 from layers import topology
 from layers.network import Network
-from layers.report import Report, listing
-from layers.schema import DN_MAX_MM, DN_MIN_MM, LAYERS, REQUIRED_LAYERS
+from layers.report import MAX_LISTED, Report, listing
+from layers.schema import DN_MAX_MM, DN_MIN_MM, LAYERS, NUMERIC_COLUMNS, REQUIRED_LAYERS, VALUE_RANGES
 
 HOUSEHOLD_PREFIX = "H-"  # sensors may measure a household, which lives in records, not in the GIS
 ROLES = tuple(c.value for c in SOURCE_ROLE)
 
 
-def check_required_layers(found, report: Report) -> None:
-    """Every layer of ``REQUIRED_LAYERS`` was in the file (``found``: the names read)."""
-    report.errors.extend(f"{name}: required layer is missing; add a layer named '{name}'"
+def check_required_layers(found, report: Report, mapped: bool = False) -> None:
+    """Every layer of ``REQUIRED_LAYERS`` was in the file (``found``: the names read or mapped)."""
+    hint = ("; map one in the mapping's layers:" if mapped else
+            "; add a layer named '{name}', or map the file's own layers with --mapping "
+            "(`heattwin import --inspect PATH` writes a starter)")
+    report.errors.extend(f"{name}: required layer is missing" + hint.format(name=name)
                          for name in REQUIRED_LAYERS if name not in found)
 
 
-def check_layers(layers: dict[str, gpd.GeoDataFrame], report: Report) -> None:
+def check_layers(layers: dict[str, gpd.GeoDataFrame], report: Report, deferred=(), topology=None) -> None:
+    """Each layer alone; ``deferred`` columns are filled later (derived nodes) and checked then."""
     for name, frame in layers.items():
         if LAYERS[name].id_prefix is not None:
             check_ids(name, frame, report)
         check_geometry(name, frame, report)
-        check_required_values(name, frame, report)
+        check_required_values(name, frame, report, skip=deferred)
+        check_numbers(name, frame, report)
     check_ids_across_layers(layers, report)
-    check_values(layers, report)
+    dn_range = (topology.dn_min_mm, topology.dn_max_mm) if topology is not None else (DN_MIN_MM, DN_MAX_MM)
+    check_values(layers, report, dn_range)
+
+
+def _one_or_all(messages: list[str], labels: pd.Series, one, all_) -> None:
+    """One message per feature, or one for all of them when more than ``MAX_LISTED`` share the fault."""
+    if len(labels) > MAX_LISTED:
+        messages.append(all_(len(labels), listing(labels)))
+    else:
+        messages.extend(one(i) for i in labels)
 
 
 def _label(frame: gpd.GeoDataFrame) -> pd.Series:
@@ -47,12 +61,19 @@ def _label(frame: gpd.GeoDataFrame) -> pd.Series:
 def check_ids(name: str, frame: gpd.GeoDataFrame, report: Report) -> None:
     prefix = LAYERS[name].id_prefix
     ids = frame["id"]
-    report.errors.extend(f"{name} row {i + 1}: missing id; give the feature a unique id starting with '{prefix}'"
-                         for i in np.flatnonzero(ids.isna().to_numpy()))
+    if "id" not in frame.attrs.get("absent", ()):  # a missing id column is reported once, elsewhere
+        rows = pd.Series(np.flatnonzero(ids.isna().to_numpy()) + 1).astype(str).radd("row ")
+        _one_or_all(report.errors, rows,
+                    lambda r: f"{name} {r}: missing id; give the feature a unique id starting with '{prefix}'",
+                    lambda n, rs: f"{name}: {n} features have no id ({rs}); give each a unique id starting with "
+                                  f"'{prefix}'")
     counts = ids.dropna().value_counts()
     report.errors.extend(f"{name} {i}: duplicate id, {n} features in {name} carry it" for i, n in counts[counts > 1].items())
     wrong = ids.notna() & ~ids.fillna("").astype(str).str.startswith(prefix)
-    report.errors.extend(f"{name} {i}: field id must start with '{prefix}' in layer {name}" for i in ids[wrong])
+    _one_or_all(report.errors, ids[wrong],
+                lambda i: f"{name} {i}: field id must start with '{prefix}' in layer {name}",
+                lambda n, ls: f"{name}: {n} ids do not start with '{prefix}' ({ls}); rename them, or import with a "
+                              "mapping, which adds our prefix and keeps yours as source_id")
 
 
 def check_ids_across_layers(layers: dict[str, gpd.GeoDataFrame], report: Report) -> None:
@@ -79,29 +100,64 @@ def check_geometry(name: str, frame: gpd.GeoDataFrame, report: Report) -> None:
                          for i, r in zip(label[invalid], reasons, strict=True))
 
 
-def check_required_values(name: str, frame: gpd.GeoDataFrame, report: Report) -> None:
+def check_required_values(name: str, frame: gpd.GeoDataFrame, report: Report, skip=(), only=None) -> None:
     label = _label(frame)
     for column in LAYERS[name].required:
-        if column == "id" or column in frame.attrs.get("absent", ()):
+        if column == "id" or column in frame.attrs.get("absent", ()) or column in skip:
             continue  # a missing id or a whole missing column is reported once, elsewhere
+        if only is not None and column not in only:
+            continue
         empty = frame[column].isna()
-        report.errors.extend(f"{name} {i} field {column}: required value is empty" for i in label[empty])
+        _one_or_all(report.errors, label[empty], lambda i, c=column: f"{name} {i} field {c}: required value is empty",
+                    lambda n, ls, c=column: f"{name} field {c}: required value is empty in {n} features: {ls}")
 
 
-def check_values(layers: dict[str, gpd.GeoDataFrame], report: Report) -> None:
+def check_numbers(name: str, frame: gpd.GeoDataFrame, report: Report) -> None:
+    """Numeric columns hold numbers (not text such as '107.1'), each inside its plausible range."""
+    label = _label(frame)
+    for column in sorted(NUMERIC_COLUMNS & set(frame.columns)):
+        values = frame[column]
+        text = values.map(lambda v: isinstance(v, str)).astype(bool)
+        if text.any():
+            number = pd.to_numeric(values[text].str.strip(), errors="coerce")
+            junk = number.isna()
+            report.errors.extend(f"{name} {i} field {column}: {v!r} is not a number"
+                                 for i, v in zip(label[text][junk], values[text][junk], strict=True))
+            if (~junk).any():
+                shown = values[text][~junk]
+                sample = ", ".join(repr(v) for v in shown.drop_duplicates().head(3))
+                report.errors.append(f"{name} field {column}: text, not a number ({sample}) in {len(shown)} "
+                                     f"features: {listing(label[text][~junk])}; store numbers, or import with a "
+                                     "mapping, which reads numbers from text")
+            continue
+        if column not in VALUE_RANGES:
+            continue
+        low, high = VALUE_RANGES[column]
+        number = pd.to_numeric(values, errors="coerce")
+        bad = values.notna() & ~number.between(low, high)
+        _one_or_all(report.errors, label[bad],
+                    lambda i, c=column, lo=low, hi=high: f"{name} {i} field {c}: {frame[c][label == i].iloc[0]!r} "
+                                                         f"is outside {lo:g}…{hi:g}",
+                    lambda n, ls, c=column, lo=low, hi=high: f"{name} field {c}: outside {lo:g}…{hi:g} in {n} "
+                                                             f"features: {ls}")
+
+
+def check_values(layers: dict[str, gpd.GeoDataFrame], report: Report, dn_range=(DN_MIN_MM, DN_MAX_MM)) -> None:
     for name in ("pipes", "valves"):
-        check_dn(name, layers[name], report)
+        check_dn(name, layers[name], report, dn_range)
     check_choice("sources", layers["sources"], "role", ROLES, report)
     check_source_roles(layers["sources"], report)
     check_choice("sensors", layers["sensors"], "kind", tuple(SENSOR_KIND), report)
 
 
-def check_dn(name: str, frame: gpd.GeoDataFrame, report: Report) -> None:
-    given = frame["dn_mm"].notna()
+def check_dn(name: str, frame: gpd.GeoDataFrame, report: Report, dn_range=(DN_MIN_MM, DN_MAX_MM)) -> None:
+    low, high = dn_range
+    text = frame["dn_mm"].map(lambda v: isinstance(v, str)).astype(bool)
+    given = frame["dn_mm"].notna() & ~text  # text is reported by check_numbers
     dn = pd.to_numeric(frame["dn_mm"], errors="coerce")
-    bad = given & ~dn.between(DN_MIN_MM, DN_MAX_MM)
-    report.errors.extend(f"{name} {i} field dn_mm: {v!r} is outside DN {DN_MIN_MM}–{DN_MAX_MM} mm"
-                         for i, v in zip(_label(frame)[bad], frame["dn_mm"][bad], strict=True))
+    bad = given & ~dn.between(low, high)
+    report.errors.extend(f"{name} {i} field dn_mm: {v!r} is outside DN {low:g}–{high:g} mm (rule: dn_min_mm, "
+                         "dn_max_mm)" for i, v in zip(_label(frame)[bad], frame["dn_mm"][bad], strict=True))
 
 
 def check_choice(name: str, frame: gpd.GeoDataFrame, column: str, allowed: tuple, report: Report) -> None:
@@ -126,6 +182,58 @@ def check_source_roles(sources: gpd.GeoDataFrame, report: Report) -> None:
 
 
 # -- the whole network, after snapping ----------------------------------------------------------------
+
+
+def check_pipes_after_snapping(network: Network, crs, topo, report: Report) -> None:
+    check_parallel_duplicates(network.pipes, crs, topo.pair_tolerance_m, report)
+    check_supplied_length(network.pipes, topo.length_tolerance, report)
+
+
+def check_parallel_duplicates(pipes: gpd.GeoDataFrame, crs, tolerance_m: float, report: Report) -> None:
+    """Two pipes between the same two nodes along the same route (every point within ``tolerance_m``):
+    supply and return lines drawn in one layer, or a pipe drawn twice — either would double the trench."""
+    ends = pipes.dropna(subset=["from_node", "to_node"])
+    if ends.empty:
+        return
+    key = np.where(ends["from_node"] < ends["to_node"], ends["from_node"] + "|" + ends["to_node"],
+                   ends["to_node"] + "|" + ends["from_node"])
+    counts = pd.Series(key).value_counts()
+    shared = ends[pd.Series(key).isin(counts.index[counts > 1]).to_numpy()]
+    if shared.empty:
+        return
+    geoms = gpd.GeoSeries(shared.geometry.values, index=shared.index, crs=shared.crs).to_crs(crs)
+    key = pd.Series(key, index=ends.index)[shared.index]
+    for _, group in shared.groupby(key, sort=False):
+        rows = list(group.index)
+        for a_pos, a in enumerate(rows):
+            for b in rows[a_pos + 1:]:
+                d = float(shapely.hausdorff_distance(geoms[a], geoms[b]))
+                if d <= tolerance_m:
+                    report.errors.append(
+                        f"pipes {pipes.at[a, 'id']}, {pipes.at[b, 'id']}: parallel duplicates between nodes "
+                        f"{pipes.at[a, 'from_node']} and {pipes.at[a, 'to_node']} ({d:.2f} m apart at most; rule: one "
+                        "pipe per trench); supply and return in one layer? map them as two layers with side: supply "
+                        "and side: return, or delete the copy")
+
+
+def check_supplied_length(pipes: gpd.GeoDataFrame, tolerance: float, report: Report) -> None:
+    """A length the utility supplied that is off the drawn line by more than ``tolerance`` (a share)."""
+    if "source_length_m" not in pipes:
+        return
+    given = pd.to_numeric(pipes["source_length_m"], errors="coerce")
+    drawn = pipes["drawn"].map(lambda v: str(v).lower() not in ("false", "0", "no")) if "drawn" in pipes \
+        else pd.Series(True, index=pipes.index)
+    measured = pipes["length_m"]
+    off = drawn & given.notna() & measured.notna() & ((given - measured).abs() > tolerance * measured)
+    rows = pipes.index[off]
+    messages = [f"pipes {pipes.at[r, 'id']} field length_m: the file says {given[r]:.1f} m, the drawn line is "
+                f"{measured[r]:.1f} m ({given[r] / measured[r]:.2g}×; rule: length_tolerance {tolerance:g}); the "
+                "drawn length is used" for r in rows]
+    if len(messages) > MAX_LISTED:
+        messages = [f"pipes field length_m: {len(rows)} pipes' supplied lengths differ from their drawn lines by "
+                    f"more than {tolerance:.0%} (rule: length_tolerance), e.g. {messages[0].split(': ', 1)[1]}; "
+                    f"{listing(pipes.loc[rows, 'id'])}"]
+    report.warnings.extend(messages)
 
 
 def check_network(network: Network, report: Report) -> None:

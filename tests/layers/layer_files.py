@@ -21,6 +21,11 @@ from pathlib import Path
 
 ORIGIN = (116.40, 39.90)
 STEP_DEG = 0.001
+# Beijing's design outdoor temperature for heating is −7.6 °C; a 110/50 °C network.
+DESIGN = {"design_outdoor_c": -7.6, "design_indoor_c": 20.0, "heating_limit_c": 12.0, "design_supply_c": 110.0,
+          "design_return_c": 50.0, "max_supply_c": 130.0, "soil_base_c": 6.0, "soil_outdoor_factor": 0.3,
+          "soil_min_c": 1.0, "min_station_dp_bar": 0.5}
+CURVE = ((-20.0, 130.0, 55.0), (-7.6, 110.0, 50.0), (12.0, 70.0, 40.0))
 
 
 def xy(x: float, y: float) -> list[float]:
@@ -56,6 +61,9 @@ def valid_layers() -> dict[str, list[dict]]:
                                                                      xy(2, 0.6), xy(2, 0.2)]]},
                                 id="C-1", name="Garden", station_id="ST-1", households=120)],
         "streets": [feature(line((-1, 0.1), (3, 0.1)), kind="arterial", name="Main Rd")],
+        # The network's design conditions (tables: features without geometry).
+        "design": [feature(None, **DESIGN)],
+        "heating_curve": [feature(None, outdoor_c=t, supply_c=s, return_c=r) for t, s, r in CURVE],
     }
 
 

@@ -16,8 +16,9 @@ def test_geopackage_round_trip(tmp_path):
     assert report.ok
     path = write_geopackage(network, tmp_path / "out.gpkg")
     layers = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
-    assert layers == {"sources", "stations", "nodes", "pipes", "valves", "communities", "streets"}  # no empty ones
-    assert all(pyogrio.read_info(path, layer=n)["crs"] == "EPSG:4326" for n in layers)
+    spatial = {"sources", "stations", "nodes", "pipes", "valves", "communities", "streets"}  # no empty ones
+    assert layers == spatial | {"design", "heating_curve"}
+    assert all(pyogrio.read_info(path, layer=n)["crs"] == "EPSG:4326" for n in spatial)
     again, report = read_network(path)
     assert report.ok and not report.warnings and not report.snaps, report
     _assert_same_network(network, again)
