@@ -290,6 +290,29 @@ SENSOR_KINDS = (
 )
 SENSOR_KIND = {k.value: k for k in SENSOR_KINDS}
 
+# Equipment records (the ``equipment`` and ``maintenance_log`` tables): kinds and what their nameplates rate.
+EQUIPMENT_KIND = {k: Choice(k, f"equipment.{k}", "#8b98a9")
+                  for k in ("pump", "heat_exchanger", "valve", "meter", "boiler", "turbine")}
+MAINTENANCE_KIND = {k: Choice(k, f"maintenance.{k}", "#8b98a9")
+                    for k in ("inspection", "cleaning", "repair", "replacement")}
+
+
+@dataclass(frozen=True)
+class Rating:
+    value: str      # the key in ``equipment.rated``; its unit is in the name (STYLE.md)
+    unit: str       # shown after the number
+    label_key: str
+
+
+EQUIPMENT_RATING = {r.value: r for r in (
+    Rating("head_m", "m", "rating.head_m"), Rating("flow_t_h", "t/h", "rating.flow_t_h"),
+    Rating("power_mw", "MW", "rating.power_mw"), Rating("heat_mw", "MW", "rating.heat_mw"),
+    Rating("area_m2", "m²", "rating.area_m2"), Rating("dn_mm", "mm", "rating.dn_mm"),
+    Rating("pn_bar", "bar", "rating.pn_bar"), Rating("kvs_m3_per_h", "m³/h", "rating.kvs_m3_per_h"),
+)}
+PIPE_MATERIAL = {k: Choice(k, f"material.{k}", "#8b98a9") for k in ("steel", "ductile_iron", "pe")}
+PIPE_INSULATION = {k: Choice(k, f"insulation.{k}", "#8b98a9") for k in ("PUR", "rock_wool")}
+
 station_status_values = _values(STATION_STATUS)
 alarm_severity_values = _values(ALARM_SEVERITY)
 alarm_priority_values = _values(ALARM_PRIORITY)

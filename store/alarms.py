@@ -23,7 +23,8 @@ ALARM_CATEGORY = {"leak": "leak", "room_t_low": "room_cold", "compliance_low": "
 
 OPEN_ALARM_COLUMNS = ("id", "asset_id", "cause", "severity", "state", "message", "raised_at", "last_seen_at",
                       "raise_count", "kind", "name", "lon", "lat", "acknowledged_at", "acknowledged_by",
-                      "acknowledged_by_name")
+                      "acknowledged_by_name", "priority", "presented", "parent_id", "suppressed_by", "shelved_until",
+                      "shelve_reason", "console", "grouped")
 
 
 def add_alarm(pool: ConnectionPool, *, asset_id: str, cause: str, severity: str, message: str = "",
@@ -33,13 +34,14 @@ def add_alarm(pool: ConnectionPool, *, asset_id: str, cause: str, severity: str,
         raise ValueError(f"alarm severity {severity!r} is not one of {alarm_severity_values}")
     with transaction(pool) as conn:
         row = conn.execute(
-            "INSERT INTO alarm (asset_id, cause, severity, message, details, raised_at, last_seen_at)"
-            " VALUES (%s, %s, %s, %s, %s, coalesce(%s, now()), coalesce(%s, now()))"
+            "INSERT INTO alarm (asset_id, cause, severity, message, details, raised_at, last_seen_at, presented)"
+            " VALUES (%s, %s, %s, %s, %s, coalesce(%s, now()), coalesce(%s, now()), %s <> ALL(%s))"
             " ON CONFLICT (asset_id, cause) WHERE state <> 'cleared' DO UPDATE SET"
-            " last_seen_at = EXCLUDED.last_seen_at, raise_count = alarm.raise_count + 1,"
+            " last_seen_at = EXCLUDED.last_seen_at, raise_count = alarm.raise_count + 1, presented_at = NULL,"
             " severity = EXCLUDED.severity, message = EXCLUDED.message"
             " RETURNING id, raise_count",
-            (asset_id, cause, severity, message, Jsonb(details or {}), raised_at, raised_at),
+            (asset_id, cause, severity, message, Jsonb(details or {}), raised_at, raised_at, cause,
+             list(ALARM_EVIDENCE_CAUSES)),
         ).fetchone()
         conn.execute("INSERT INTO alarm_event (alarm_id, actor, action) VALUES (%s, %s, %s)",
                      (row[0], actor, "raised" if row[1] == 1 else "re_raised"))
@@ -77,28 +79,33 @@ def get_alarm(pool: ConnectionPool, alarm_id: int) -> dict | None:
     return None if row is None else dict(zip(names, row, strict=True))
 
 
-def _left_out(presented_only: bool) -> list[str]:
-    """The causes a query leaves out: the evidence causes when only what the dispatcher is shown counts."""
-    return list(ALARM_EVIDENCE_CAUSES) if presented_only else []
+def _presented_filter(presented_only: bool) -> sql.Composable:
+    """Only what the dispatcher is presented (twin.alarm_presentation decides), or every open alarm."""
+    return sql.SQL(" AND presented" if presented_only else "")
 
 
 def list_open_alarms(pool: ConnectionPool, *, asset_id: str | list[str] | None = None, limit: int | None = None,
-                     with_details: bool = False, presented_only: bool = False) -> pd.DataFrame:
+                     with_details: bool = False, presented_only: bool = False,
+                     parent_id: int | None = None) -> pd.DataFrame:
     """Open (raised or acknowledged) alarms, newest first, with their element's kind, name and location
     (and each alarm's ``details`` with ``with_details``: what the wall words its messages from); of one
     element, or of several (an element and its sensors). ``presented_only``: what the wall presents
-    (not the evidence causes, ``ALARM_EVIDENCE_CAUSES``)."""
+    (twin.alarm_presentation decides); ``parent_id``: the consequences grouped under that alarm.
+    ``grouped``: how many open alarms are grouped under each."""
     asset_ids = [asset_id] if isinstance(asset_id, str) else asset_id
     details = sql.SQL(", a.details" if with_details else "")
     query = sql.SQL(
         "SELECT a.id, a.asset_id, a.cause, a.severity::text, a.state::text, a.message, a.raised_at,"
         " a.last_seen_at, a.raise_count, e.kind::text, e.name, e.lon, e.lat, a.acknowledged_at, a.acknowledged_by,"
-        " coalesce(nullif(u.display_name, ''), a.acknowledged_by){}"
+        " coalesce(nullif(u.display_name, ''), a.acknowledged_by), a.priority, a.presented, a.parent_id,"
+        " a.suppressed_by, a.shelved_until, a.shelve_reason, a.console,"
+        " (SELECT count(*) FROM alarm c WHERE c.parent_id = a.id AND c.state <> 'cleared'){}"
         " FROM alarm a JOIN asset e ON e.id = a.asset_id LEFT JOIN app_user u ON u.username = a.acknowledged_by"
-        " WHERE a.state <> 'cleared' AND (%s::text[] IS NULL OR a.asset_id = ANY(%s)) AND a.cause <> ALL(%s)"
-        " ORDER BY a.raised_at DESC, a.id DESC LIMIT %s").format(details)
+        " WHERE a.state <> 'cleared' AND (%s::text[] IS NULL OR a.asset_id = ANY(%s))"
+        " AND (%s::bigint IS NULL OR a.parent_id = %s){}"
+        " ORDER BY a.raised_at DESC, a.id DESC LIMIT %s").format(details, _presented_filter(presented_only))
     with pool.connection() as conn:
-        rows = conn.execute(query, (asset_ids, asset_ids, _left_out(presented_only), limit)).fetchall()
+        rows = conn.execute(query, (asset_ids, asset_ids, parent_id, parent_id, limit)).fetchall()
     return pd.DataFrame(rows, columns=[*OPEN_ALARM_COLUMNS, *(["details"] if with_details else [])])
 
 
@@ -114,8 +121,8 @@ def count_raised(pool: ConnectionPool, cause: str, *, since=None) -> int:
 def count_open_by_severity(pool: ConnectionPool, *, presented_only: bool = False) -> dict[str, int]:
     """Open alarms per severity (``presented_only``: what the wall presents); every severity is present."""
     with pool.connection() as conn:
-        rows = conn.execute("SELECT severity::text, count(*) FROM alarm WHERE state <> 'cleared'"
-                            " AND cause <> ALL(%s) GROUP BY 1", (_left_out(presented_only),)).fetchall()
+        rows = conn.execute(sql.SQL("SELECT severity::text, count(*) FROM alarm WHERE state <> 'cleared'{}"
+                                    " GROUP BY 1").format(_presented_filter(presented_only))).fetchall()
     counts = dict.fromkeys(alarm_severity_values, 0)
     counts.update(dict(rows))
     return counts
@@ -124,9 +131,10 @@ def count_open_by_severity(pool: ConnectionPool, *, presented_only: bool = False
 def open_alarms_signature(pool: ConnectionPool, *, presented_only: bool = False) -> tuple:
     """Cheap fingerprint of the open alarms (count, newest change): lets the wall skip unchanged refreshes."""
     with pool.connection() as conn:
-        return tuple(conn.execute(
-            "SELECT count(*), max(greatest(last_seen_at, coalesce(acknowledged_at, raised_at))), max(id)"
-            " FROM alarm WHERE state <> 'cleared' AND cause <> ALL(%s)", (_left_out(presented_only),)).fetchone())
+        return tuple(conn.execute(sql.SQL(
+            "SELECT count(*), max(greatest(last_seen_at, coalesce(acknowledged_at, raised_at))), max(id),"
+            " max(presented_at), count(*) FILTER (WHERE parent_id IS NOT NULL)"
+            " FROM alarm WHERE state <> 'cleared'{}").format(_presented_filter(presented_only))).fetchone())
 
 
 def _check_note(note: str) -> str:
@@ -230,7 +238,8 @@ def _refresh_open(conn, wanted: dict, existing: dict, at, continuing_s: float, a
             events.append((alarm_id, actor, "severity", f"{severity} → {c['severity']}", at))
     conn.execute(
         "UPDATE alarm a SET severity = v.severity::alarm_severity, message = v.message, details = v.details::jsonb,"
-        " last_seen_at = %s, raise_count = a.raise_count + v.bump FROM unnest(%s::bigint[], %s::text[], %s::text[],"
+        " last_seen_at = %s, raise_count = a.raise_count + v.bump,"
+        " presented_at = CASE WHEN v.bump > 0 THEN NULL ELSE a.presented_at END FROM unnest(%s::bigint[], %s::text[], %s::text[],"
         " %s::text[], %s::int[]) AS v(id, severity, message, details, bump) WHERE a.id = v.id",
         [at, *[list(column) for column in zip(*rows, strict=True)]])
     return events
@@ -241,11 +250,11 @@ def _insert_new(conn, conditions: list[dict], at, actor: str) -> list:
     if not conditions:
         return []
     ids = conn.execute(
-        "INSERT INTO alarm (asset_id, cause, severity, message, details, raised_at, last_seen_at)"
-        " SELECT v.asset_id, v.cause, v.severity::alarm_severity, v.message, v.details::jsonb, %s, %s"
-        " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
+        "INSERT INTO alarm (asset_id, cause, severity, message, details, raised_at, last_seen_at, presented)"
+        " SELECT v.asset_id, v.cause, v.severity::alarm_severity, v.message, v.details::jsonb, %s, %s,"
+        " v.cause <> ALL(%s) FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
         " AS v(asset_id, cause, severity, message, details) RETURNING id",
-        (at, at, [c["asset_id"] for c in conditions], [c["cause"] for c in conditions],
+        (at, at, list(ALARM_EVIDENCE_CAUSES), [c["asset_id"] for c in conditions], [c["cause"] for c in conditions],
          [c["severity"] for c in conditions], [c.get("message", "") for c in conditions],
          [_json_text(c.get("details")) for c in conditions])).fetchall()
     return [(row[0], actor, "raised", "", at) for row in ids]
@@ -305,3 +314,175 @@ def open_work_order_from_alarm(pool: ConnectionPool, alarm_id: int, *, actor: Ac
                             (alarm_id, actor.username, "work_order", f"work order #{wo_id}"))
         change.after = {"work_order_id": wo_id}
     return wo_id
+
+
+# -- presentation (twin.alarm_presentation decides; these read and write its decisions) -------------------
+PRESENTATION_COLUMNS = ("id", "asset_id", "cause", "severity", "state", "raised_at", "presented", "presented_at",
+                        "parent_id", "suppressed_by", "priority", "console", "shelved_until")
+
+
+def list_open_for_presentation(pool: ConnectionPool) -> pd.DataFrame:
+    """Every open alarm with what the presentation pass reads and keeps."""
+    with pool.connection() as conn:
+        rows = conn.execute("SELECT id, asset_id, cause, severity::text, state::text, raised_at, presented,"
+                            " presented_at, parent_id, suppressed_by, priority, console, shelved_until"
+                            " FROM alarm WHERE state <> 'cleared'").fetchall()
+    return pd.DataFrame(rows, columns=list(PRESENTATION_COLUMNS))
+
+
+def count_recent_episodes(pool: ConnectionPool, *, since) -> pd.DataFrame:
+    """Per element and cause: how many times an alarm was raised or re-raised since ``since`` (the
+    chattering test's count)."""
+    since = pd.Timestamp(since).to_pydatetime()
+    with pool.connection() as conn:
+        rows = conn.execute(
+            "SELECT a.asset_id, a.cause, count(*) FROM alarm_event e JOIN alarm a ON a.id = e.alarm_id"
+            " WHERE e.action IN ('raised', 're_raised') AND e.at >= %s GROUP BY 1, 2", (since,)).fetchall()
+    return pd.DataFrame(rows, columns=["asset_id", "cause", "episodes"])
+
+
+def _same(a: pd.Series, b: pd.Series) -> pd.Series:
+    return (a.astype(object).where(a.notna(), None) == b.astype(object).where(b.notna(), None)) | (a.isna() & b.isna())
+
+
+def apply_presentation(pool: ConnectionPool, alarms: pd.DataFrame, decided: pd.DataFrame, *, at,
+                       actor: str = "presentation") -> int:
+    """Write the pass's decisions where they changed: an alarm that becomes presented gets its
+    ``presented_at`` and a 'presented' event (an annunciation: what the alarm-rate figures count); one
+    that goes off the wall gets a 'suppressed' event naming the rule (and its root cause); an expired
+    shelf is taken off with an 'unshelved' event. Returns how many alarms changed."""
+    newly = decided["presented"] & alarms["presented_at"].isna()
+    changed = newly | ~(_same(alarms["presented"], decided["presented"]) & _same(alarms["parent_id"], decided["parent_id"])
+                        & _same(alarms["suppressed_by"], decided["suppressed_by"])
+                        & _same(alarms["priority"], decided["priority"]) & _same(alarms["console"], decided["console"]))
+    expired = alarms["shelved_until"].notna() & (pd.to_datetime(alarms["shelved_until"], utc=True) <= pd.Timestamp(at))
+    rows = alarms[changed | expired]
+    if rows.empty:
+        return 0
+    d = decided.loc[rows.index]
+    went_off = ~d["presented"] & (rows["presented"] | ~_same(rows["suppressed_by"], d["suppressed_by"]))
+    events = [(int(i), actor, "unshelved", "shelf expired", at) for i in rows.loc[expired.loc[rows.index], "id"]]
+    events += [(int(i), actor, "presented", "", at) for i in rows.loc[newly.loc[rows.index], "id"]]
+    events += [(int(i), actor, "suppressed", _suppressed_note(rule, parent), at) for i, rule, parent in
+               zip(rows.loc[went_off, "id"], d.loc[went_off, "suppressed_by"], d.loc[went_off, "parent_id"], strict=True)]
+    parents = [None if pd.isna(p) else int(p) for p in d["parent_id"]]
+    with transaction(pool) as conn:
+        conn.execute(
+            "UPDATE alarm a SET presented = v.presented, parent_id = v.parent_id, suppressed_by = v.suppressed_by,"
+            " priority = v.priority, console = v.console,"
+            " presented_at = CASE WHEN v.presented AND a.presented_at IS NULL THEN %s ELSE a.presented_at END,"
+            " shelved_until = CASE WHEN a.shelved_until <= %s THEN NULL ELSE a.shelved_until END,"
+            " shelved_by = CASE WHEN a.shelved_until <= %s THEN NULL ELSE a.shelved_by END,"
+            " shelve_reason = CASE WHEN a.shelved_until <= %s THEN NULL ELSE a.shelve_reason END"
+            " FROM unnest(%s::bigint[], %s::boolean[], %s::bigint[], %s::text[], %s::text[], %s::text[])"
+            " AS v(id, presented, parent_id, suppressed_by, priority, console) WHERE a.id = v.id",
+            (at, at, at, at, rows["id"].astype(int).tolist(), d["presented"].astype(bool).tolist(), parents,
+             [None if pd.isna(r) else str(r) for r in d["suppressed_by"]], d["priority"].astype(str).tolist(),
+             [None if pd.isna(c) else str(c) for c in d["console"]]))
+        if events:
+            conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, note, at)"
+                         " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::timestamptz[])",
+                         [list(column) for column in zip(*events, strict=True)])
+    return len(rows)
+
+
+def _suppressed_note(rule, parent) -> str:
+    return f"{rule}" + ("" if pd.isna(parent) else f" under #{int(parent)}")
+
+
+def shelve_alarm(pool: ConnectionPool, alarm_id: int, *, hours: float, reason: str, actor: Actor) -> None:
+    """Take an alarm off the wall for ``hours`` (at most ``ALARM_SHELVE_MAX_H``) with a reason; it comes back
+    by itself at the expiry (the presentation pass)."""
+    from heattwin.choices import ALARM_SHELVE_MAX_H
+
+    reason = _check_note(reason)
+    if not reason:
+        raise ValueError("reason: say why the alarm is shelved")
+    if not 0 < float(hours) <= ALARM_SHELVE_MAX_H:
+        raise ValueError(f"hours: between 0 and {ALARM_SHELVE_MAX_H:g} (got {hours})")
+    with audited(pool, actor, "alarm.shelve", "alarm", alarm_id) as change:
+        row = change.conn.execute(
+            "UPDATE alarm SET shelved_until = now() + make_interval(secs => %s), shelved_by = %s, shelve_reason = %s,"
+            " presented = false, presented_at = NULL, suppressed_by = 'shelved' WHERE id = %s AND state <> 'cleared'"
+            " RETURNING shelved_until", (float(hours) * 3600.0, actor.username, reason, alarm_id)).fetchone()
+        if row is None:
+            raise ValueError(f"alarm #{alarm_id} is not open")
+        change.conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, note) VALUES (%s, %s, 'shelved', %s)",
+                            (alarm_id, actor.username, f"{float(hours):g} h: {reason}"))
+        change.after = {"shelved_until": row[0].isoformat(), "reason": reason}
+
+
+def unshelve_alarm(pool: ConnectionPool, alarm_id: int, *, actor: Actor) -> None:
+    """Put a shelved alarm back on the wall now (it is presented again at once)."""
+    with audited(pool, actor, "alarm.shelve", "alarm", alarm_id) as change:
+        row = change.conn.execute(
+            "UPDATE alarm SET shelved_until = NULL, shelved_by = NULL, shelve_reason = NULL, presented = true,"
+            " suppressed_by = NULL, presented_at = NULL WHERE id = %s AND shelved_until IS NOT NULL RETURNING id",
+            (alarm_id,)).fetchone()
+        if row is None:
+            raise ValueError(f"alarm #{alarm_id} is not shelved")
+        change.conn.execute("INSERT INTO alarm_event (alarm_id, actor, action) VALUES (%s, %s, 'unshelved')",
+                            (alarm_id, actor.username))
+
+
+def list_shelved(pool: ConnectionPool) -> pd.DataFrame:
+    with pool.connection() as conn:
+        rows = conn.execute("SELECT id, asset_id, cause, severity::text, shelved_until, shelved_by, shelve_reason"
+                            " FROM alarm WHERE state <> 'cleared' AND shelved_until IS NOT NULL"
+                            " ORDER BY shelved_until").fetchall()
+    return pd.DataFrame(rows, columns=["id", "asset_id", "cause", "severity", "shelved_until", "shelved_by",
+                                       "shelve_reason"])
+
+
+OUT_OF_SERVICE_COLUMNS = ("id", "asset_id", "work_order_id", "reason", "started_at", "started_by")
+
+
+def add_out_of_service(pool: ConnectionPool, asset_id: str, *, work_order_id: int, reason: str, actor: Actor) -> int:
+    """An element under repair on an open work order: its alarms (and its sensors') stay off the wall
+    until the order is closed or cancelled."""
+    from heattwin.choices import WORK_ORDER_OPEN_STATES
+
+    reason = _check_note(reason)
+    with audited(pool, actor, "alarm.out_of_service", "asset", asset_id) as change:
+        order = change.conn.execute("SELECT state::text, asset_id FROM work_order WHERE id = %s",
+                                    (work_order_id,)).fetchone()
+        if order is None or order[0] not in WORK_ORDER_OPEN_STATES:
+            raise ValueError(f"work_order_id: #{work_order_id} is not an open work order")
+        if order[1] != asset_id:
+            raise ValueError(f"work_order_id: #{work_order_id} is on {order[1]}, not on {asset_id}")
+        taken = change.conn.execute("SELECT id FROM alarm_out_of_service WHERE asset_id = %s AND ended_at IS NULL",
+                                    (asset_id,)).fetchone()
+        if taken:
+            raise ValueError(f"{asset_id} is already out of service (#{taken[0]})")
+        oos_id = change.conn.execute(
+            "INSERT INTO alarm_out_of_service (asset_id, work_order_id, reason, started_by) VALUES (%s, %s, %s, %s)"
+            " RETURNING id", (asset_id, work_order_id, reason, actor.username)).fetchone()[0]
+        change.after = {"out_of_service": oos_id, "work_order_id": work_order_id, "reason": reason}
+    return oos_id
+
+
+def end_out_of_service(pool: ConnectionPool, asset_id: str, *, actor: Actor) -> bool:
+    with audited(pool, actor, "alarm.out_of_service", "asset", asset_id) as change:
+        ended = change.conn.execute("UPDATE alarm_out_of_service SET ended_at = now(), ended_by = %s"
+                                    " WHERE asset_id = %s AND ended_at IS NULL", (actor.username, asset_id)).rowcount
+        change.detail = "ended" if ended else "was not out of service"
+    return bool(ended)
+
+
+def list_out_of_service(pool: ConnectionPool) -> pd.DataFrame:
+    """Elements out of service now; one whose work order became final is ended here first (by the system)."""
+    from heattwin.choices import WORK_ORDER_FINAL_STATES
+
+    with transaction(pool) as conn:
+        conn.execute("UPDATE alarm_out_of_service o SET ended_at = now(), ended_by = 'system'"
+                     " FROM work_order w WHERE w.id = o.work_order_id AND o.ended_at IS NULL"
+                     " AND w.state::text = ANY(%s)", (list(WORK_ORDER_FINAL_STATES),))
+        rows = conn.execute("SELECT id, asset_id, work_order_id, reason, started_at, started_by"
+                            " FROM alarm_out_of_service WHERE ended_at IS NULL ORDER BY started_at").fetchall()
+    return pd.DataFrame(rows, columns=list(OUT_OF_SERVICE_COLUMNS))
+
+
+def list_open_keys(pool: ConnectionPool) -> set[tuple[str, str]]:
+    """(element, cause) of every open alarm: the rules hold these with their deadbands."""
+    with pool.connection() as conn:
+        return {(r[0], r[1]) for r in conn.execute("SELECT asset_id, cause FROM alarm WHERE state <> 'cleared'")}

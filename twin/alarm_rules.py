@@ -52,6 +52,19 @@ class RuleConfig:
     drift_every_s: float = 3600.0             # a statement about days: re-assessed hourly
     hold_off_s: float = 900.0                 # a cause gone this long clears its alarm
     continuing_s: float = 1800.0              # seen again within this: the same episode
+    # Deadbands: an open alarm holds until its value is back past the threshold by this much, so a
+    # value wandering on the threshold is one alarm, not one an hour.
+    room_deadband_k: float = 0.5
+    compliance_deadband_share: float = 0.03
+    station_supply_deadband_k: float = 2.0
+    station_dp_deadband_bar: float = 0.05
+    station_return_deadband_k: float = 2.0
+    source_p_deadband_bar: float = 0.2
+    source_supply_deadband_k: float = 2.0
+    drift_z_clear: float = 3.0
+    telemetry_offline_share: float = 0.5      # an element with at least this share of its sensors silent
+    source_flow_lost_share: float = 0.1       # a flow-fed plant delivering less than this share of its design
+    chattering_per_hour: int = 3              # raised more often than this in an hour: held as chattering
 
 
 @dataclass
@@ -83,8 +96,8 @@ def load_config(path: str | Path | None = None) -> RuleConfig:
 COMPLIANCE_HOUSEHOLDS_KEPT = 100   # the coldest rooms named in one alarm (the count is kept whole)
 
 CAUSES = ("room_t_low", "compliance_low", "station_t_supply_low", "station_dp_low", "station_t_return_high",
-          "source_p_out_of_band", "source_t_supply_low", "sensor_offline", "sensor_stuck", "sensor_drift",
-          "twin_not_converged")
+          "source_p_out_of_band", "source_t_supply_low", "source_tripped", "sensor_offline", "sensor_stuck",
+          "sensor_drift", "telemetry_offline", "telemetry_stalled", "twin_not_converged")
 
 
 class AlarmEngine:
@@ -102,6 +115,8 @@ class AlarmEngine:
         self.pressure_source = str(self.sources.index[self.sources["role"] == "pressure"][0])
         self._drift: tuple[pd.Timestamp, list[Condition]] | None = None   # (assessed at, conditions)
         self._stuck: set[str] = set()    # sensors the last sensor-health check found flat
+        self._open: set[tuple[str, str]] = set()   # (element, cause) of the alarms open as a cycle starts
+        self._newest: tuple[pd.Timestamp, pd.Timestamp] | None = None   # (newest reading, when it last moved)
 
     def evaluate(self, at, *, result=None, measured: pd.Series | None = None, error: str | None = None,
                  outdoor_c: float | None = None) -> dict:
@@ -109,6 +124,7 @@ class AlarmEngine:
         at = pd.Timestamp(at)
         self.outdoor_c = outdoor_c
         measured = measured if measured is not None else pd.Series(dtype=float)
+        self._open = store_alarms.list_open_keys(self.pool)
         conditions = [*self.rooms(at), *self.compliance(at), *self.sensor_health(at), *self.drift(at)]
         if result is not None:
             conditions += [*self.stations_rules(result, measured), *self.sources_rules(result, measured)]
@@ -123,7 +139,7 @@ class AlarmEngine:
         cleared = []
         # A failed solve says nothing about rules that need the twin's result: keep theirs open.
         needs_result = {"station_t_supply_low", "station_dp_low", "station_t_return_high", "source_p_out_of_band",
-                        "source_t_supply_low"}
+                        "source_t_supply_low", "source_tripped"}
         for cause in CAUSES:
             if result is None and cause in needs_result:
                 continue
@@ -138,7 +154,8 @@ class AlarmEngine:
         stats = health.get_window_stats(self.pool, end=at.to_pydatetime(), window_s=cfg.room_duration_s)
         rooms = stats[stats["sensor_id"].isin(self.sensors.index[self.sensors["kind"] == "room_t"])]
         # Readings must cover the duration: at least two, spanning most of it.
-        low = rooms[(rooms["max"] < cfg.room_warn_c) & (rooms["n"] >= 2)]
+        limit = cfg.room_warn_c + self._held("room_t_low", rooms["sensor_id"]) * cfg.room_deadband_k
+        low = rooms[(rooms["max"] < limit) & (rooms["n"] >= 2)]
         return [Condition(r.sensor_id, "room_t_low", "alarm" if r.max < cfg.room_alarm_c else "warning",
                           f"room {r.max:.1f} °C or less for {cfg.room_duration_s / 60:.0f} min",
                           {"max_c": round(float(r.max), 2), "household_collector": r.sensor_id,
@@ -157,7 +174,8 @@ class AlarmEngine:
             counts["cold"] = groups["cold"].agg(lambda lists: [h for cold in lists for h in cold])
             counts = counts[counts["collectors"] >= cfg.compliance_min_collectors]
             counts["share_ok"] = 1.0 - counts["below"] / counts["collectors"]
-            low = counts[counts["share_ok"] < cfg.compliance_warn_share]
+            limit = cfg.compliance_warn_share + self._held("compliance_low", counts.index) * cfg.compliance_deadband_share
+            low = counts[counts["share_ok"] < limit]
             out += [self._compliance_condition(str(element), r) for element, r in low.iterrows()]
         return out
 
@@ -176,15 +194,21 @@ class AlarmEngine:
     def sensor_health(self, at) -> list[Condition]:
         cfg = self.config
         lookback = max(cfg.stuck_window_s, cfg.offline_intervals * self.window_s) * 4
-        last = health.get_last_reading_times(self.pool, end=at.to_pydatetime(), lookback_s=lookback)
-        out = []
-        # Silent for N windows after being heard within the lookback (a sensor never heard is not
-        # yet commissioned, not offline).
-        silent_for = (at - pd.to_datetime(last, utc=True)).dt.total_seconds() if len(last) else pd.Series(dtype=float)
+        last = pd.to_datetime(health.get_last_reading_times(self.pool, end=at.to_pydatetime(), lookback_s=lookback),
+                              utc=True)
+        out = self._stalled(at, last)
+        if out:   # nothing arrives at all: one alarm for the feed, not one per sensor
+            return out
+        # Silent for N windows before the newest reading anything sent (not before the clock: while the
+        # plant backfills its past hours the data is on its way); a sensor never heard within the lookback
+        # is not yet commissioned, not offline.
+        newest = last.max() if len(last) else at
+        silent_for = (min(at, newest) - last).dt.total_seconds() if len(last) else pd.Series(dtype=float)
         offline = silent_for[silent_for > cfg.offline_intervals * self.window_s]
         for sensor_id, seconds in offline.items():
             out.append(Condition(sensor_id, "sensor_offline", "warning", f"no reading for {seconds / 60:.0f} min",
                                  {"silent_s": round(float(seconds))}))
+        out += self._silent_elements(offline.index)
         stats = health.get_window_stats(self.pool, end=at.to_pydatetime(), window_s=cfg.stuck_window_s)
         flat = stats[(stats["n"] >= cfg.stuck_min_readings) & (stats["max"] - stats["min"] == 0)]
         flat = flat[~flat["sensor_id"].isin(self.sensors.index[self.sensors["kind"] == "makeup_flow"])]
@@ -193,6 +217,34 @@ class AlarmEngine:
                           f"the same value {r.max:g} for {cfg.stuck_window_s / 3600:.0f} h ({r.n} readings)",
                           {"value": float(r.max), "readings": int(r.n)}) for r in flat.itertuples(index=False)]
         return out
+
+    def _stalled(self, at, last: pd.Series) -> list[Condition]:
+        """No reading newer than the last cycle's for N windows of the clock: the feed itself is down."""
+        cfg = self.config
+        newest = last.max() if len(last) else None
+        if newest is None:
+            return []
+        if self._newest is None or newest > self._newest[0]:
+            self._newest = (newest, at)
+        still = (at - self._newest[1]).total_seconds()
+        if still <= cfg.offline_intervals * self.window_s:
+            return []
+        return [Condition(self.pressure_source, "telemetry_stalled", "alarm",
+                          f"no new reading from any sensor for {still / 60:.0f} min (newest {newest:%H:%M} UTC)",
+                          {"newest": newest.isoformat(), "still_s": round(still)})]
+
+    def _silent_elements(self, offline_ids) -> list[Condition]:
+        """An element most of whose sensors are silent at once: its outstation or link, one alarm for them all."""
+        cfg = self.config
+        fitted = self.sensors[self.sensors["kind"] != "room_t"]
+        per_element = fitted.groupby("element_id").size()
+        silent = fitted[fitted.index.isin(set(offline_ids))].groupby("element_id").size()
+        share = (silent / per_element.reindex(silent.index)).dropna()
+        hit = share[(share >= cfg.telemetry_offline_share) & (per_element.reindex(share.index) >= 2)]
+        return [Condition(str(element), "telemetry_offline", "warning",
+                          f"{int(silent[element])} of {int(per_element[element])} sensors silent",
+                          {"silent": int(silent[element]), "sensors": int(per_element[element])})
+                for element in hit.index]
 
     def drift(self, at) -> list[Condition]:
         """Sensors whose residual against the twin grew from yesterday to today (``twin.drift``), beyond
@@ -213,7 +265,8 @@ class AlarmEngine:
         # background losses, so the make-up residual is those losses, not a meter's error.
         stuck_elements = set(self.sensors.loc[self.sensors.index.isin(self._stuck), "element_id"])
         explained = kinds.eq("makeup_flow") | table["sensor_id"].map(self.sensors["element_id"]).isin(stuck_elements)
-        steady = table[(table["excess"].abs() >= least) & (table["z"] >= cfg.drift_z) & ~explained.to_numpy()]
+        z_limit = np.where(self._held("sensor_drift", table["sensor_id"]), cfg.drift_z_clear, cfg.drift_z)
+        steady = table[(table["excess"].abs() >= least) & (table["z"] >= z_limit) & ~explained.to_numpy()]
         conditions = [Condition(r.sensor_id, "sensor_drift", "warning",
                                 f"residual against the twin drifts {r.excess:+.2f} per day (today against yesterday,"
                                 f" hour by hour; {r.z:.0f} × its scatter)",
@@ -237,18 +290,21 @@ class AlarmEngine:
         setpoint = float(supply_setpoint_c(self.outdoor_c)) if self.outdoor_c is not None \
             else float(np.nanmax(result.sources["t_supply_c"]))
         supply = self._measured_or_model(measured, st.index, "t_supply", st["t_supply_c"])
-        for sid, row in supply[supply["value"] < setpoint - cfg.station_supply_margin_k].iterrows():
+        limit = setpoint - cfg.station_supply_margin_k + \
+            self._held("station_t_supply_low", supply.index) * cfg.station_supply_deadband_k
+        for sid, row in supply[supply["value"] < limit].iterrows():
             out.append(Condition(sid, "station_t_supply_low", "warning",
                                  f"supply {row.value:.1f} °C, {setpoint - row.value:.0f} K under the curve",
                                  {"value_c": round(float(row.value), 2), "source": _source(row.measured)}))
         min_dp = pd.to_numeric(self.stations["min_dp_bar"], errors="coerce").fillna(0.5).reindex(st.index)
-        low = st[st["dp_bar"] < min_dp]
+        low = st[st["dp_bar"] < min_dp + self._held("station_dp_low", st.index) * cfg.station_dp_deadband_bar]
         for sid, row in low.iterrows():
             out.append(Condition(sid, "station_dp_low", "alarm" if row.dp_bar < 0.5 * min_dp[sid] else "warning",
                                  f"differential pressure {row.dp_bar:.2f} bar under its minimum {min_dp[sid]:.2f}",
                                  {"dp_bar": round(float(row.dp_bar), 3), "source": "model"}))
         ret = self._measured_or_model(measured, st.index, "t_return", st["t_return_c"])
-        for sid, row in ret[ret["value"] > cfg.station_return_high_c].iterrows():
+        high = cfg.station_return_high_c - self._held("station_t_return_high", ret.index) * cfg.station_return_deadband_k
+        for sid, row in ret[ret["value"] > high].iterrows():
             out.append(Condition(sid, "station_t_return_high", "warning", f"return {row.value:.1f} °C",
                                  {"value_c": round(float(row.value), 2), "source": _source(row.measured)}))
         return out
@@ -259,7 +315,8 @@ class AlarmEngine:
         set_p = pd.to_numeric(self.sources["p_flow_bar"], errors="coerce").reindex(src.index)
         pressure = self._measured_or_model(measured, src.index, "p_supply", src["p_supply_bar"])
         out = []
-        off = pressure[(pressure["value"] - set_p).abs() > cfg.source_p_band_bar]
+        band = cfg.source_p_band_bar - self._held("source_p_out_of_band", pressure.index) * cfg.source_p_deadband_bar
+        off = pressure[(pressure["value"] - set_p).abs() > band]
         for sid, row in off.iterrows():
             out.append(Condition(sid, "source_p_out_of_band", "alarm",
                                  f"supply pressure {row.value:.2f} bar, set {set_p[sid]:.2f} ± {cfg.source_p_band_bar}",
@@ -267,11 +324,32 @@ class AlarmEngine:
         if self.outdoor_c is not None:
             setpoint = float(supply_setpoint_c(self.outdoor_c))
             t = self._measured_or_model(measured, src.index, "t_supply", src["t_supply_c"])
-            for sid, row in t[t["value"] < setpoint - cfg.source_supply_margin_k].iterrows():
+            limit = setpoint - cfg.source_supply_margin_k + \
+                self._held("source_t_supply_low", t.index) * cfg.source_supply_deadband_k
+            for sid, row in t[t["value"] < limit].iterrows():
                 out.append(Condition(sid, "source_t_supply_low", "warning",
                                      f"supply {row.value:.1f} °C under the curve's {setpoint:.0f} °C",
                                      {"value_c": round(float(row.value), 2), "source": _source(row.measured)}))
-        return out
+        return out + self.tripped_sources(measured)
+
+    def tripped_sources(self, measured) -> list[Condition]:
+        """Flow-fed plants whose metered flow fell under a share of their design flow: a tripped pump
+        (the pressure plant's trip shows as its pressure out of band)."""
+        cfg = self.config
+        design = pd.to_numeric(self.sources.get("flow_t_h"), errors="coerce") if "flow_t_h" in self.sources \
+            else pd.Series(dtype=float)
+        design = design[(self.sources["role"] != "pressure").reindex(design.index, fill_value=False) & (design > 0)]
+        flow = self._measured_or_model(measured, design.index, "flow", pd.Series(np.nan, index=design.index))
+        lost = flow[flow["measured"] & (flow["value"].abs() < cfg.source_flow_lost_share * design)]
+        return [Condition(sid, "source_tripped", "alarm",
+                          f"flow {row.value:.0f} t/h of a design {design[sid]:.0f} t/h: the plant is not delivering",
+                          {"flow_t_h": round(float(row.value), 1), "design_flow_t_h": float(design[sid])})
+                for sid, row in lost.iterrows()]
+
+    def _held(self, cause: str, element_ids) -> np.ndarray:
+        """1 where ``cause`` is already open on the element (its deadband applies), else 0."""
+        ids = np.asarray(list(element_ids), dtype=object)
+        return np.fromiter(((str(e), cause) in self._open for e in ids), dtype=float, count=len(ids))
 
 
 def _source(measured: bool) -> str:
