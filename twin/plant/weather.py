@@ -68,6 +68,22 @@ class SyntheticWeather:
         drop = sum((w.drop_k(hours) for w in self.cold_waves), np.zeros_like(hours))
         return self.mean_c + daily + 0.8 * wobble - drop
 
+    def cold_drop_k(self, times) -> np.ndarray:
+        """How far the cold waves pull the temperature down at ``times``, K."""
+        hours = self.hours(times)
+        return sum((w.drop_k(hours) for w in self.cold_waves), np.zeros_like(hours))
+
+    def issue_forecast(self, issued_at, horizon_h: int = 48, seed: int = 11) -> pd.DataFrame:
+        """The plant's own weather forecast issued at ``issued_at`` (``twin.forecast.synthetic``: an error
+        growing with lead time, warm-biased in cold waves): ``issued_at, valid_at, t_outdoor_c, source``."""
+        from twin.forecast.synthetic import issue_forecast
+
+        issued_at = pd.Timestamp(issued_at).floor("h")
+        valid = pd.date_range(issued_at, periods=horizon_h + 1, freq="h")
+        truth = pd.Series(self.temperature_c(valid), index=valid)
+        drop = pd.Series(self.cold_drop_k(valid), index=valid)
+        return issue_forecast(truth, issued_at, horizon_h=horizon_h, seed=seed, cold_drop=drop, source="plant")
+
 
 class CsvWeather:
     """Outdoor temperature read from a CSV with columns ``time`` (ISO, UTC) and ``t_c``."""
