@@ -265,6 +265,21 @@ SOURCE_ROLE = (
     Choice("fixed_flow", "source_role.fixed_flow", "#f1c40f"),
 )
 
+# Control (#18): what a setpoint sets, and where an advised schedule stands.
+SETPOINT_KIND = (
+    Choice("t_supply_c", "setpoint.t_supply_c", "#e74c3c"),
+    Choice("lift_bar", "setpoint.lift_bar", "#3498db"),
+    Choice("heat_ratio", "setpoint.heat_ratio", "#2ecc71"),
+)
+SETPOINT_KIND_VALUES = _values(SETPOINT_KIND)
+SCHEDULE_STATE = (
+    Choice("proposed", "schedule_state.proposed", "#8b98a9"),
+    Choice("accepted", "schedule_state.accepted", "#2ecc71"),
+    Choice("rolled_back", "schedule_state.rolled_back", "#e67e22"),
+    Choice("superseded", "schedule_state.superseded", "#5c6b7f"),
+)
+schedule_state_values = _values(SCHEDULE_STATE)
+
 
 @dataclass(frozen=True)
 class SensorKind:
