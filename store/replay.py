@@ -214,26 +214,51 @@ SELECT a.id, a.asset_id, a.cause, coalesce(
        CASE WHEN a.acknowledged_at <= %(at)s THEN a.acknowledged_at END,
        CASE WHEN a.acknowledged_at <= %(at)s THEN a.acknowledged_by END,
        CASE WHEN a.acknowledged_at <= %(at)s THEN coalesce(nullif(u.display_name, ''), a.acknowledged_by) END,
-       a.details, a.cleared_at, a.parent_id, a.presented
+       a.details, a.cleared_at, a.parent_id,
+       CASE WHEN EXISTS (SELECT 1 FROM alarm_event e WHERE e.alarm_id = a.id AND e.action = ANY(%(shows)s))
+            THEN coalesce((SELECT e.action FROM alarm_event e WHERE e.alarm_id = a.id AND e.action = ANY(%(shows)s)
+                            AND e.at <= %(at)s ORDER BY e.at DESC, e.id DESC LIMIT 1), '') = ANY(%(shown)s)
+            ELSE a.presented AND a.parent_id IS NULL END AS presented
 FROM alarm a JOIN asset e ON e.id = a.asset_id LEFT JOIN app_user u ON u.username = a.acknowledged_by
 WHERE a.raised_at <= %(at)s AND (a.cleared_at IS NULL OR a.cleared_at > %(at)s) AND a.cause <> ALL(%(left_out)s)
 ORDER BY a.raised_at DESC, a.id DESC
 """
 
 
+# The presentation pass's events (twin.alarm_presentation, store.alarms): the last one before a time says
+# whether the wall showed the alarm then.
+_SHOWS = ["presented", "suppressed", "shelved", "unshelved"]
+_SHOWN = ["presented", "unshelved"]
+
+
 def list_alarms_at(pool: ConnectionPool, at: datetime, *, presented_only: bool = True) -> pd.DataFrame:
     """The alarms open at ``at`` (raised by then, not cleared until after), newest first, with the state and
     severity they had then; the columns of ``store.alarms.list_open_alarms(with_details=True)`` and more.
 
-    ``presented_only``: what the wall presented — not the evidence causes, and not an alarm grouped under a
-    root cause or kept off the wall (as the alarm engine last decided: it keeps no history of that)."""
+    ``presented``: whether the wall showed it then — the last presentation event before ``at`` says so
+    (presented, suppressed or shelved, unshelved); an alarm with no such event at all is as the store holds
+    it now. ``presented_only`` keeps those, and never an evidence cause."""
     left_out = list(ALARM_EVIDENCE_CAUSES) if presented_only else []
     with pool.connection() as conn:
-        rows = conn.execute(_ALARMS_AT, {"at": at, "left_out": left_out}).fetchall()
+        rows = conn.execute(_ALARMS_AT, {"at": at, "left_out": left_out, "shows": _SHOWS,
+                                         "shown": _SHOWN}).fetchall()
     frame = pd.DataFrame(rows, columns=list(ALARM_AT_COLUMNS))
     if presented_only and len(frame):
-        frame = frame[frame["presented"].astype(bool) & frame["parent_id"].isna()].reset_index(drop=True)
+        frame = frame[frame["presented"].astype(bool)].reset_index(drop=True)
     return frame
+
+
+def list_recent_alarms(pool: ConnectionPool, *, since: datetime, limit: int = 100) -> pd.DataFrame:
+    """``id, asset_id, name, cause, severity, raised_at, cleared_at``: alarms raised since ``since`` that the
+    wall presented (no evidence cause, never grouped under another), the most severe and newest first."""
+    with pool.connection() as conn:
+        rows = conn.execute(
+            "SELECT a.id, a.asset_id, e.name, a.cause, a.severity::text, a.raised_at, a.cleared_at"
+            " FROM alarm a JOIN asset e ON e.id = a.asset_id"
+            " WHERE a.raised_at >= %s AND a.cause <> ALL(%s) AND a.parent_id IS NULL"
+            " ORDER BY a.severity DESC, a.raised_at DESC, a.id DESC LIMIT %s",
+            (since, list(ALARM_EVIDENCE_CAUSES), limit)).fetchall()
+    return pd.DataFrame(rows, columns=["id", "asset_id", "name", "cause", "severity", "raised_at", "cleared_at"])
 
 
 def count_alarms_at(alarms: pd.DataFrame) -> dict[str, int]:

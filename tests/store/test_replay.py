@@ -149,14 +149,21 @@ def test_alarms_at_a_past_time_are_those_open_then_as_they_stood(net):
     store_alarms.clear_gone(pool, "sensor_offline", set(), at=escalated + timedelta(minutes=30), hold_off_s=60)
     store_alarms.add_alarm(pool, asset_id=STATION, cause="room_t_low", severity="warning", raised_at=raised)
     store_alarms.update_alarm_state(pool, a, "acknowledged", actor=Actor("dispatcher1"))
+    # Presented at first, then grouped under a root cause by the presentation pass.
+    d = store_alarms.add_alarm(pool, asset_id="S-F1", cause="sensor_stuck", severity="warning", raised_at=raised)
+    with pool.connection() as conn:
+        conn.execute("INSERT INTO alarm_event (alarm_id, actor, action, note, at) VALUES"
+                     " (%(d)s, 'presentation', 'presented', '', %(shown)s),"
+                     " (%(d)s, 'presentation', 'suppressed', 'offline_sensor', %(hidden)s)",
+                     {"d": d, "shown": raised + timedelta(minutes=1), "hidden": escalated})
 
     before = replay.list_alarms_at(pool, raised + timedelta(minutes=30)).set_index("id")
-    assert sorted(before.index) == sorted([a, b])                  # the evidence cause is not presented
+    assert sorted(before.index) == sorted([a, b, d])               # the evidence cause is not presented
     assert before.at[a, "severity"] == "warning" and before.at[a, "state"] == "raised"
     assert pd.isna(before.at[a, "acknowledged_by"])
-    assert len(replay.list_alarms_at(pool, raised + timedelta(minutes=30), presented_only=False)) == 3
+    assert len(replay.list_alarms_at(pool, raised + timedelta(minutes=30), presented_only=False)) == 4
     later = replay.list_alarms_at(pool, escalated + timedelta(minutes=45)).set_index("id")
-    assert list(later.index) == [a] and later.at[a, "severity"] == "alarm"
+    assert list(later.index) == [a] and later.at[a, "severity"] == "alarm"      # b cleared, d suppressed
     assert replay.count_alarms_at(later.reset_index())["alarm"] == 1
     current = replay.list_alarms_at(pool, datetime.now(UTC)).set_index("id")
     assert current.at[a, "state"] == "acknowledged" and current.at[a, "acknowledged_by"] == "dispatcher1"
