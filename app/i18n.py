@@ -926,6 +926,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
                       "en": "Complaints per 10,000 m² (size) and room-temperature compliance (colour)"},
     "sup.chart.quadrant": {"zh-CN": "室温达标率与投诉：左上为又冷又投诉", "en": "Compliance against complaints: top left is cold and calling"},
     "sup.compliance": {"zh-CN": "室温达标率", "en": "Compliance"},
+    "sup.compliance_at": {"zh-CN": "室温：截至 {at} 的一小时（灰色：无采集数据）", "en": "Rooms: the hour to {at} (grey: no readings)"},
     "sup.rank.stations": {"zh-CN": "换热站排名（万平米投诉率）", "en": "Stations ranked (complaints per 10,000 m²)"},
     "sup.rank.teams": {"zh-CN": "班组排名（按时办结率）", "en": "Teams ranked (on-time completion)"},
     "sup.proactive": {"zh-CN": "未诉先办：室温偏低且无人报修", "en": "Before anyone calls: cold with no open ticket"},

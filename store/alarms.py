@@ -86,13 +86,14 @@ def _presented_filter(presented_only: bool) -> sql.Composable:
 
 def list_open_alarms(pool: ConnectionPool, *, asset_id: str | list[str] | None = None, limit: int | None = None,
                      with_details: bool = False, presented_only: bool = False,
-                     parent_id: int | None = None) -> pd.DataFrame:
+                     parent_id: int | list[int] | None = None) -> pd.DataFrame:
     """Open (raised or acknowledged) alarms, newest first, with their element's kind, name and location
     (and each alarm's ``details`` with ``with_details``: what the wall words its messages from); of one
     element, or of several (an element and its sensors). ``presented_only``: what the wall presents
     (twin.alarm_presentation decides); ``parent_id``: the consequences grouped under that alarm.
     ``grouped``: how many open alarms are grouped under each."""
     asset_ids = [asset_id] if isinstance(asset_id, str) else asset_id
+    parent_ids = [parent_id] if isinstance(parent_id, int) else parent_id
     details = sql.SQL(", a.details" if with_details else "")
     query = sql.SQL(
         "SELECT a.id, a.asset_id, a.cause, a.severity::text, a.state::text, a.message, a.raised_at,"
@@ -102,10 +103,10 @@ def list_open_alarms(pool: ConnectionPool, *, asset_id: str | list[str] | None =
         " (SELECT count(*) FROM alarm c WHERE c.parent_id = a.id AND c.state <> 'cleared'){}"
         " FROM alarm a JOIN asset e ON e.id = a.asset_id LEFT JOIN app_user u ON u.username = a.acknowledged_by"
         " WHERE a.state <> 'cleared' AND (%s::text[] IS NULL OR a.asset_id = ANY(%s))"
-        " AND (%s::bigint IS NULL OR a.parent_id = %s){}"
+        " AND (%s::bigint[] IS NULL OR a.parent_id = ANY(%s)){}"
         " ORDER BY a.raised_at DESC, a.id DESC LIMIT %s").format(details, _presented_filter(presented_only))
     with pool.connection() as conn:
-        rows = conn.execute(query, (asset_ids, asset_ids, parent_id, parent_id, limit)).fetchall()
+        rows = conn.execute(query, (asset_ids, asset_ids, parent_ids, parent_ids, limit)).fetchall()
     return pd.DataFrame(rows, columns=[*OPEN_ALARM_COLUMNS, *(["details"] if with_details else [])])
 
 
@@ -125,6 +126,18 @@ def count_open_by_severity(pool: ConnectionPool, *, presented_only: bool = False
                                     " GROUP BY 1").format(_presented_filter(presented_only))).fetchall()
     counts = dict.fromkeys(alarm_severity_values, 0)
     counts.update(dict(rows))
+    return counts
+
+
+def count_open_by_priority(pool: ConnectionPool) -> dict[str, int]:
+    """Presented open alarms per priority (what the wall's tile counts); every priority is present."""
+    from heattwin.choices import alarm_priority_values
+
+    with pool.connection() as conn:
+        rows = conn.execute("SELECT priority, count(*) FROM alarm WHERE state <> 'cleared' AND presented"
+                            " GROUP BY 1").fetchall()
+    counts = dict.fromkeys(alarm_priority_values, 0)
+    counts.update({k: v for k, v in rows if k in counts})
     return counts
 
 

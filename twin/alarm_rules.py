@@ -92,6 +92,25 @@ def load_config(path: str | Path | None = None) -> RuleConfig:
     return replace(RuleConfig(), **{k: type(getattr(RuleConfig(), k))(v) for k, v in data.items()})
 
 
+# Which settings each rule reads (the alarm-performance page links a bad actor to its thresholds).
+RULE_FIELDS = {
+    "room_t_low": ("room_warn_c", "room_alarm_c", "room_duration_s", "room_deadband_k"),
+    "compliance_low": ("room_warn_c", "compliance_window_s", "compliance_warn_share", "compliance_alarm_share",
+                       "compliance_min_collectors", "compliance_deadband_share"),
+    "station_t_supply_low": ("station_supply_margin_k", "station_supply_deadband_k"),
+    "station_dp_low": ("station_dp_deadband_bar",),
+    "station_t_return_high": ("station_return_high_c", "station_return_deadband_k"),
+    "source_p_out_of_band": ("source_p_band_bar", "source_p_deadband_bar"),
+    "source_t_supply_low": ("source_supply_margin_k", "source_supply_deadband_k"),
+    "source_tripped": ("source_flow_lost_share",),
+    "sensor_offline": ("offline_intervals",),
+    "telemetry_offline": ("offline_intervals", "telemetry_offline_share"),
+    "telemetry_stalled": ("offline_intervals",),
+    "sensor_stuck": ("stuck_window_s", "stuck_min_readings"),
+    "sensor_drift": ("drift_min_hours", "drift_z", "drift_z_clear", "drift_k_per_day", "drift_share_per_day"),
+}
+COMMON_FIELDS = ("hold_off_s", "continuing_s", "chattering_per_hour")
+
 # Every cause the engine owns (it also clears them); "leak" is raised by the leak monitor and cleared here.
 COMPLIANCE_HOUSEHOLDS_KEPT = 100   # the coldest rooms named in one alarm (the count is kept whole)
 
@@ -112,6 +131,7 @@ class AlarmEngine:
                                     index=sensors["id"].astype(str).to_numpy())
         self.stations = network.stations.set_index(network.stations["id"].astype(str))
         self.sources = network.sources.set_index(network.sources["id"].astype(str))
+        self.design = network.design   # the network's heating curve and station dp minimum
         self.pressure_source = str(self.sources.index[self.sources["role"] == "pressure"][0])
         self._drift: tuple[pd.Timestamp, list[Condition]] | None = None   # (assessed at, conditions)
         self._stuck: set[str] = set()    # sensors the last sensor-health check found flat
@@ -287,7 +307,7 @@ class AlarmEngine:
         cfg = self.config
         st = result.stations[result.stations["status"] != "cut_off"]
         out = []
-        setpoint = float(supply_setpoint_c(self.outdoor_c)) if self.outdoor_c is not None \
+        setpoint = float(supply_setpoint_c(self.outdoor_c, self.design)) if self.outdoor_c is not None \
             else float(np.nanmax(result.sources["t_supply_c"]))
         supply = self._measured_or_model(measured, st.index, "t_supply", st["t_supply_c"])
         limit = setpoint - cfg.station_supply_margin_k + \
@@ -296,7 +316,8 @@ class AlarmEngine:
             out.append(Condition(sid, "station_t_supply_low", "warning",
                                  f"supply {row.value:.1f} °C, {setpoint - row.value:.0f} K under the curve",
                                  {"value_c": round(float(row.value), 2), "source": _source(row.measured)}))
-        min_dp = pd.to_numeric(self.stations["min_dp_bar"], errors="coerce").fillna(0.5).reindex(st.index)
+        min_dp = pd.to_numeric(self.stations["min_dp_bar"], errors="coerce").fillna(
+            self.design.min_station_dp_bar).reindex(st.index)
         low = st[st["dp_bar"] < min_dp + self._held("station_dp_low", st.index) * cfg.station_dp_deadband_bar]
         for sid, row in low.iterrows():
             out.append(Condition(sid, "station_dp_low", "alarm" if row.dp_bar < 0.5 * min_dp[sid] else "warning",
@@ -322,7 +343,7 @@ class AlarmEngine:
                                  f"supply pressure {row.value:.2f} bar, set {set_p[sid]:.2f} ± {cfg.source_p_band_bar}",
                                  {"value_bar": round(float(row.value), 3), "source": _source(row.measured)}))
         if self.outdoor_c is not None:
-            setpoint = float(supply_setpoint_c(self.outdoor_c))
+            setpoint = float(supply_setpoint_c(self.outdoor_c, self.design))
             t = self._measured_or_model(measured, src.index, "t_supply", src["t_supply_c"])
             limit = setpoint - cfg.source_supply_margin_k + \
                 self._held("source_t_supply_low", t.index) * cfg.source_supply_deadband_k

@@ -33,8 +33,10 @@ def _worded(cause: str, details: dict, lang: str) -> str | None:
     if template == key:
         return None
     fields = dict(details)
-    if "silent_s" in fields:
-        fields["silent_min"] = round(float(fields["silent_s"]) / 60.0)
+    fields.setdefault("unit", "")  # the sensor's unit, where the wall knows it (wall_data.with_hosts)
+    for seconds, minutes in (("silent_s", "silent_min"), ("still_s", "still_min")):
+        if seconds in fields:
+            fields[minutes] = round(float(fields[seconds]) / 60.0)
     if "share_ok" in fields:
         fields["share_pct"] = round(100.0 * float(fields["share_ok"]))
         # Alarms raised before the rule kept the coldest room are worded without it.
@@ -49,7 +51,7 @@ def _worded(cause: str, details: dict, lang: str) -> str | None:
     # A reading is kept at full precision; a person reads four figures ("13.5", not 13.499434246959709).
     fields = {k: f"{v:.4g}" if isinstance(v, float) else v for k, v in fields.items()}
     try:
-        return template.format(**fields)
+        return template.format(**fields).strip()
     except (KeyError, ValueError, TypeError):
         return None
 

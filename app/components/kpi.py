@@ -12,7 +12,7 @@ from dash import html
 from app.components import fmt
 from app.components import wall_data as data
 from app.i18n import t
-from heattwin.choices import ALARM_SEVERITY
+from heattwin.choices import ALARM_PRIORITY
 from store import alarms as store_alarms
 from store import work_orders as store_orders
 
@@ -120,9 +120,9 @@ def _compliance_tile(pool, lang) -> html.Div:
 
 
 def _alarm_tile(pool, lang) -> html.Div:
-    counts = store_alarms.count_open_by_severity(pool, presented_only=True)
+    counts = store_alarms.count_open_by_priority(pool)
     chips = [html.Span(f"{t(c.label_key, lang)} {counts[c.value]}", className="chip",
-                       style={"borderColor": c.colour, "color": c.colour}) for c in reversed(ALARM_SEVERITY)]
+                       style={"borderColor": c.colour, "color": c.colour}) for c in reversed(ALARM_PRIORITY)]
     return _tile("alarms", t("kpi.alarms", lang), str(sum(counts.values())), lang, sub=chips,
                  extra_class="kpi-alarms")
 

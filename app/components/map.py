@@ -15,7 +15,7 @@ from dash_extensions.javascript import Namespace
 
 from app.components.wall_data import Geometry, compliance_threshold_c
 from app.i18n import t
-from heattwin.choices import ALARM_SEVERITY, STATION_STATUS, WORK_ORDER_PRIORITY
+from heattwin.choices import ALARM_PRIORITY, ALARM_SEVERITY, STATION_STATUS, WORK_ORDER_PRIORITY
 from layers import style
 
 ns = Namespace("heattwin", "wall")
@@ -25,6 +25,7 @@ TOGGLES = (*NETWORK_LAYERS, *OVERLAY_LAYERS)
 _POINT = {"valves": "pointValve", "stations": "pointStation", "sources": "pointSource"}
 _STYLE = {"communities": "styleCommunity", "pipes": "stylePipe"}
 SEVERITY_COLOUR = {c.value: c.colour for c in ALARM_SEVERITY}
+ALARM_PRIORITY_COLOUR = {c.value: c.colour for c in ALARM_PRIORITY}
 PRIORITY_COLOUR = {c.value: c.colour for c in WORK_ORDER_PRIORITY}
 
 
@@ -105,8 +106,9 @@ def alarm_overlays(alarms: pd.DataFrame, regions: list | None = None) -> tuple[d
     leaks = alarms[alarms["cause"] == "leak"]
     others = alarms[alarms["cause"] != "leak"].reset_index(drop=True)
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
-                 "properties": {"i": i, "id": r.asset_id, "alarm_id": int(r.id),
-                                "colour": SEVERITY_COLOUR.get(r.severity, "#e74c3c")}}
+                 "properties": {"i": i, "id": r.asset_id, "host": getattr(r, "host_id", r.asset_id), "alarm_id": int(r.id),
+                                "colour": ALARM_PRIORITY_COLOUR.get(getattr(r, "priority", None),
+                                                              SEVERITY_COLOUR.get(r.severity, "#e74c3c"))}}
                 for i, r in enumerate(others.itertuples(index=False))]
     markers = [dl.DivMarker(id={"type": "wall-leak", "alarm": int(r.id), "element": r.asset_id},
                             position=[r.lat, r.lon], title=r.message or r.asset_id, zIndexOffset=1000,

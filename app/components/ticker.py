@@ -9,10 +9,12 @@ from dash import html
 from app.components import fmt
 from app.components.alarm_text import describe
 from app.i18n import t
-from heattwin.choices import ALARM_SEVERITY, SENSOR_KIND
+from heattwin.choices import ALARM_PRIORITY, ALARM_SEVERITY, SENSOR_KIND
 
 SEVERITY_COLOUR = {c.value: c.colour for c in ALARM_SEVERITY}
+PRIORITY_COLOUR = {c.value: c.colour for c in ALARM_PRIORITY}
 TICKER_LIMIT = 40
+GROUPED_SHOWN = 30   # consequences listed under a root cause (the count is always whole)
 _LINE_COLOURS = ("#ff6b6b", "#4dabf7", "#ffd43b", "#69db7c", "#da77f2", "#ffa94d")
 
 
@@ -26,28 +28,56 @@ def _ack_button(r, lang: str, can_ack: bool):
                        className="ticker-ack")
 
 
-def ticker_items(alarms: pd.DataFrame, lang: str, timezone: str, can_ack: bool = False) -> list:
-    """Newest first; each line selects its element, and (for those allowed) acknowledges it."""
+def _shelve_button(r, lang: str, can_shelve: bool):
+    if not can_shelve:
+        return None
+    return html.Button("⏸ " + t("alarm.shelve", lang), id={"type": "wall-ticker-shelve", "alarm": int(r.id)},
+                       n_clicks=0, className="ticker-shelve", title=t("alarm.shelve_needs_reason", lang))
+
+
+def _line(r, lang: str, timezone: str, *, child: bool = False) -> html.Button:
+    """One alarm's line: when, its priority, where (a sensor's names the element it sits on), what."""
+    colour = PRIORITY_COLOUR.get(getattr(r, "priority", None), SEVERITY_COLOUR.get(r.severity, "#e74c3c"))
+    host = getattr(r, "host_id", r.asset_id)
+    where = r.name or r.asset_id if host == r.asset_id else f"{getattr(r, 'host_name', host)} · {r.asset_id}"
+    priority = getattr(r, "priority", None) or "low"
+    return html.Button(
+        id={"type": "wall-ticker", "alarm": int(r.id), "element": r.asset_id},
+        className=f"ticker-item prio-{priority} sev-{r.severity}" + (" leak" if r.cause == "leak" else "")
+        + (" child" if child else ""),
+        style={"borderLeftColor": colour}, n_clicks=0,
+        children=[html.Span(fmt.clock(r.raised_at, timezone, with_date=True), className="ticker-time"),
+                  html.Span(t(f"priority.{priority}", lang), className="ticker-sev", style={"color": colour},
+                            title=t(f"severity.{r.severity}", lang)),
+                  html.Span(where, className="ticker-el"),
+                  html.Span(describe(r.cause, r.message, getattr(r, "details", None), lang),
+                            className="ticker-msg", title=r.message or "")])
+
+
+def _grouped(r, children: pd.DataFrame | None, lang: str, timezone: str):
+    """A root cause's consequences, folded: one line that expands (they do not ring on their own)."""
+    count = int(getattr(r, "grouped", 0) or 0)
+    if not count:
+        return None
+    mine = children[children["parent_id"] == r.id] if children is not None and len(children) else children
+    lines = [] if mine is None else [_line(c, lang, timezone, child=True)
+                                     for c in mine.head(GROUPED_SHOWN).itertuples(index=False)]
+    return html.Details(className="ticker-group", children=[
+        html.Summary(t("alarm.grouped", lang).format(n=count), title=t("alarm.grouped_title", lang)), *lines])
+
+
+def ticker_items(alarms: pd.DataFrame, lang: str, timezone: str, can_ack: bool = False,
+                 children: pd.DataFrame | None = None, can_shelve: bool = False) -> list:
+    """Presented alarms, newest first; each line selects its element, and (for those allowed) acknowledges
+    or shelves it; a root cause folds its grouped consequences (``children``) under it."""
     if alarms.empty:
         return [html.Div(t("ticker.empty", lang), className="ticker-empty")]
     items = []
     for r in alarms.head(TICKER_LIMIT).itertuples(index=False):
-        colour = SEVERITY_COLOUR.get(r.severity, "#e74c3c")
-        host = getattr(r, "host_id", r.asset_id)
-        # A sensor's alarm names the element it sits on (the panel opens that element, the sensor marked).
-        where = r.name or r.asset_id if host == r.asset_id else f"{getattr(r, 'host_name', host)} · {r.asset_id}"
-        select = html.Button(
-            id={"type": "wall-ticker", "alarm": int(r.id), "element": r.asset_id},
-            className=f"ticker-item sev-{r.severity}" + (" leak" if r.cause == "leak" else ""),
-            style={"borderLeftColor": colour}, n_clicks=0,
-            children=[html.Span(fmt.clock(r.raised_at, timezone, with_date=True), className="ticker-time"),
-                      html.Span(t(f"severity.{r.severity}", lang), className="ticker-sev", style={"color": colour}),
-                      html.Span(where, className="ticker-el"),
-                      html.Span(describe(r.cause, r.message, getattr(r, "details", None), lang),
-                                className="ticker-msg", title=r.message or "")])
-        ack = _ack_button(r, lang, can_ack)
-        items.append(html.Div([select, *([ack] if ack is not None else [])], className="ticker-row",
-                              **{"data-alarm": str(r.id)}))
+        extras = [x for x in (_ack_button(r, lang, can_ack), _shelve_button(r, lang, can_shelve)) if x is not None]
+        group = _grouped(r, children, lang, timezone)
+        items.append(html.Div([_line(r, lang, timezone), *extras, *([group] if group is not None else [])],
+                              className="ticker-row", **{"data-alarm": str(r.id)}))
     return items
 
 

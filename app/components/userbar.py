@@ -12,7 +12,7 @@ from app.i18n import t
 # Pages in the bar, in order: (path, label key, action needed to see it).
 NAV = (("/field", "nav.field", "work_order.field"), ("/", "nav.wall", "wall.view"),
        ("/orders", "nav.orders", "work_order.board"), ("/hotline", "nav.hotline", "call.answer"), ("/revisits", "nav.revisits", "work_order.revisit"),
-       ("/scenarios", "nav.scenarios", "scenario.view"), ("/overview", "nav.overview", "overview.view"),
+       ("/alarms", "nav.alarms", "alarm.performance.view"), ("/scenarios", "nav.scenarios", "scenario.view"), ("/overview", "nav.overview", "overview.view"),
        ("/admin/audit", "nav.audit", "audit.view"))
 
 

@@ -23,9 +23,10 @@ from app.auth.guard import actor, page, requires
 from app.auth.principal import current_principal
 from app.components import kpi as kpi_tiles
 from app.components import map as wall_map
-from app.components import panel
+from app.components import panel, replay
 from app.components import wall_data as data
-from app.components.ticker import ticker_items, trend_figure
+from app.components.ticker import ticker_items
+from app.components.trend import trend_figure
 from app.drawings import drawing_src
 from app.i18n import LANGUAGES, t
 from heattwin.choices import WORK_ORDER_CATEGORY, WORK_ORDER_PRIORITY
@@ -63,10 +64,17 @@ def _store(id_, data_=None):
 def _alarm_tools(principal, lang: str) -> html.Div:
     """The note a dispatcher writes before clearing or commenting an alarm; outside the panel's head,
     which refreshes on the clock and would wipe what is being typed."""
-    can_note = principal is not None and (principal.can("alarm.comment") or principal.can("alarm.clear"))
+    can_note = principal is not None and (principal.can("alarm.comment") or principal.can("alarm.clear")
+                                          or principal.can("alarm.shelve"))
     return html.Div(id="wall-alarm-tools", className="alarm-tools" + ("" if can_note else " hidden"), children=[
         dcc.Input(id="wall-alarm-note", type="text", maxLength=store_alarms.MAX_NOTE_CHARS, debounce=False,
-                  placeholder=t("alarm.note", lang), className="alarm-note")])
+                  placeholder=t("alarm.note", lang), className="alarm-note"),
+        dcc.Dropdown(id="wall-shelve-hours", options=[{"label": f"{h} h", "value": h} for h in SHELVE_HOURS],
+                     value=SHELVE_HOURS[1], clearable=False, searchable=False, className="shelve-hours",
+                     placeholder=t("alarm.shelve_hours", lang))])
+
+
+SHELVE_HOURS = (1, 4, 8, 24)
 
 
 def _order_form(lang: str) -> html.Div:
@@ -121,7 +129,7 @@ def layout(element: str | None = None, lang: str | None = None, **_query):
         # What is selected (and whether to fly there), live arrays and the signatures that skip resends.
         _store("wall-selected", element), _store("wall-fly", True), _store("wall-focus"),
         _store("wall-live"), _store("wall-live-sig"), _store("wall-alarm-sig"), _store("wall-order-sig"),
-        _store("wall-order-created"), _store("wall-alarm-changed"),
+        _store("wall-order-created"), _store("wall-alarm-changed"), _store("wall-panel-shown"),
         dcc.Interval(id="wall-interval", interval=LIVE_INTERVAL_MS),
         dcc.Interval(id="wall-kpi-interval", interval=KPI_INTERVAL_MS),
         html.Div(id="wall-applied", className="hidden", **{"data-counts": json.dumps(geo.counts())}),
@@ -137,6 +145,7 @@ def layout(element: str | None = None, lang: str | None = None, **_query):
                 wall_map.wall_map(geo, tile_url=settings.tile_url, attribution=settings.tile_attribution,
                                   focus=focus),
                 html.Div(id="wall-legend", className="wall-legend"),
+                replay.controls(current_principal(), lang, _query),
                 html.Div(className="wall-layers", children=[
                     html.Div(id="wall-layers-title", className="legend-title"),
                     dcc.Checklist(id="wall-layers", value=list(wall_map.TOGGLES), options=[])]),
@@ -192,10 +201,14 @@ def render_legend(lang, quantity):
 
 
 @callback(Output("wall-live", "data"), Output("wall-live-sig", "data"),
-          Input("wall-interval", "n_intervals"), Input("wall-quantity", "value"), State("wall-live-sig", "data"))
+          Input("wall-interval", "n_intervals"), Input("wall-quantity", "value"), State("wall-live-sig", "data"),
+          State("wall-replay", "data"))
 @requires("wall.view")
-def refresh_live(_n, quantity, previous):
-    """Compact style arrays for the network layers; nothing is sent when they have not changed."""
+def refresh_live(_n, quantity, previous, replaying=None):
+    """Compact style arrays for the network layers; nothing is sent when they have not changed (nor while a
+    replay shows the past)."""
+    if replay.is_replaying(replaying):
+        return no_update, no_update
     payload = data.live_payload(context.pool(), quantity or DEFAULT_QUANTITY)
     signature = _signature(payload)
     if signature == previous:
@@ -206,22 +219,29 @@ def refresh_live(_n, quantity, previous):
 @callback(Output("wall-alarms", "data"), Output("wall-leaks", "children"), Output("wall-ticker", "children"),
           Output("wall-alarm-sig", "data"),
           Input("wall-interval", "n_intervals"), Input("wall-lang", "data"), Input("wall-alarm-changed", "data"),
-          State("wall-alarm-sig", "data"))
+          State("wall-alarm-sig", "data"), State("wall-replay", "data"))
 @requires("wall.view")
-def refresh_alarms(_n, lang, _changed, previous):
+def refresh_alarms(_n, lang, _changed, previous, replaying=None):
+    if replay.is_replaying(replaying):
+        return no_update, no_update, no_update, no_update
     pool = context.pool()
     principal = current_principal()
-    signature = _signature(store_alarms.open_alarms_signature(pool, presented_only=True), lang, principal.can("alarm.ack"))
+    signature = _signature(store_alarms.open_alarms_signature(pool, presented_only=True), lang, principal.can("alarm.ack"),
+                           principal.can("alarm.shelve"))
     if signature == previous:
         return no_update, no_update, no_update, no_update
 
     def compute():
-        alarms = data.with_hosts(data.geometry(pool), store_alarms.list_open_alarms(pool, with_details=True,
-                                                                                    presented_only=True))
+        geo = data.geometry(pool)
+        alarms = data.with_hosts(geo, store_alarms.list_open_alarms(pool, with_details=True, presented_only=True))
         leaks = alarms[alarms["cause"] == "leak"]
         regions = {int(a.id): (a.details or {}).get("region", []) for a in leaks.itertuples(index=False)}
-        rings, markers = wall_map.alarm_overlays(alarms, wall_map.leak_regions(data.geometry(pool), regions))
-        items = ticker_items(alarms, lang, context.settings().timezone, can_ack=principal.can("alarm.ack"))
+        rings, markers = wall_map.alarm_overlays(alarms, wall_map.leak_regions(geo, regions))
+        roots = alarms.loc[alarms["grouped"] > 0, "id"].astype(int).tolist()
+        children = data.with_hosts(geo, store_alarms.list_open_alarms(pool, with_details=True, parent_id=roots)) \
+            if roots else None
+        items = ticker_items(alarms, lang, context.settings().timezone, can_ack=principal.can("alarm.ack"),
+                             children=children, can_shelve=principal.can("alarm.shelve"))
         return rings, markers, items
 
     return (*data.shared("alarms", (pool.conninfo, signature), compute), signature)
@@ -241,36 +261,44 @@ def refresh_orders(_n, _created, previous):
     return wall_map.order_overlay(orders), wall_map.crew_overlay(teams), signature
 
 
-@callback(Output("wall-kpis", "children"), Input("wall-kpi-interval", "n_intervals"), Input("wall-lang", "data"))
+@callback(Output("wall-kpis", "children"), Input("wall-kpi-interval", "n_intervals"), Input("wall-lang", "data"),
+          State("wall-replay", "data"))
 @requires("wall.view")
-def refresh_kpis(_n, lang):
+def refresh_kpis(_n, lang, replaying=None):
     """The same tiles for every screen within a few seconds (they move with the twin's runs)."""
+    if replay.is_replaying(replaying):
+        return no_update
     pool = context.pool()
     return data.shared(f"kpis:{lang}", (pool.conninfo, int(time.time() // 5)), lambda: kpi_tiles.kpi_tiles(pool, lang))
 
 
 @callback(Output("wall-panel-head", "children"), Output("wall-panel-body", "children"),
-          Output("wall-panel", "className"), Output("wall-focus", "data"),
+          Output("wall-panel-orders", "children"), Output("wall-panel", "className"), Output("wall-focus", "data"),
+          Output("wall-panel-shown", "data"),
           Input("wall-selected", "data"), Input("wall-lang", "data"), Input("wall-kpi-interval", "n_intervals"),
-          Input("wall-alarm-changed", "data"), State("wall-fly", "data"))
+          Input("wall-alarm-changed", "data"), Input("wall-order-created", "data"), State("wall-fly", "data"),
+          State("wall-panel-shown", "data"))
 @requires("wall.view")
-def render_panel(element_id, lang, _tick, changed, fly):
-    """The panel's text; its trend graphs come from ``render_trend`` so plotly never delays the text.
+def render_panel(element_id, lang, _tick, changed, created, fly, shown):
+    """The whole panel from one store call (``panel.element_panel``); its trend graphs come from
+    ``render_trend`` so plotly never delays the text.
 
-    On the clock only the head (identity, open alarms, live values) is refreshed: the map must not
-    fly again and the records below do not change by the minute.
+    On the clock or after an alarm action only the head (identity, open alarms, live values) is sent, and
+    after a new order the orders too: the map must not fly again. ``shown`` says which element (and
+    language) the panel holds: a click whose answer was overtaken by the clock is rendered whole, not lost.
     """
     if not element_id:
-        return [], [], "wall-panel closed", None
-    pool = context.pool()
-    head, focus = panel.panel_head(pool, element_id, lang, current_principal())
-    # On the clock or after an alarm action only the head changes (the store fires once empty on load).
-    if ctx.triggered_id == "wall-kpi-interval" or (ctx.triggered_id == "wall-alarm-changed" and changed):
-        return head, no_update, no_update, no_update
-    body = panel.panel_records(pool, element_id, lang, dash.get_app().server)
+        return [], [], [], "wall-panel closed", None, None
+    card = panel.element_panel(context.pool(), element_id, lang, current_principal(), dash.get_app().server)
+    trigger, whole = ctx.triggered_id, shown == [element_id, lang]
+    if whole and (trigger == "wall-kpi-interval" or (trigger == "wall-alarm-changed" and changed)):
+        return card.head, no_update, no_update, no_update, no_update, no_update
+    if whole and trigger == "wall-order-created" and created:
+        return card.head, no_update, card.orders, no_update, no_update, no_update
+    focus = card.focus
     if focus:
         focus["fly"] = fly is not False  # clicked on the map: it is in view already, flying would only stall
-    return head, body, "wall-panel open", focus
+    return card.head, card.body, card.orders, "wall-panel open", focus, [element_id, lang]
 
 
 @callback(Output("wall-panel-trend", "children"), Output("wall-trend", "children"),
@@ -292,18 +320,11 @@ def render_trend(element_id, lang, drawn, scale):
     element_id = data.host_of(data.geometry(pool), element_id)
     trend = data.element_trend(pool, element_id)
     sensors = sensors[sensors["element_id"] == element_id]
-    return ([html.H3(t("trend.title", lang)),
+    return ([html.H3(t("trend.title", lang), **{"data-element": element_id}),
              dcc.Graph(figure=trend_figure(trend, sensors, lang, settings.timezone, scale=scale), config=config,
                        className="panel-trend")],
             dcc.Graph(figure=trend_figure(trend, sensors, lang, settings.timezone, compact=True, scale=scale),
                       config=config, className="trend-graph"))
-
-
-@callback(Output("wall-panel-orders", "children"), Input("wall-selected", "data"), Input("wall-lang", "data"),
-          Input("wall-order-created", "data"))
-@requires("wall.view")
-def render_orders(element_id, lang, _created):
-    return panel.orders_section(context.pool(), element_id, lang) if element_id else []
 
 
 @callback(Output("wall-order-form", "className"), Output("wall-order-title", "value"),
@@ -381,6 +402,20 @@ def acknowledge_alarm(_panel_clicks, _ticker_clicks, lang):
         store_alarms.update_alarm_state(pool, alarm_id, "acknowledged", actor=who)
         return t("alarm.done.acknowledged", lang).format(id=alarm_id)
     return _act_on_alarm("alarm.ack", do, lang)
+
+
+@callback(*_ALARM_OUTPUTS, Input({"type": "wall-ticker-shelve", "alarm": ALL}, "n_clicks"),
+          State("wall-alarm-note", "value"), State("wall-shelve-hours", "value"), State("wall-lang", "data"),
+          prevent_initial_call=True)
+@requires("alarm.shelve")
+def shelve_alarm(_clicks, note, hours, lang):
+    """Off the wall for a while, with the note as its reason; it comes back by itself."""
+    def do(pool, alarm_id, who):
+        if not (note or "").strip():
+            raise ValueError(t("alarm.shelve_needs_reason", lang))
+        store_alarms.shelve_alarm(pool, alarm_id, hours=float(hours or SHELVE_HOURS[1]), reason=note, actor=who)
+        return t("alarm.done.shelved", lang).format(id=alarm_id, hours=hours)
+    return _act_on_alarm("alarm.shelve", do, lang)
 
 
 @callback(*_ALARM_OUTPUTS, Input({"type": "wall-alarm-clear", "alarm": ALL}, "n_clicks"),
