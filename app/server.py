@@ -46,12 +46,14 @@ def _root_layout():
 def _mount_extras(app: dash.Dash, url: str) -> None:
     """Flask routes that live beside the pages: the ingest API and the drawings."""
     from app import api, call_api, drawings, field_api, platform_api
+    from app.reports import routes as report_routes
 
     api.mount(app.server, url)
     drawings.mount(app.server)
     field_api.mount(app.server)
     call_api.mount(app.server)
     platform_api.mount(app.server, url)
+    report_routes.mount(app.server)
     app.server.add_url_rule("/healthz", "heattwin_health", _health)
 
 

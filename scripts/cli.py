@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "scripts.cmd_calls",
     "scripts.cmd_kb",
     "scripts.cmd_tickets",
+    "scripts.cmd_reports",
 )
 
 

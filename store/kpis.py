@@ -20,12 +20,12 @@ for the resident moved them).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import pandas as pd
 from psycopg_pool import ConnectionPool
 
@@ -142,7 +142,9 @@ def order_facts(pool: ConnectionPool, period: Period, *, as_of: datetime | None 
     """One row per order filed in ``period`` (``FACT_COLUMNS``), as the tables stood at ``as_of`` (default
     ``period.as_of()``); ``frame.attrs['as_of']`` keeps that moment."""
     as_of = as_of or period.as_of()
-    with pool.connection() as conn:
+    with pool.connection() as conn, conn.transaction():
+        # The repeat test's estimated cost would have PostgreSQL JIT-compile the query: seconds for milliseconds.
+        conn.execute("SET LOCAL jit = off")
         rows = conn.execute(_FACTS, {"start": period.start, "end": period.end, "as_of": as_of,
                                      "resident": list(RESIDENT_ORIGINS)}).fetchall()
     frame = pd.DataFrame(rows, columns=list(FACT_COLUMNS))
@@ -155,178 +157,177 @@ def order_facts(pool: ConnectionPool, period: Period, *, as_of: datetime | None 
 
 
 def heated_areas(pool: ConnectionPool) -> pd.DataFrame:
-    """Every community's heated area (m², the GIS attribute ``heated_area_m2``) and its station."""
+    """Every community's heated area (m², the GIS attribute ``heated_area_m2``), its station and where it is."""
     with pool.connection() as conn:
         rows = conn.execute(
-            "SELECT id, name, attrs->>'station_id', coalesce((attrs->>'heated_area_m2')::double precision, 0)"
+            "SELECT id, name, attrs->>'station_id', coalesce((attrs->>'heated_area_m2')::double precision, 0), lon, lat"
             " FROM asset WHERE kind = 'community' AND retired_at IS NULL ORDER BY id").fetchall()
-    return pd.DataFrame(rows, columns=["community_id", "name", "station_id", "area_m2"])
+    return pd.DataFrame(rows, columns=["community_id", "name", "station_id", "area_m2", "lon", "lat"])
 
 
 # -- the definitions -----------------------------------------------------------------------------------
 
-def _served(facts: pd.DataFrame) -> pd.DataFrame:
-    return facts[facts["state"] != "cancelled"]
+def _served(facts: pd.DataFrame) -> pd.Series:
+    return facts["state"] != "cancelled"
 
 
 def _completed(facts: pd.DataFrame) -> pd.Series:
     return facts["state"].isin(_COMPLETED)
 
 
-def on_time_signoff(facts: pd.DataFrame) -> Ratio:
+@dataclass(frozen=True)
+class Counted:
+    """Per order (aligned with the facts): whether it is counted (``hit``) and whether it is in the base (``of``)."""
+
+    hit: pd.Series
+    of: pd.Series
+
+    def ratio(self) -> Ratio:
+        return Ratio(int((self.hit & self.of).sum()), int(self.of.sum()))
+
+
+def on_time_signoff(facts: pd.DataFrame) -> Counted:
     """及时签收率: of the orders whose reply clock is decided, the share signed off (dispatched, accepted by a
     team, or resolved on the call) by its due time. Undecided: not signed and not yet due at the end."""
-    f = _served(facts)
-    f = f[f["reply_due_at"].notna()]
-    as_of = facts.attrs["as_of"]
-    decided = f["signed_at"].notna() | (f["reply_due_at"] < as_of)
-    met = f["signed_at"].notna() & (f["signed_at"] <= f["reply_due_at"])
-    return Ratio(int((met & decided).sum()), int(decided.sum()))
+    signed, due = facts["signed_at"], facts["reply_due_at"]
+    decided = _served(facts) & due.notna() & (signed.notna() | (due < facts.attrs["as_of"]))
+    return Counted(decided & signed.notna() & (signed <= due), decided)
 
 
-def on_time_completion(facts: pd.DataFrame) -> Ratio:
+def on_time_completion(facts: pd.DataFrame) -> Counted:
     """按时办结率: of the orders whose resolve clock is decided, the share completed (resolved, visited or
     closed at the end) with their last resolution by the due time. A reopened order is judged by the
     resolution that stands; one still open past its due time is late."""
-    f = _served(facts)
-    f = f[f["resolve_due_at"].notna()]
-    done = _completed(f)
-    decided = done | (f["resolve_due_at"] < facts.attrs["as_of"])
-    met = done & (f["resolved_at"] <= f["resolve_due_at"])
-    return Ratio(int(met.sum()), int(decided.sum()))
+    done, due = _completed(facts), facts["resolve_due_at"]
+    decided = _served(facts) & due.notna() & (done | (due < facts.attrs["as_of"]))
+    return Counted(decided & done & (facts["resolved_at"] <= due), decided)
 
 
-def completion_rate(facts: pd.DataFrame) -> Ratio:
+def completion_rate(facts: pd.DataFrame) -> Counted:
     """办结率: the share of the period's orders that are completed (resolved, visited or closed) at the end."""
-    f = _served(facts)
-    return Ratio(int(_completed(f).sum()), len(f))
+    served = _served(facts)
+    return Counted(served & _completed(facts), served)
 
 
-def first_contact_resolution(facts: pd.DataFrame) -> Ratio:
+def first_contact_resolution(facts: pd.DataFrame) -> Counted:
     """首问解决率 (即时办): of the hotline's orders, the share resolved on the call itself (the agent's answer,
     no team sent) and still standing at the end (not reopened)."""
-    f = _served(facts)
-    f = f[f["origin"] == "hotline"]
-    hit = f["first_contact"] & f["resolved_at"].notna() & ~f["reopened"] & _completed(f)
-    return Ratio(int(hit.sum()), len(f))
+    of = _served(facts) & (facts["origin"] == "hotline")
+    hit = facts["first_contact"] & facts["resolved_at"].notna() & ~facts["reopened"] & _completed(facts)
+    return Counted(of & hit, of)
 
 
-def satisfaction_rate(facts: pd.DataFrame) -> Ratio:
+def satisfaction_rate(facts: pd.DataFrame) -> Counted:
     """回访满意率: of the orders whose resident was reached on a call back, the share whose *first* reached
     call said satisfied (基本满意 or better: ``SATISFIED_FROM``); a second round after a reopening does not
     wash out the first verdict."""
-    f = _served(facts)
-    f = f[f["revisit_reached"] & f["first_satisfaction"].notna()]
-    return Ratio(int((f["first_satisfaction"] >= SATISFIED_FROM).sum()), len(f))
+    of = _served(facts) & facts["revisit_reached"] & facts["first_satisfaction"].notna()
+    return Counted(of & (facts["first_satisfaction"] >= SATISFIED_FROM), of)
 
 
-def effective_revisit_rate(facts: pd.DataFrame) -> Ratio:
+def effective_revisit_rate(facts: pd.DataFrame) -> Counted:
     """有效回访率: of the completed orders owing a call back whose revisit clock is decided (reached, or due
     by the end: a revisit due after a holiday is not yet owed), the share where the resident was reached."""
-    f = _served(facts)
-    f = f[_completed(f) & f["revisit_due_at"].notna()]
-    decided = f["revisit_reached"] | (f["revisit_due_at"] < facts.attrs["as_of"])
-    return Ratio(int((f["revisit_reached"] & decided).sum()), int(decided.sum()))
+    reached, due = facts["revisit_reached"], facts["revisit_due_at"]
+    decided = _served(facts) & _completed(facts) & due.notna() & (reached | (due < facts.attrs["as_of"]))
+    return Counted(decided & reached, decided)
 
 
-def repeat_complaint_rate(facts: pd.DataFrame) -> Ratio:
+def repeat_complaint_rate(facts: pd.DataFrame) -> Counted:
     """重复投诉率: of the residents' orders (hotline, 12345, app) on a household, the share whose household had
     filed one of the same category in the ``REPEAT_WINDOW_DAYS`` days before (in this period or the one
     before; a cancelled one does not count)."""
-    f = _served(facts)
-    f = f[f["household_id"].notna() & f["origin"].isin(RESIDENT_ORIGINS)]
-    return Ratio(int(f["repeat"].sum()), len(f))
+    of = _served(facts) & facts["household_id"].notna() & facts["origin"].isin(RESIDENT_ORIGINS)
+    return Counted(of & facts["repeat"].astype(bool), of)
 
 
-def complaints(facts: pd.DataFrame) -> int:
-    """投诉量: the residents' orders (hotline, 12345, app) about the heating itself (``COMPLAINT_CATEGORIES``)."""
-    f = _served(facts)
-    return int((f["origin"].isin(RESIDENT_ORIGINS) & f["category"].isin(COMPLAINT_CATEGORIES)).sum())
+def complaints(facts: pd.DataFrame) -> pd.Series:
+    """投诉: the residents' orders (hotline, 12345, app) about the heating itself (``COMPLAINT_CATEGORIES``)."""
+    return _served(facts) & facts["origin"].isin(RESIDENT_ORIGINS) & facts["category"].isin(COMPLAINT_CATEGORIES)
 
 
-def complaints_per_10k_m2(facts: pd.DataFrame, area_m2: float) -> float | None:
+def complaints_per_10k_m2(count: int, area_m2: float) -> float | None:
     """万平米投诉率: ``complaints`` per 10,000 m² of heated area (None without an area)."""
-    return complaints(facts) / (area_m2 / 10_000.0) if area_m2 and area_m2 > 0 else None
+    return count / (area_m2 / 10_000.0) if area_m2 and area_m2 > 0 else None
 
 
-def _hours(facts: pd.DataFrame, moment: str) -> pd.Series:
-    f = _served(facts)
-    return ((f[moment] - f["created_at"]).dt.total_seconds() / 3600.0).dropna()
-
-
-def _quantile(hours: pd.Series, q: float) -> float | None:
-    return float(np.quantile(hours.to_numpy(), q)) if len(hours) else None
-
-
-def time_to(facts: pd.DataFrame, step: str, q: float) -> float | None:
+def time_to(facts: pd.DataFrame, step: str) -> pd.Series:
     """Hours from filing to ``step`` (reply: the first sign-off; site: the crew's first arrival; resolve: the
-    resolution that stands), quantile ``q`` (0.5 the median, 0.9 the p90) over the orders that got there by
-    the end; elapsed time, pauses for the resident included."""
+    resolution that stands) for every order that got there by the end (NaN otherwise); the KPIs are its
+    median and p90. Elapsed time, pauses for the resident included."""
     column = {"reply": "signed_at", "site": "on_site_at", "resolve": "resolved_at"}[step]
-    return _quantile(_hours(facts, column), q)
+    hours = (facts[column] - facts["created_at"]).dt.total_seconds() / 3600.0
+    return hours.where(_served(facts))
 
 
 @dataclass(frozen=True)
 class Kpi:
     """One figure on the dashboard: its key (``kpi.<key>`` labels it, ``kpi.<key>.doc`` defines it), its unit
-    (``rate`` 0–1, ``per_10k_m2``, ``hours``), whether higher is better, and how it is computed."""
+    (``rate`` 0–1, ``per_10k_m2``, ``hours``), whether higher is better, and its definition (a function of
+    the facts: ``Counted`` for a rate; hours per order with ``quantile`` for a time)."""
 
     key: str
     unit: str
     higher_is_better: bool
-    compute: Callable[[pd.DataFrame, float], object]
+    definition: Callable
+    quantile: float | None = None
 
     @property
     def doc(self) -> str:
-        return (getattr(self.compute, "__doc__", None) or "").strip()
-
-
-def _time(step: str, q: float):
-    def compute(facts: pd.DataFrame, _area: float) -> float | None:
-        return time_to(facts, step, q)
-
-    compute.__doc__ = time_to.__doc__
-    return compute
-
-
-def _ratio(function):
-    def compute(facts: pd.DataFrame, _area: float) -> Ratio:
-        return function(facts)
-
-    compute.__doc__ = function.__doc__
-    return compute
+        return (getattr(self.definition, "func", self.definition).__doc__ or "").strip()
 
 
 KPIS: tuple[Kpi, ...] = (
-    Kpi("on_time_signoff", "rate", True, _ratio(on_time_signoff)),
-    Kpi("on_time_completion", "rate", True, _ratio(on_time_completion)),
-    Kpi("completion", "rate", True, _ratio(completion_rate)),
-    Kpi("first_contact", "rate", True, _ratio(first_contact_resolution)),
-    Kpi("satisfaction", "rate", True, _ratio(satisfaction_rate)),
-    Kpi("effective_revisit", "rate", True, _ratio(effective_revisit_rate)),
-    Kpi("repeat_complaint", "rate", False, _ratio(repeat_complaint_rate)),
+    Kpi("on_time_signoff", "rate", True, on_time_signoff),
+    Kpi("on_time_completion", "rate", True, on_time_completion),
+    Kpi("completion", "rate", True, completion_rate),
+    Kpi("first_contact", "rate", True, first_contact_resolution),
+    Kpi("satisfaction", "rate", True, satisfaction_rate),
+    Kpi("effective_revisit", "rate", True, effective_revisit_rate),
+    Kpi("repeat_complaint", "rate", False, repeat_complaint_rate),
     Kpi("complaints_per_10k_m2", "per_10k_m2", False, complaints_per_10k_m2),
-    Kpi("reply_median_h", "hours", False, _time("reply", 0.5)),
-    Kpi("reply_p90_h", "hours", False, _time("reply", 0.9)),
-    Kpi("site_median_h", "hours", False, _time("site", 0.5)),
-    Kpi("site_p90_h", "hours", False, _time("site", 0.9)),
-    Kpi("resolve_median_h", "hours", False, _time("resolve", 0.5)),
-    Kpi("resolve_p90_h", "hours", False, _time("resolve", 0.9)),
+    Kpi("reply_median_h", "hours", False, functools.partial(time_to, step="reply"), 0.5),
+    Kpi("reply_p90_h", "hours", False, functools.partial(time_to, step="reply"), 0.9),
+    Kpi("site_median_h", "hours", False, functools.partial(time_to, step="site"), 0.5),
+    Kpi("site_p90_h", "hours", False, functools.partial(time_to, step="site"), 0.9),
+    Kpi("resolve_median_h", "hours", False, functools.partial(time_to, step="resolve"), 0.5),
+    Kpi("resolve_p90_h", "hours", False, functools.partial(time_to, step="resolve"), 0.9),
 )
 KPI = {k.key: k for k in KPIS}
+_RATES = tuple(k for k in KPIS if k.unit == "rate")
+_STEPS = ("reply", "site", "resolve")
 
 
-def _values(facts: pd.DataFrame, area_m2: float) -> dict:
-    row = {"orders": int(len(_served(facts))), "cancelled": int((facts["state"] == "cancelled").sum()),
-           "complaints": complaints(facts), "area_m2": float(area_m2 or 0.0)}
+def _indicators(facts: pd.DataFrame) -> pd.DataFrame:
+    """Per order: 0/1 for each rate's numerator and base, served, cancelled, complaint; hours to each step."""
+    served = _served(facts)
+    columns = {"orders": served.to_numpy(int), "cancelled": (~served).to_numpy(int),
+               "complaints": complaints(facts).to_numpy(int)}
+    for kpi in _RATES:
+        counted = kpi.definition(facts)
+        columns[f"{kpi.key}_n"] = (counted.hit & counted.of).to_numpy(int)
+        columns[f"{kpi.key}_of"] = counted.of.to_numpy(int)
+    for step in _STEPS:
+        columns[f"h_{step}"] = time_to(facts, step).to_numpy(float)
+    return pd.DataFrame(columns, index=facts.index)
+
+
+def _finish(counts: pd.DataFrame, hours: dict[str, pd.Series], area: pd.Series) -> pd.DataFrame:
+    """Rates, complaints per area and time quantiles from the summed indicators (one row per group)."""
+    out = counts.copy()
+    out["area_m2"] = area.reindex(out.index).fillna(0.0).astype(float)
     for kpi in KPIS:
-        result = kpi.compute(facts, area_m2)
-        if isinstance(result, Ratio):
-            row[kpi.key], row[f"{kpi.key}_n"], row[f"{kpi.key}_of"] = result.value, result.numerator, \
-                result.denominator
+        if kpi.unit == "rate":
+            of = out[f"{kpi.key}_of"]
+            out[kpi.key] = (out[f"{kpi.key}_n"] / of.where(of > 0)).astype(object).where(of > 0, None)
+        elif kpi.unit == "per_10k_m2":
+            out[kpi.key] = [complaints_per_10k_m2(int(c), a) for c, a in zip(out["complaints"], out["area_m2"],
+                                                                             strict=True)]
         else:
-            row[kpi.key] = result
-    return row
+            step = kpi.key.split("_")[0]
+            values = hours[f"{step}_{kpi.quantile}"].reindex(out.index)
+            out[kpi.key] = values.astype(object).where(values.notna(), None)
+    return out
 
 
 def _group_areas(areas: pd.DataFrame, by: str | None) -> pd.Series:
@@ -339,21 +340,26 @@ def _group_areas(areas: pd.DataFrame, by: str | None) -> pd.Series:
     return pd.Series(dtype=float)  # a team heats no area of its own
 
 
-def kpi_table(facts: pd.DataFrame, areas: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
+def kpi_table(facts: pd.DataFrame, areas: pd.DataFrame, *, by: str | None = None,
+              indicators: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every KPI company-wide (one row, ``group`` 'all') or per ``by`` (team, station, community): one row per
-    group with orders in the period, the ratios' numerators (``<key>_n``) and denominators (``<key>_of``)."""
+    group with orders in the period, the rates' numerators (``<key>_n``) and bases (``<key>_of``).
+    ``indicators``: the facts' ``_indicators``, when already computed."""
     if by is not None and by not in GROUPS:
         raise ValueError(f"by: {by!r} is not one of {', '.join(GROUPS)}")
-    group_area = _group_areas(areas, by)
-    if by is None:
-        rows = [{"group": "all", **_values(facts, group_area["all"])}]
-    else:
-        rows = []
-        for key, part in facts.groupby(f"{by}_id", sort=True):
-            part = part.copy()
-            part.attrs["as_of"] = facts.attrs["as_of"]
-            rows.append({"group": key, **_values(part, float(group_area.get(key, 0.0)))})
-    return pd.DataFrame(rows)
+    indicators = _indicators(facts) if indicators is None else indicators
+    hour_columns = [f"h_{s}" for s in _STEPS]
+    keys = pd.Series("all", index=facts.index) if by is None else facts[f"{by}_id"]
+    grouped = indicators.groupby(keys, sort=True)
+    counts = grouped[[c for c in indicators.columns if c not in hour_columns]].sum()
+    if by is None and counts.empty:
+        counts = pd.DataFrame(0, index=["all"], columns=counts.columns)
+    hours = {}
+    for step in _STEPS:
+        for q in (0.5, 0.9):
+            hours[f"{step}_{q}"] = grouped[f"h_{step}"].quantile(q) if len(indicators) else pd.Series(dtype=float)
+    table = _finish(counts, hours, _group_areas(areas, by))
+    return table.rename_axis("group").reset_index()
 
 
 @dataclass
@@ -381,16 +387,16 @@ def compute_kpis(pool: ConnectionPool, period: Period, *, as_of: datetime | None
     areas = heated_areas(pool)
     facts = order_facts(pool, period, as_of=as_of)
     before = order_facts(pool, period.previous(), as_of=period.previous().as_of(as_of))
-    return KpiReport(period, as_of, kpi_table(facts, areas).iloc[0].to_dict(),
+    indicators = _indicators(facts)
+    return KpiReport(period, as_of, kpi_table(facts, areas, indicators=indicators).iloc[0].to_dict(),
                      kpi_table(before, areas).iloc[0].to_dict(),
-                     {by: kpi_table(facts, areas, by=by) for by in groups}, facts)
+                     {by: kpi_table(facts, areas, by=by, indicators=indicators) for by in groups}, facts)
 
 
 def categories_by_day(facts: pd.DataFrame, timezone: str = "Asia/Shanghai") -> pd.DataFrame:
     """The residents' orders (hotline, 12345, app) of the period per local day and category: ``day, category,
     orders`` (cancelled ones left out, as in every figure)."""
-    f = _served(facts)
-    f = f[f["origin"].isin(RESIDENT_ORIGINS)]
+    f = facts[_served(facts) & facts["origin"].isin(RESIDENT_ORIGINS)]
     if f.empty:
         return pd.DataFrame(columns=["day", "category", "orders"])
     days = f["created_at"].dt.tz_convert(timezone).dt.strftime("%Y-%m-%d")

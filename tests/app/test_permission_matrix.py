@@ -155,7 +155,8 @@ def _declared_routes(app) -> list[tuple[str, str, str]]:
         action = getattr(app.server.view_functions[rule.endpoint], "heattwin_action", None)
         if action is None:
             continue
-        url = rule.rule.replace("<int:wo_id>", "1").replace("<sha256>", "0" * 64)
+        url = (rule.rule.replace("<int:wo_id>", "1").replace("<sha256>", "0" * 64)
+               .replace("<int:report_id>", "1").replace("<file_format>", "pdf"))
         routes.append((url, "POST" if "POST" in rule.methods else "GET", action))
     return routes
 
