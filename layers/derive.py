@@ -55,6 +55,20 @@ def lines_between_nodes(pipes: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame, report
     return pipes.set_crs(WGS84, allow_override=True)
 
 
+def place_at_nodes(frame: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Features without geometry (a table of consumers at node numbers) placed on their node."""
+    if not len(frame) or "node_id" not in frame or not len(nodes):
+        return frame
+    todo = (frame.geometry.isna() | frame.geometry.is_empty).to_numpy()
+    if not todo.any():
+        return frame
+    frame = frame.copy()
+    at = gpd.GeoSeries(nodes.geometry.values, index=nodes["id"].astype(str).to_numpy())
+    at = at[~at.index.duplicated()]
+    frame.loc[todo, "geometry"] = at.reindex(frame["node_id"].astype(str)[todo]).values
+    return frame.set_crs(WGS84, allow_override=True)
+
+
 # -- supply and return lines into trenches ---------------------------------------------------------
 
 def pair_sides(pipes: gpd.GeoDataFrame, crs, tolerance_m: float, report: Report) -> gpd.GeoDataFrame:

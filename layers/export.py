@@ -25,23 +25,28 @@ NUMERIC_WITHOUT_DEFAULT = ("flow_t_h", "dn_mm", "source_length_m")
 DERIVED = ("from_node", "to_node", "length_m")
 
 
-def _without_assumed(frame):
-    """Cells whose value was assumed (named in the row's ``assumed``) emptied."""
+def _without_assumed(frame, name: str, design):
+    """Cells whose value was assumed (named in the row's ``assumed``) and is the default a re-import
+    would assume again, emptied; other assumed values (a mapping's constants) stay, flagged."""
+    from layers.read import defaults
+
+    default = defaults(name, design)
     if ASSUMED not in frame or frame[ASSUMED].isna().all():
         return frame
     frame = frame.copy()
     listed = frame[ASSUMED].fillna("").astype(str).str.split(",")
-    for column in {c for names in listed for c in names if c and c in frame}:
-        hit = listed.map(lambda names, c=column: c in names).to_numpy(dtype=bool)
+    for column in {c for names in listed for c in names if c and c in frame and default.get(c) is not None}:
+        hit = listed.map(lambda names, c=column: c in names).to_numpy(dtype=bool) & \
+            (frame[column] == default[column]).to_numpy(dtype=bool)
         if hit.any():
             values = frame[column].astype(object) if frame[column].dtype == bool else frame[column]
             frame[column] = values.where(~hit, None)
     return frame
 
 
-def _writable(frame, crs):
+def _writable(name: str, frame, crs, design):
     """Object columns holding only None have no field type for GDAL; store them as text."""
-    frame = _without_assumed(frame.drop(columns=[c for c in DERIVED if c in frame]))
+    frame = _without_assumed(frame.drop(columns=[c for c in DERIVED if c in frame]), name, design)
     frame = frame.to_crs(crs).reset_index(drop=True)
     for column in frame.columns.drop(frame.geometry.name):
         if frame[column].dtype == object and frame[column].isna().all():
@@ -60,7 +65,7 @@ def write_geopackage(network: Network, path, crs=None) -> Path:
     crs = crs or network.source_crs or WGS84
     for name, frame in network.items():
         if len(frame):
-            _writable(frame, crs).to_file(path, layer=name, driver="GPKG")
+            _writable(name, frame, crs, network.design).to_file(path, layer=name, driver="GPKG")
     design, curve = design_tables(network.design)
     if len(design.columns):
         pyogrio.write_dataframe(design, path, layer=DESIGN_LAYER, driver="GPKG")

@@ -258,6 +258,8 @@ def _layer_rule(target: str, entry, where: str) -> LayerRule:
         raise MappingError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(allowed))}")
     spec = LAYERS[target]
     columns = {*spec.required, *spec.optional, "length_m", SOURCE_ID, "from_node", "to_node"}
+    if target == "stations" and entry.get("geometry") == "stub_far_end":
+        columns.add("dn_mm")  # the stub pipe's DN
     fields_ = entry.get("fields") or {}
     constants = entry.get("constants") or {}
     for column in [*fields_, *constants]:
@@ -386,15 +388,20 @@ def apply_layer(layer: LayerRule, frame: gpd.GeoDataFrame, report: Report, *, pr
         labels = _labels(frame, original)
     else:
         original, labels = None, _labels(frame, None)
+    missing = []
     for column, rule in layer.fields.items():
         values, was_assumed = _apply_field(rule, frame, layer, labels, report, prefix_ids)
-        if values is not None:
+        if values is None:
+            missing.append(column)  # reported once, by the rule
+        else:
             column = "source_length_m" if column == "length_m" else column  # ours is the drawn length
             out[column] = values
             assumed[column] = was_assumed
     if "id" not in layer.fields and LAYERS[layer.target].id_prefix is not None:
         # No id in the source: one made from the source layer and the feature's position.
         out["id"] = [f"{LAYERS[layer.target].id_prefix}{layer.source}-{i + 1 + row_offset}" for i in range(len(frame))]
+    if "name" in LAYERS[layer.target].required and "name" not in out and "name" not in layer.constants:
+        out["name"] = out["id"]  # a name to show: the id, until the utility's names are mapped
     if original is not None and prefix_ids:
         out[SOURCE_ID] = original
     for column, value in layer.constants.items():
@@ -405,6 +412,7 @@ def apply_layer(layer: LayerRule, frame: gpd.GeoDataFrame, report: Report, *, pr
     names = assumed.columns.to_numpy()
     flags = assumed.to_numpy(dtype=bool) if len(names) else np.zeros((len(frame), 0), dtype=bool)
     out[ASSUMED] = [",".join(names[row]) or None for row in flags]
+    out.attrs["unmapped"] = missing
     return out
 
 

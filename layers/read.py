@@ -73,12 +73,16 @@ def read_network(path, snap_tolerance_m: float | None = None, mapping=None) -> t
 def _read(path: Path, sources: dict[str, SourceLayer], mapping: Mapping, report: Report):
     topo = mapping.topology
     design = _design(sources, mapping, report)
-    frames, stubs, source_crs = _mapped_frames(sources, mapping, report)
+    frames, stubs, source_crs, unmapped = _mapped_frames(sources, mapping, report)
     found = {rule.target for rule in mapping.layers if rule.source in sources}
     layers: dict[str, gpd.GeoDataFrame] = {}
     for name, parts in frames.items():
         layers[name] = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=WGS84)
     crs = topology.metric_crs([f for f in layers.values()], source_crs)
+    if "nodes" in layers:
+        for name in ("stations", "sources"):
+            if name in layers:
+                layers[name] = derive.place_at_nodes(_ids_as_str(layers[name]), _ids_as_str(layers["nodes"]))
     if "pipes" in layers:
         if "nodes" in layers:
             layers["pipes"] = derive.lines_between_nodes(layers["pipes"], layers["nodes"], report)
@@ -91,7 +95,8 @@ def _read(path: Path, sources: dict[str, SourceLayer], mapping: Mapping, report:
     derived = topo.nodes == "line_ends"
     # Stations, sources and valves a mapping gives no node (or pipe) join the nearest one.
     deferred = {"node_id", "pipe_id"} if derived or not mapping.identity else set()
-    layers = {name: apply_schema(name, frame, report, design, deferred) for name, frame in layers.items()}
+    layers = {name: apply_schema(name, frame, report, design, deferred | unmapped.get(name, set()))
+              for name, frame in layers.items()}
     for name in LAYERS:
         layers.setdefault(name, empty_layer(name))
     validate.check_required_layers(found | ({"nodes"} if derived else set()), report, mapped=not mapping.identity)
@@ -103,6 +108,7 @@ def _read(path: Path, sources: dict[str, SourceLayer], mapping: Mapping, report:
         report.warnings.append("topology and references not checked: fix the errors first")
         network.pipes = network.pipes.assign(from_node=None, to_node=None, length_m=float("nan"))
         return network, report
+    validate.check_supplied_length(network.pipes, crs, topo.length_tolerance, report)
     if derived:
         network.pipes, network.nodes = derive.derive_nodes(network.pipes, network.nodes, crs, topo.snap_tolerance_m,
                                                            report)
@@ -120,6 +126,10 @@ def _read(path: Path, sources: dict[str, SourceLayer], mapping: Mapping, report:
     validate.check_pipes_after_snapping(network, crs, topo, report)
     validate.check_network(network, report)
     return network, report
+
+
+def _ids_as_str(frame):
+    return frame.assign(**{c: as_str(frame[c]) for c in ("id", "node_id") if c in frame})
 
 
 def _concat(frame, more):
@@ -145,7 +155,7 @@ def _design(sources: dict[str, SourceLayer], mapping: Mapping, report: Report):
             except SourceError as exc:
                 report.errors.append(str(exc))
     given = design_from_tables(tables.get(DESIGN_LAYER), tables.get(CURVE_LAYER), "design", report.errors)
-    given.update(mapping.design)
+    given.update({k: v for k, v in mapping.design.items() if v is not None})  # null: assume the default
     settings = settle(given, str(mapping.path or "design"), report.errors)
     if settings.assumed:
         report.warnings.append(f"design: {', '.join(settings.assumed)} not given (a '{DESIGN_LAYER}' table in the "
@@ -156,7 +166,7 @@ def _design(sources: dict[str, SourceLayer], mapping: Mapping, report: Report):
 def _mapped_frames(sources, mapping: Mapping, report: Report):
     """Our layers' frames (WGS84) per target, the stub-station frames, and the pipes' source CRS."""
     frames: dict[str, list] = {}
-    stubs, pipe_crs, offsets = [], None, {}
+    stubs, pipe_crs, offsets, unmapped = [], None, {}, {}
     for rule in mapping.layers:
         source = sources.get(rule.source)
         if source is None:
@@ -173,6 +183,7 @@ def _mapped_frames(sources, mapping: Mapping, report: Report):
         if raw.crs is None and declared:
             raw = raw.set_crs(declared)
         frame = apply_layer(rule, raw, report, prefix_ids=mapping.prefix_ids, row_offset=offsets.get(rule.source, 0))
+        unmapped.setdefault(rule.target, set()).update(frame.attrs.get("unmapped", ()))
         label = rule.target if mapping.identity else f"{rule.target} (source {rule.source})"
         frame = to_wgs84(label, frame, source.driver == "GeoJSON", report)
         if frame is None:
@@ -183,7 +194,7 @@ def _mapped_frames(sources, mapping: Mapping, report: Report):
             stubs.append((frame, rule.keep_stub_pipes))
         else:
             frames.setdefault(rule.target, []).append(frame)
-    return frames, stubs, pipe_crs
+    return frames, stubs, pipe_crs, unmapped
 
 
 def within_lonlat(frame: gpd.GeoDataFrame) -> bool:
@@ -220,10 +231,17 @@ def to_wgs84(name: str, frame: gpd.GeoDataFrame, from_geojson: bool, report: Rep
         report.errors.append(f"{name}: coordinates outside lon/lat bounds although the CRS is "
                              f"{frame.crs.to_string()}; declare the projected CRS they are in")
         return None
+    if frame.crs.is_geographic and from_geojson and not plausibly_lonlat(frame):
+        # GDAL reads a GeoJSON without a "crs" member as WGS84, so local metres arrive here.
+        minx, miny, maxx, maxy = frame.total_bounds
+        report.errors.append(f"{name}: no CRS, and its extent ({minx:.6g}…{maxx:.6g}, {miny:.6g}…{maxy:.6g}) "
+                             f"is not plausibly lon/lat (rule: a network spans under {MAX_LONLAT_SPAN_DEG:g}°); "
+                             "declare the CRS in the file or the mapping's crs:")
+        return None
     return frame.to_crs(WGS84)
 
 
-def _defaults(name: str, design) -> dict:
+def defaults(name: str, design) -> dict:
     """The layer's optional columns and their defaults, those of the network's design where it has one."""
     defaults = dict(LAYERS[name].optional)
     if design is not None and name == "stations":
@@ -250,13 +268,12 @@ def apply_schema(name: str, frame: gpd.GeoDataFrame, report: Report, design=None
     absent = [c for c in spec.required if c not in frame and len(frame)]
     report.errors.extend(f"{name}: missing required column '{column}'" for column in absent
                          if column not in deferred)
-    absent = [c for c in absent if c not in deferred]
     assumed = frame[ASSUMED] if ASSUMED in frame else pd.Series(None, index=frame.index, dtype=object)
     filled = {}
     for column in spec.required:
         if column not in frame:
             frame[column] = None
-    for column, default in _defaults(name, design).items():
+    for column, default in defaults(name, design).items():
         if column not in frame:
             frame[column] = default
             filled[column] = pd.Series(default is not None, index=frame.index)

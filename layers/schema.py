@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-DN_MIN_MM = 25
+DN_MIN_MM = 15   # DN 15–20 house connections are ordinary; a mapping may narrow the range
 DN_MAX_MM = 1400
 SNAP_TOLERANCE_M = 2.0
 

@@ -19,13 +19,16 @@ class ImportRefused(RuntimeError):
         self.report = report
 
 
-def import_network(url: str, path: Path) -> tuple[dict, object]:
-    """Validate the network at ``path`` and make it the current one; raises ``ImportRefused``."""
-    network, report = read_network(Path(path))
+def import_network(url: str, path: Path, mapping=None, snap_tolerance_m: float | None = None) -> tuple[dict, object]:
+    """Validate the network at ``path`` (through ``mapping``, a mapping file, if given) and make it
+    the current one with its design settings; raises ``ImportRefused``."""
+    network, report = read_network(Path(path), snap_tolerance_m=snap_tolerance_m, mapping=mapping)
     if not report.ok:
         raise ImportRefused(path, report)
     rows, basemap = network_to_asset_rows(network)
-    summary = assets.replace_network(get_pool(url), rows, basemap, str(path))
+    summary = assets.replace_network(get_pool(url), rows, basemap, str(path), design=network.design.to_dict(),
+                                     source_crs=network.source_crs,
+                                     mapping_path=str(mapping) if mapping is not None else None)
     return summary, report
 
 
@@ -62,8 +65,11 @@ def network_for_command(path: str | None):
     from heattwin.settings import load_settings
     from layers.records import asset_rows_to_network
     from store import cluster
+    from store.networks import get_design
 
-    rows, basemap = assets.get_asset_rows(get_pool(cluster.database_url(load_settings())))
+    pool = get_pool(cluster.database_url(load_settings()))
+    rows, basemap = assets.get_asset_rows(pool)
     if rows.empty:
         raise SystemExit("the store holds no network: run `heattwin import FILE` or `heattwin demo` first")
-    return asset_rows_to_network(rows, basemap), []
+    design = get_design(pool) or {}
+    return asset_rows_to_network(rows, basemap, design.get("settings"), design.get("source_crs")), []

@@ -12,6 +12,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
+from store import networks
 from store.db import transaction
 
 _ASSET_COLUMNS = ("id", "kind", "name", "geometry", "lon", "lat", "attrs")
@@ -82,11 +83,13 @@ def _replace_basemap(conn, basemap: pd.DataFrame) -> None:
 
 
 def replace_network(pool: ConnectionPool, assets: pd.DataFrame, basemap: pd.DataFrame,
-                    source_path: str, summary: dict | None = None) -> dict:
+                    source_path: str, summary: dict | None = None, *, design: dict | None = None,
+                    source_crs: str | None = None, mapping_path: str | None = None) -> dict:
     """Make ``assets`` the current network, in one transaction; return what changed.
 
     ``assets`` has columns ``id, kind, name, geometry (GeoJSON dict), lon, lat, attrs (dict)``;
-    ``basemap`` has ``kind, name, geometry``.
+    ``basemap`` has ``kind, name, geometry``; ``design`` the network's design settings
+    (``store.networks``). Open alarms of elements the new network lacks are cleared, naming the import.
     """
     with transaction(pool) as conn:
         version = conn.execute(
@@ -99,9 +102,12 @@ def replace_network(pool: ConnectionPool, assets: pd.DataFrame, basemap: pd.Data
         upserted = _upsert_assets(conn)
         _upsert_sensors(conn)
         retired, deleted = _retire_missing(conn)
+        alarms_closed = networks.close_vanished_alarms(conn, version, source_path)
+        networks.write_design(conn, version, design, source_crs, mapping_path)
         _replace_basemap(conn, basemap)
     counts = assets["kind"].value_counts().to_dict()
     return {"network_version": version, "elements": upserted, "retired": retired, "deleted": deleted,
+            "alarms_closed": alarms_closed,
             "by_kind": {str(k): int(v) for k, v in counts.items()}, "basemap_features": len(basemap)}
 
 

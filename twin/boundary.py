@@ -128,8 +128,8 @@ def _stations(network: Network, readings, last_good, fallbacks, outdoor_c: float
     measured = pd.DataFrame({"heat_mw": _measured_station_heat_mw(readings, ids),
                              "t_return_c": _column(readings, ids, "t_return")})
     last_good.remember(measured)
-    estimate = pd.Series(station_heat_mw(st["design_heat_mw"].astype(float).to_numpy(), outdoor_c, local_hour),
-                         index=ids)
+    estimate = pd.Series(station_heat_mw(st["design_heat_mw"].astype(float).to_numpy(), outdoor_c, local_hour,
+                                         network.design), index=ids)
     heat = _fill(measured["heat_mw"], last_good.lookup(ids, "heat_mw"), estimate, "heat_mw", fallbacks)
     t_return = _fill(measured["t_return_c"], last_good.lookup(ids, "t_return_c"),
                      st["t_return_c"].astype(float), "t_return_c", fallbacks)
@@ -145,7 +145,7 @@ def _outdoor(network: Network, readings, last_good, fallbacks) -> float:
         return float(values.mean())
     value = last_good.values.get(("weather", "outdoor_c"))
     used = "last_good" if value is not None else "design"
-    value = DEFAULT_OUTDOOR_C if value is None else value
+    value = network.design.design_outdoor_c + (DEFAULT_OUTDOOR_C - DESIGN_OUTDOOR_C) if value is None else value
     fallbacks.append({"element_id": "weather", "quantity": "outdoor_c", "reason": "no reading in window",
                       "used": used, "value": value})
     return value

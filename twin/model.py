@@ -116,7 +116,7 @@ class Twin:
     def set_outdoor(self, t_c: float) -> None:
         """Outdoor air temperature, °C; the pipes see the soil temperature derived from it."""
         self.outdoor_c = float(t_c)
-        self.net.pipe["text_k"] = units.c_to_k(soil_temperature_c(self.outdoor_c))
+        self.net.pipe["text_k"] = units.c_to_k(soil_temperature_c(self.outdoor_c, self.network.design))
 
     def set_date(self, at) -> None:
         """The run's date: the pipes' heat loss is that of insulation aged to its year."""

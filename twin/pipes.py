@@ -103,10 +103,13 @@ def pipe_parameters(pipes: pd.DataFrame, calibration: dict | None = None, *, ref
     }, index=pipes["id"].astype(str).to_numpy())
 
 
-def soil_temperature_c(outdoor_c: float) -> float:
-    """Soil temperature at pipe depth (~1.2 m) from the outdoor air, °C.
+def soil_temperature_c(outdoor_c: float, design=None) -> float:
+    """Soil temperature at pipe depth (~1.2 m) from the outdoor air, °C, by the network's design
+    settings (``layers.design.DesignSettings.soil_c``).
 
-    The ground damps the air's swings: ~6 °C on a 0 °C day, a third of the air's excursion
-    either side, never below 1 °C (frost rarely reaches pipe depth in Shandong).
+    The default (Shandong): the ground damps the air's swings, ~6 °C on a 0 °C day, a third of the
+    air's excursion either side, never below 1 °C (frost rarely reaches pipe depth there).
     """
-    return max(6.0 + outdoor_c / 3.0, 1.0)
+    from layers.design import DEFAULT_DESIGN
+
+    return (design or DEFAULT_DESIGN).soil_c(outdoor_c)

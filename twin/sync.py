@@ -59,8 +59,11 @@ class CycleOutcome:
 
 def load_network(pool):
     """The current network from the store, as the twin builds it."""
+    from store.networks import get_design
+
     rows, basemap = asset_store.get_asset_rows(pool)
-    return asset_rows_to_network(rows, basemap)
+    design = get_design(pool) or {}  # the network's own heating curve and design conditions
+    return asset_rows_to_network(rows, basemap, design.get("settings"), design.get("source_crs"))
 
 
 def design_circulating_t_h(network) -> float:

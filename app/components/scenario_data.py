@@ -12,7 +12,6 @@ import pandas as pd
 
 from app.components import wall_data
 from layers import style
-from layers.records import asset_rows_to_network
 from store import assets as asset_store
 from store import twin_runs
 from twin.scenarios import LiveBase, ScenarioRunner, scenario_from_dict
@@ -66,8 +65,9 @@ def runner(pool) -> ScenarioRunner:
     version = asset_store.latest_network_version(pool)
     key = (pool.conninfo, version["id"] if version else None)
     if _STATE["key"] != key:
-        rows, basemap = asset_store.get_asset_rows(pool)
-        _STATE["runner"], _STATE["key"] = ScenarioRunner(asset_rows_to_network(rows, basemap)), key
+        from twin.sync import load_network  # the network with its own design conditions
+
+        _STATE["runner"], _STATE["key"] = ScenarioRunner(load_network(pool)), key
     _STATE["runner"].live = _live(pool)
     return _STATE["runner"]
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from data.democity.design import write_design
 from data.democity.drawings import write_drawings
 from data.democity.grid import CENTRE_X_M, CENTRE_Y_M, basemap, ground_elevation_m, make_grid
 from data.democity.layout import make_layout
@@ -136,6 +137,7 @@ def generate_city(out_dir, stations: int = 150, seed: int = 7, drawings_dir=None
     gpkg.unlink(missing_ok=True)
     for name, frame in layers.items():
         frame.to_file(gpkg, layer=name, driver="GPKG")
+    write_design(gpkg)  # Weifang's heating curve and design conditions, as data with the network
     station_lonlat = pd.DataFrame({"lon": layers["stations"].geometry.x.to_numpy(),
                                    "lat": layers["stations"].geometry.y.to_numpy()},
                                   index=layers["stations"]["id"].to_numpy())

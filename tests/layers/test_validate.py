@@ -147,7 +147,7 @@ def test_station_not_reachable_from_a_source(tmp_path):
     _one(report.errors, "stations ST-9", "N-100", "not connected to any source")
 
 
-@pytest.mark.parametrize(("dn", "rule"), [(2000, "25–1400"), (10, "25–1400"), ("big", "not a number")])
+@pytest.mark.parametrize(("dn", "rule"), [(2000, "15–1400"), (10, "15–1400"), ("big", "not a number")])
 def test_dn_out_of_range(tmp_path, dn, rule):
     _, report = read(tmp_path, **_edit("pipes", 0, dn_mm=dn))
     assert not report.ok

@@ -1,25 +1,30 @@
-"""How a utility dispatches heat: the source's heating curve and the stations' heat demand."""
+"""How a utility dispatches heat: the source's heating curve and the stations' heat demand.
+
+The curve and the design temperatures are the network's own (``Network.design``, a
+``layers.design.DesignSettings``); without one, ``DEFAULT_DESIGN`` (Weifang's, and so marked
+assumed on import). The module constants below are that default's, for callers that have no network.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-DESIGN_OUTDOOR_C = -7.0   # Weifang's design outdoor temperature for heating
-DESIGN_INDOOR_C = 20.0
-HEATING_LIMIT_C = 12.0    # above this outdoor temperature heating would stop
-COLD_WAVE_OUTDOOR_C = -20.0   # the heating curve reaches the plants' maximum supply temperature here
+from layers.design import DEFAULT_DESIGN, DesignSettings
+
+DESIGN_OUTDOOR_C = DEFAULT_DESIGN.design_outdoor_c
+DESIGN_INDOOR_C = DEFAULT_DESIGN.design_indoor_c
+HEATING_LIMIT_C = DEFAULT_DESIGN.heating_limit_c      # above this outdoor temperature heating would stop
 
 
-def supply_setpoint_c(outdoor_c, *, t_design_c: float = 110.0, t_min_c: float = 70.0, t_max_c: float = 130.0):
-    """Primary supply temperature from the heating curve (outdoor → supply setpoint), °C.
+def supply_setpoint_c(outdoor_c, design: DesignSettings | None = None):
+    """Primary supply temperature from the network's heating curve (outdoor → supply setpoint), °C.
 
-    Linear from ``t_min_c`` at the heating limit to ``t_design_c`` at the design outdoor temperature,
-    then on, more gently, to ``t_max_c`` at COLD_WAVE_OUTDOOR_C and held at the ends. Real curves keep
-    rising below the design point: the plants' heaters allow 130 °C, and with returns near 50 °C the
-    wider temperature drop carries a cold wave's ~50 % extra heat with ~10 % more flow instead of 50 %.
+    Piecewise linear through the curve's points and held at its ends. Weifang's (the default) runs
+    from 70 °C at the heating limit to 110 °C at the design outdoor temperature, then on, more gently,
+    to 130 °C at −20 °C: real curves keep rising below the design point, and with returns near 50 °C
+    the wider temperature drop carries a cold wave's ~50 % extra heat with ~10 % more flow instead of 50 %.
     """
-    return np.interp(np.asarray(outdoor_c, dtype=float), [COLD_WAVE_OUTDOOR_C, DESIGN_OUTDOOR_C, HEATING_LIMIT_C],
-                     [t_max_c, t_design_c, t_min_c])
+    return (design or DEFAULT_DESIGN).supply_c(outdoor_c)
 
 
 def occupancy_factor(local_hour):
@@ -30,14 +35,13 @@ def occupancy_factor(local_hour):
     return 0.95 + morning + evening - 0.05 * ((h >= 23) | (h < 5))
 
 
-def station_heat_mw(design_heat_mw, outdoor_c, local_hour):
+def station_heat_mw(design_heat_mw, outdoor_c, local_hour, design: DesignSettings | None = None):
     """Heat demand of stations from their design load, the outdoor temperature and the hour, MW.
 
-    Demand scales with the indoor–outdoor difference (degree-hour method) against the design
-    difference; a floor of 10 % covers hot water and losses on mild days.
+    Demand scales with the indoor–outdoor difference (degree-hour method) against the network's
+    design difference; a floor of 10 % covers hot water and losses on mild days.
     """
-    ratio = (DESIGN_INDOOR_C - np.asarray(outdoor_c, dtype=float)) / (DESIGN_INDOOR_C - DESIGN_OUTDOOR_C)
-    ratio = np.clip(ratio, 0.10, 1.4)
+    ratio = np.clip((design or DEFAULT_DESIGN).load_ratio(outdoor_c), 0.10, 1.4)
     return np.asarray(design_heat_mw, dtype=float) * ratio * occupancy_factor(local_hour)
 
 

@@ -148,8 +148,11 @@ class ScenarioRunner:
         self.twin = Twin(network, calibration)
         self.stations = network.stations.set_index(network.stations["id"].astype(str))
         self.design_mw = pd.to_numeric(self.stations["design_heat_mw"], errors="coerce").fillna(3.0)
-        self.min_dp_bar = pd.to_numeric(self.stations["min_dp_bar"], errors="coerce").fillna(0.5)
-        self.design_t_return = pd.to_numeric(self.stations["t_return_c"], errors="coerce").fillna(50.0)
+        self.design = network.design   # the network's own curve and design conditions
+        self.min_dp_bar = pd.to_numeric(self.stations["min_dp_bar"], errors="coerce").fillna(
+            self.design.min_station_dp_bar)
+        self.design_t_return = pd.to_numeric(self.stations["t_return_c"], errors="coerce").fillna(
+            self.design.design_return_c)
         self.households = _households_per_station(network)
         self.source_design = _source_design(network)
         self._isolation: IsolationGraph | None = None
@@ -168,9 +171,10 @@ class ScenarioRunner:
 
     # -- boundaries ------------------------------------------------------------------------------
     def _design_boundary(self, outdoor_c: float, hour: float) -> _Boundary:
-        demand = pd.Series(station_heat_mw(self.design_mw.to_numpy(), outdoor_c, hour), index=self.design_mw.index)
+        demand = pd.Series(station_heat_mw(self.design_mw.to_numpy(), outdoor_c, hour, self.design),
+                           index=self.design_mw.index)
         demand[list(self.idle_in_base)] = 0.0
-        t_supply = float(supply_setpoint_c(outdoor_c))
+        t_supply = float(supply_setpoint_c(outdoor_c, self.design))
         flows = fixed_flow_dispatch_t_h(self.source_design["flow_t_h"], float(demand.sum() / self.design_mw.sum()),
                                         t_supply, float(self.design_t_return.mean()))
         sources = self.source_design[["p_supply_bar", "p_return_bar"]].assign(t_supply_c=t_supply,
@@ -192,7 +196,8 @@ class ScenarioRunner:
     def base_boundary(self, base: Base) -> _Boundary:
         if base.kind == "live":
             return self._live_boundary()
-        return self._design_boundary(DESIGN_OUTDOOR_C if base.outdoor_c is None else base.outdoor_c, base.hour)
+        return self._design_boundary(self.design.design_outdoor_c if base.outdoor_c is None else base.outdoor_c,
+                                     base.hour)
 
     def _with_outdoor(self, boundary: _Boundary, base: Base, t_c: float) -> _Boundary:
         if base.kind == "design":
@@ -201,8 +206,9 @@ class ScenarioRunner:
             fresh.sources[["p_supply_bar", "p_return_bar", "flow_t_h"]] = boundary.sources[
                 ["p_supply_bar", "p_return_bar", "flow_t_h"]]
             return replace(fresh, t_return_c=boundary.t_return_c)
-        ratio = np.clip((20.0 - t_c) / max(20.0 - boundary.outdoor_c, 1.0), 0.1, 3.0)
-        sources = boundary.sources.assign(t_supply_c=float(supply_setpoint_c(t_c)))
+        indoor_c = self.design.design_indoor_c
+        ratio = np.clip((indoor_c - t_c) / max(indoor_c - boundary.outdoor_c, 1.0), 0.1, 3.0)
+        sources = boundary.sources.assign(t_supply_c=float(supply_setpoint_c(t_c, self.design)))
         return replace(boundary, outdoor_c=t_c, demand_mw=boundary.demand_mw * ratio, sources=sources)
 
     # -- changes ---------------------------------------------------------------------------------
@@ -363,7 +369,7 @@ def _flags(runner, result, outdoor_c: float) -> pd.DataFrame:
     """Per station: cut off, dp under its minimum, supply temperature under the curve, return pressure low."""
     st = result.stations
     cut = (st["status"] == "cut_off").to_numpy()
-    setpoint = float(supply_setpoint_c(outdoor_c))
+    setpoint = float(supply_setpoint_c(outdoor_c, runner.design))
     return pd.DataFrame({
         "cut_off": cut,
         "low_dp": ~cut & (st["dp_bar"].to_numpy() < runner.min_dp_bar.reindex(st.index).to_numpy()),
