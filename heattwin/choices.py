@@ -82,6 +82,7 @@ ALARM_SUPPRESSION = (
     Choice("out_of_service", "suppressed.out_of_service", "#3498db"),
     Choice("shelved", "suppressed.shelved", "#3498db"),
     Choice("chattering", "suppressed.chattering", "#f39c12"),
+    Choice("work_order_clocks", "suppressed.work_order_clocks", "#5c6b7f"),
 )
 ALARM_SHELVE_MAX_H = 24.0    # a shelved alarm always comes back within a shift or so
 

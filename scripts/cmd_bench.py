@@ -6,7 +6,7 @@ import importlib
 
 from scripts.benchmarks import print_report
 
-BENCHES = ("import", "twin", "ingest", "wall", "leaks", "scenarios", "orders", "hotline")
+BENCHES = ("import", "twin", "ingest", "wall", "leaks", "scenarios", "orders", "hotline", "alarms", "control")
 
 
 def _available() -> list[str]:

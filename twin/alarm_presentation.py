@@ -40,7 +40,7 @@ class GroupRule:
     name: str
     parent_causes: tuple[str, ...]
     child_causes: tuple[str, ...]
-    scope: str          # incident_stations | fed_stations | same_station | same_sensor | host_element
+    scope: str   # incident_stations | fed_stations | same_station | same_sensor | host_element | everywhere
     parent_severities: tuple[str, ...] = ("warning", "alarm", "critical")
 
 
@@ -53,6 +53,9 @@ GROUPING = (
     GroupRule("telemetry_offline", ("telemetry_offline",), ("sensor_offline", "sensor_stuck", "sensor_drift"),
               "host_element"),
     GroupRule("offline_sensor", ("sensor_offline",), ("sensor_stuck", "sensor_drift"), "same_sensor"),
+    # Late work orders are one job for the dispatcher (chase the crews), not one alarm per order's element.
+    GroupRule("work_order_clocks", ("sla_breach",), ("sla_breach", "sla_warning"), "everywhere"),
+    GroupRule("work_order_clocks", ("sla_warning",), ("sla_warning",), "everywhere"),
 )
 
 # cause → severity → priority; a cause not listed takes its severity's.
@@ -147,8 +150,8 @@ class AlarmPresenter:
         suppressed = suppressed.mask(shelved, "shelved")
         repair = frame["asset_id"].isin(set(out_of_service)) | frame["host"].isin(set(out_of_service))
         suppressed = suppressed.mask(repair, "out_of_service")
-        evidence = frame["cause"].isin(ALARM_EVIDENCE_CAUSES) | \
-            (frame["cause"].eq("sensor_offline") & frame["asset_id"].isin(self.room_sensors))
+        # A household's collector (cold, silent, flat, drifting) is the refund ledger's and the hotline's.
+        evidence = frame["cause"].isin(ALARM_EVIDENCE_CAUSES) | frame["asset_id"].isin(self.room_sensors)
         suppressed = suppressed.mask(evidence, "evidence")
         return pd.DataFrame({"presented": suppressed.isna(), "parent_id": parent, "suppressed_by": suppressed,
                              "priority": priority_of(frame["cause"], frame["severity"]),
@@ -198,6 +201,9 @@ class AlarmPresenter:
             keys = keys[~keys.index.duplicated()]
             found = children["station"].map(keys)
             return found[found.notna() & (found.to_numpy() != children["id"].to_numpy())]
+        if group.scope == "everywhere":
+            root = oldest["id"].iloc[0]
+            return pd.Series(float(root), index=children.index[children["id"] != root])
         column = "host" if group.scope == "host_element" else "asset_id"
         keys = pd.Series(oldest["id"].to_numpy(), index=oldest["asset_id"].to_numpy())
         keys = keys[~keys.index.duplicated()]

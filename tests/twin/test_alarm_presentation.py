@@ -243,3 +243,17 @@ def test_no_sensor_is_offline_while_the_past_is_still_arriving_and_a_dead_feed_i
         engine.evaluate(AT + pd.Timedelta(minutes=2 + 5 * k))
     causes = alarms.list_open_alarms(pool)["cause"]
     assert causes.tolist().count("telemetry_stalled") == 1 and not causes.eq("sensor_offline").any()
+
+
+def test_late_work_orders_ring_once_and_a_households_collector_never_rings(city):
+    pool, network, presenter = city
+    first, second = _stations(network, 2)
+    oldest = _raise(pool, first, "sla_breach", "alarm", at=AT - pd.Timedelta(minutes=5))
+    later, warning = _raise(pool, second, "sla_breach", "alarm"), _raise(pool, second, "sla_warning")
+    room = str(network.sensors.loc[network.sensors["kind"] == "room_t", "id"].iloc[0])
+    flat = _raise(pool, room, "sensor_stuck")
+    presenter.present(AT)
+    state = _state(pool)
+    assert state.loc[oldest, "presented"] and state.loc[oldest, "grouped"] == 2
+    assert set(state.loc[[later, warning], "parent_id"]) == {oldest}
+    assert state.loc[flat, "suppressed_by"] == "evidence"
