@@ -56,6 +56,9 @@ ACTIONS: dict[str, str] = {
     "report.view": "list and download the daily, weekly and monthly reports",
     "report.generate": "make a daily, weekly or monthly report now",
     "forecast.manage": "load weather forecasts, retrain and issue the heat-load forecast",
+    "control.view": "open the control page: advised supply-temperature schedules, station balancing, forecast scores",
+    "control.plan": "make a new advised schedule now (it is only a proposal until accepted)",
+    "control.accept": "accept an advised schedule, which sends its setpoints to the plant, and roll one back",
     "refund.view": "open the refund ledger (测温退费): seasons, each household's counted and excluded hours",
     "refund.compute": "compute a heating season's refund ledger from the room temperatures",
     "refund.review": "approve or reject a household's refund, with a note",
@@ -87,7 +90,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
                                                 "refund.review", "refund.export", "household.suspend"}),
     "engineer": frozenset(_READ_EVERYWHERE | {
         "scenario.view", "scenario.run", "scenario.save", "scenario.delete", "scenario.export", "scenario.sweep",
-        "forecast.manage", "replay.view", "incident.view"}),
+        "forecast.manage", "replay.view", "incident.view", "control.view", "control.plan", "control.accept"}),
     "admin": frozenset(ACTIONS),
 }
 
