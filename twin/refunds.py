@@ -8,11 +8,12 @@ the first day's local midnight to the day after the last). An hour's temperature
 - ``suspended`` / ``not_paying`` — the household did not take heat: inside a recorded suspension (报停)
   period, or the whole season when its status says so and no period is recorded;
 - ``offline`` — the collector sent nothing that hour;
-- ``tampered`` — the reading stepped away from its neighbours' and stayed there: in an hour its change
-  exceeded the neighbours' median change by ``jump_k`` (a room cools or warms over many hours, a collector
-  moved to a window sill or a radiator jumps), and the hours after, while it stays at least ``jump_k / 2``
-  from its usual offset to the neighbours (the season's median offset). Neighbours: the other collectors of
-  its building, or of its community when the building has fewer than ``min_neighbours`` others;
+- ``tampered`` — the reading stepped down from its neighbours' and stayed there: in one hour its offset to
+  the neighbours' median fell by ``jump_k`` or more (a room cools over many hours; a collector put on a
+  window sill or in a fridge drops at once), and the hours after, while the offset stays at least
+  ``jump_k / 2`` under where it was before the step. Only steps down: a reading pushed up earns no refund.
+  Neighbours: the other collectors of its building, or of its community when the building has fewer than
+  ``min_neighbours`` others;
 - ``counted`` — none of the above, and the hourly mean under ``min_t_c``: the utility's;
 - otherwise warm enough (not stored).
 
@@ -259,30 +260,26 @@ def _tampered(t: np.ndarray, homes: pd.DataFrame, rule: RefundRule) -> tuple[np.
     n, h = t.shape
     groups = _neighbour_groups(homes, rule)
     has = groups >= 0
-    flags = np.zeros((n, h), dtype=bool)
     if not has.any() or h < 2:
-        return flags, np.zeros(n, dtype=np.int64)
+        return np.zeros((n, h), dtype=bool), np.zeros(n, dtype=np.int64)
     reference = pd.DataFrame(t[has]).groupby(groups[has]).median()   # the neighbours' level, hour by hour
     offset = np.full((n, h), np.nan, dtype=np.float32)
     offset[has] = t[has] - reference.loc[groups[has]].to_numpy(dtype=np.float32)
-    with np.errstate(all="ignore"):
-        usual = np.nanmedian(offset, axis=1, keepdims=True) if has.any() else 0.0
-        away = offset - usual
-        step = np.diff(offset, axis=1, prepend=np.nan)
-    valid = ~np.isnan(away)
-    displaced = valid & (np.abs(away) >= rule.jump_k / 2)
-    run = displaced | ~valid                                   # a run of displaced hours goes on across gaps
-    previous = np.zeros_like(run)
-    previous[:, 1:] = run[:, :-1]
-    start = displaced & ~previous
-    jumped = start & (np.abs(step) >= rule.jump_k) & (np.sign(step) == np.sign(away))
-    mark = np.where(start, jumped.astype(np.float32), np.nan)
-    mark[~run] = 0.0                                           # outside a run nothing is carried forward
-    last = np.where(~np.isnan(mark), np.arange(h), 0)
-    np.maximum.accumulate(last, axis=1, out=last)
-    carried = np.take_along_axis(mark, last, axis=1)
-    flags = displaced & (carried == 1.0)
-    return flags, jumped.sum(axis=1)
+    before = np.full_like(offset, np.nan)
+    before[:, 1:] = offset[:, :-1]
+    with np.errstate(invalid="ignore"):
+        start = (offset - before) <= -rule.jump_k       # a step down its neighbours did not take
+    columns = np.arange(h)
+    last_start = np.maximum.accumulate(np.where(start, columns, -1), axis=1)
+    begun = last_start >= 0
+    at = np.maximum(last_start, 0)
+    level = np.take_along_axis(before, at, axis=1)      # its offset just before the step
+    with np.errstate(invalid="ignore"):
+        off = np.isnan(offset) | (offset <= level - rule.jump_k / 2)
+    # The episode lasts while the reading stays off: once back, it is over (until the next step).
+    back = np.cumsum(~off, axis=1)
+    flags = begun & ~np.isnan(offset) & (back == np.take_along_axis(back, at, axis=1))
+    return flags, start.sum(axis=1)
 
 
 def _spans(kind: np.ndarray, t: np.ndarray, ids: np.ndarray, hours: pd.DatetimeIndex) -> pd.DataFrame:
