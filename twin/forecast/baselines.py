@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from threadpoolctl import threadpool_limits
 
-from twin.forecast.data import HOUR, ForecastData
+from twin.forecast.data import ForecastData
 
 BASE_C = 18.0
 MIN_HOURS = 24 * 7
@@ -53,7 +54,9 @@ class DegreeHourRegression:
             if ok.sum() < MIN_HOURS:
                 continue
             x = _design(how[ok], np.maximum(0.0, BASE_C - t.to_numpy()[ok]))
-            fits[str(element)] = sm.OLS(y[ok], x).fit().params
+            # One BLAS thread: on a busy 2-core machine threads fighting for cores make it 30× slower.
+            with threadpool_limits(1):
+                fits[str(element)] = sm.OLS(y[ok], x, hasconst=True).fit(method="qr").params
         return cls(fits, known.timezone)
 
     def predict(self, rows: pd.DataFrame) -> np.ndarray:
@@ -72,5 +75,3 @@ def _how(times: pd.DatetimeIndex, timezone: str) -> np.ndarray:
     local = pd.DatetimeIndex(times).tz_convert(timezone)
     return (local.dayofweek * 24 + local.hour).to_numpy(dtype=int)
 
-
-__all__ = ["HOUR", "DegreeHourRegression", "persistence"]

@@ -98,16 +98,22 @@ def issue_features(known: ForecastData, at, leads_h=LEADS_H, elements=None) -> p
 
 
 def training_rows(data: ForecastData, issues, *, until: pd.Timestamp, leads_h=LEADS_H, elements=None,
-                  max_rows: int = 300_000, seed: int = 7) -> pd.DataFrame:
+                  max_rows: int = 300_000, seed: int = 7, cache: dict | None = None) -> pd.DataFrame:
     """Feature rows of past issues with their target ``y`` (load / scale) for every valid hour that ended
-    by ``until``; each issue sees only ``data.as_of(issue)``. At most ``max_rows`` (a seeded sample)."""
+    by ``until``; each issue sees only ``data.as_of(issue)``. At most ``max_rows`` (a seeded sample).
+    ``cache`` (issue → feature rows) spares a rolling backtest recomputing an issue it has seen: an issue's
+    features depend on nothing after it."""
     until = pd.Timestamp(until)
     parts = []
     for at in issues:
         at = pd.Timestamp(at)
         if at >= until:
             continue
-        rows = issue_features(data.as_of(at), at, leads_h, elements)
+        rows = None if cache is None else cache.get(at)
+        if rows is None:
+            rows = issue_features(data.as_of(at), at, leads_h, elements)
+            if cache is not None:
+                cache[at] = rows
         rows = rows[rows["valid_at"] + HOUR <= until]
         if not rows.empty:
             parts.append(rows)

@@ -31,7 +31,7 @@ from twin.forecast.model import LoadModel
 log = logging.getLogger(__name__)
 DEFAULT_LOCATION = "network"   # the weather of the network's city; a utility with several names each one
 TRAIN_DAYS = 60
-TRAIN_ISSUE_EVERY_H = 3
+TRAIN_ISSUE_EVERY_H = 6
 STALE_WEATHER_H = 12.0   # a weather issue older than this is a fallback, shown as one
 COLUMNS = ("issued_at", "valid_at", "element_id", "load_mw", "p10_mw", "p90_mw")
 
@@ -101,13 +101,13 @@ def issue_times(start, end, every_h: int = TRAIN_ISSUE_EVERY_H) -> pd.DatetimeIn
 
 
 def fit_model(data: ForecastData, *, until, days: float = TRAIN_DAYS, every_h: int = TRAIN_ISSUE_EVERY_H,
-              elements=None, max_rows: int = 300_000) -> LoadModel:
+              elements=None, max_rows: int = 300_000, cache: dict | None = None) -> LoadModel:
     """Train on the issues of the ``days`` before ``until`` (each seeing only what was known at it)."""
     until = _utc(until)
     known = data.as_of(until)
     first = max(known.loads.index.min() + pd.Timedelta(days=2), until - pd.Timedelta(days=days))
     rows = training_rows(known, issue_times(first, until, every_h), until=until, elements=elements,
-                         max_rows=max_rows)
+                         max_rows=max_rows, cache=cache)
     return LoadModel.fit(rows, trained_until=until)
 
 
