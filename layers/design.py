@@ -103,9 +103,10 @@ class DesignSettings:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"unknown design setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        curve = values.pop("heating_curve", ()) or ()
-        assumed = tuple(values.pop("assumed", ()) or ())
-        return cls(**{k: float(v) for k, v in values.items()}, heating_curve=_curve_points(curve), assumed=assumed)
+        extra = {"assumed": tuple(values.pop("assumed", ()) or ())}
+        if "heating_curve" in values:
+            extra["heating_curve"] = _curve_points(values.pop("heating_curve") or ())
+        return cls(**{k: float(v) for k, v in values.items()}, **extra)
 
 
 DEFAULT_DESIGN = DesignSettings(assumed=tuple(f.name for f in fields(DesignSettings)

@@ -185,7 +185,7 @@ def _mapped_frames(sources, mapping: Mapping, report: Report):
         frame = apply_layer(rule, raw, report, prefix_ids=mapping.prefix_ids, row_offset=offsets.get(rule.source, 0))
         unmapped.setdefault(rule.target, set()).update(frame.attrs.get("unmapped", ()))
         label = rule.target if mapping.identity else f"{rule.target} (source {rule.source})"
-        frame = to_wgs84(label, frame, source.driver == "GeoJSON", report)
+        frame = to_wgs84(label, frame, source.driver == "GeoJSON", report, csv=source.driver == "CSV")
         if frame is None:
             continue
         if rule.target == "pipes" and pipe_crs is None and raw.crs is not None:
@@ -211,7 +211,7 @@ def plausibly_lonlat(frame: gpd.GeoDataFrame) -> bool:
     return within_lonlat(frame) and max(maxx - minx, maxy - miny) <= MAX_LONLAT_SPAN_DEG
 
 
-def to_wgs84(name: str, frame: gpd.GeoDataFrame, from_geojson: bool, report: Report):
+def to_wgs84(name: str, frame: gpd.GeoDataFrame, from_geojson: bool, report: Report, csv: bool = False):
     """``frame`` in EPSG:4326, or None (and an error) when its CRS is unknown or contradicts it."""
     if frame.geometry.isna().all():
         return frame.set_crs(WGS84, allow_override=True)  # a table: nothing to place
@@ -224,6 +224,10 @@ def to_wgs84(name: str, frame: gpd.GeoDataFrame, from_geojson: bool, report: Rep
             return None
         if from_geojson:
             return frame.set_crs(WGS84)  # RFC 7946: GeoJSON without a CRS is WGS84 lon/lat
+        if csv:  # a CSV never declares one: plausible lon/lat is taken for it, and said so
+            report.warnings.append(f"{name}: a CSV declares no CRS; its coordinates are plausibly lon/lat and taken "
+                                   "as EPSG:4326 (give crs: in a mapping if they are not)")
+            return frame.set_crs(WGS84)
         report.errors.append(f"{name}: unknown CRS, the layer declares no coordinate reference system; "
                              "save it with its CRS (EPSG:4326 or the local projected CRS) or give crs: in a mapping")
         return None
