@@ -65,9 +65,9 @@ ALARM_EVIDENCE_CAUSES = ("room_t_low",)
 # What the dispatcher is asked to act on first (ISA-18.2): about 80 % low, 15 % medium, 5 % high of what
 # is presented. Each rule's priority is declared in twin.alarm_presentation.PRIORITY.
 ALARM_PRIORITY = (
-    Choice("low", "priority.low", "#f0c419"),
-    Choice("medium", "priority.medium", "#ff8c1a"),
-    Choice("high", "priority.high", "#ff3b3b"),
+    Choice("low", "alarm_priority.low", "#f0c419"),
+    Choice("medium", "alarm_priority.medium", "#ff8c1a"),
+    Choice("high", "alarm_priority.high", "#ff3b3b"),
 )
 ALARM_PRIORITY_TARGET_SHARE = {"low": 0.80, "medium": 0.15, "high": 0.05}
 
@@ -83,6 +83,8 @@ ALARM_SUPPRESSION = (
     Choice("shelved", "suppressed.shelved", "#3498db"),
     Choice("chattering", "suppressed.chattering", "#f39c12"),
     Choice("work_order_clocks", "suppressed.work_order_clocks", "#5c6b7f"),
+    Choice("network_short", "suppressed.network_short", "#8e44ad"),
+    Choice("station_rooms", "suppressed.station_rooms", "#5c6b7f"),
 )
 ALARM_SHELVE_MAX_H = 24.0    # a shelved alarm always comes back within a shift or so
 

@@ -49,7 +49,9 @@ GROUPING = (
     GroupRule("incident_region", ("leak", "station_t_supply_low", "station_dp_low"),
               (*STATION_CONSEQUENCES, "sensor_offline", "sensor_stuck", "sensor_drift"), "incident_stations"),
     GroupRule("source_trip", SOURCE_CAUSES, STATION_CONSEQUENCES, "fed_stations", ("alarm", "critical")),
+    GroupRule("network_short", ("network_compliance_low",), ("compliance_low",), "everywhere"),
     GroupRule("station_fault", ("station_t_supply_low", "station_dp_low"), STATION_CONSEQUENCES, "same_station"),
+    GroupRule("station_rooms", ("compliance_low",), ("compliance_low",), "same_station"),
     GroupRule("telemetry_offline", ("telemetry_offline",), ("sensor_offline", "sensor_stuck", "sensor_drift"),
               "host_element"),
     GroupRule("offline_sensor", ("sensor_offline",), ("sensor_stuck", "sensor_drift"), "same_sensor"),
@@ -70,6 +72,7 @@ PRIORITY = {
     "sensor_stuck": {"warning": "low", "alarm": "low"},
     "sensor_drift": {"warning": "low", "alarm": "low"},
     "telemetry_offline": {"warning": "low", "alarm": "medium"},
+    "network_compliance_low": {"warning": "medium", "alarm": "high"},
 }
 
 

@@ -65,6 +65,7 @@ class RuleConfig:
     telemetry_offline_share: float = 0.5      # an element with at least this share of its sensors silent
     source_flow_lost_share: float = 0.1       # a flow-fed plant delivering less than this share of its design
     chattering_per_hour: int = 3              # raised more often than this in an hour: held as chattering
+    network_cold_share: float = 0.25          # this share of the stations cold at once: the network is short
 
 
 @dataclass
@@ -103,6 +104,7 @@ RULE_FIELDS = {
     "source_p_out_of_band": ("source_p_band_bar", "source_p_deadband_bar"),
     "source_t_supply_low": ("source_supply_margin_k", "source_supply_deadband_k"),
     "source_tripped": ("source_flow_lost_share",),
+    "network_compliance_low": ("room_warn_c", "network_cold_share"),
     "sensor_offline": ("offline_intervals",),
     "telemetry_offline": ("offline_intervals", "telemetry_offline_share"),
     "telemetry_stalled": ("offline_intervals",),
@@ -116,7 +118,7 @@ COMPLIANCE_HOUSEHOLDS_KEPT = 100   # the coldest rooms named in one alarm (the c
 
 CAUSES = ("room_t_low", "compliance_low", "station_t_supply_low", "station_dp_low", "station_t_return_high",
           "source_p_out_of_band", "source_t_supply_low", "source_tripped", "sensor_offline", "sensor_stuck",
-          "sensor_drift", "telemetry_offline", "telemetry_stalled", "twin_not_converged")
+          "sensor_drift", "telemetry_offline", "telemetry_stalled", "network_compliance_low", "twin_not_converged")
 
 
 class AlarmEngine:
@@ -197,7 +199,26 @@ class AlarmEngine:
             limit = cfg.compliance_warn_share + self._held("compliance_low", counts.index) * cfg.compliance_deadband_share
             low = counts[counts["share_ok"] < limit]
             out += [self._compliance_condition(str(element), r) for element, r in low.iterrows()]
+            if column == "station_id":
+                out += self._network_short(low, counts)
         return out
+
+    def _network_short(self, low: pd.DataFrame, counts: pd.DataFrame) -> list[Condition]:
+        """Cold rooms behind a large share of the stations at once: the supply as a whole is short of heat
+        (the heating curve, a plant), one alarm on the network's pressure plant that carries the stations'."""
+        cfg = self.config
+        if not len(counts):
+            return []
+        share = len(low) / len(counts)
+        held = (self.pressure_source, "network_compliance_low") in self._open
+        if share < cfg.network_cold_share - (0.05 if held else 0.0):
+            return []
+        below, collectors = int(low["below"].sum()), int(counts["collectors"].sum())
+        return [Condition(self.pressure_source, "network_compliance_low", "alarm" if share >= 0.5 else "warning",
+                          f"{len(low)} of {len(counts)} stations have too few warm rooms ({below} of {collectors} rooms"
+                          f" under {cfg.room_warn_c:g} °C): the network is short of heat",
+                          {"stations": int(len(low)), "of": int(len(counts)), "below": below, "collectors": collectors,
+                           "share": round(share, 3), "threshold_c": cfg.room_warn_c})]
 
     def _compliance_condition(self, element: str, r) -> Condition:
         """One alarm for a community's or station's cold rooms: the households it stands for in its details

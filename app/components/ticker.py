@@ -47,7 +47,7 @@ def _line(r, lang: str, timezone: str, *, child: bool = False) -> html.Button:
         + (" child" if child else ""),
         style={"borderLeftColor": colour}, n_clicks=0,
         children=[html.Span(fmt.clock(r.raised_at, timezone, with_date=True), className="ticker-time"),
-                  html.Span(t(f"priority.{priority}", lang), className="ticker-sev", style={"color": colour},
+                  html.Span(t(f"alarm_priority.{priority}", lang), className="ticker-sev", style={"color": colour},
                             title=t(f"severity.{r.severity}", lang)),
                   html.Span(where, className="ticker-el"),
                   html.Span(describe(r.cause, r.message, getattr(r, "details", None), lang),

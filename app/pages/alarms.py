@@ -60,7 +60,7 @@ def _actions(lang: str) -> html.Div:
         dcc.Input(id="alarms-note", type="text", maxLength=store_alarms.MAX_NOTE_CHARS,
                   placeholder=t("alarm.note", lang)),
         dcc.Input(id="alarms-hours", type="number", min=0.5, max=ALARM_SHELVE_MAX_H, step=0.5, value=4,
-                  style={"width": "6em"}, title=t("alarm.shelve_hours", lang)),
+                  style={"width": "6em"}, placeholder=t("alarm.shelve_hours", lang)),
         html.Button(t("alarm.shelve", lang), id="alarms-shelve", n_clicks=0, className="alarm-act",
                     disabled=not can_shelve),
         dcc.Input(id="alarms-order", type="number", min=1, step=1, placeholder=t("alarms.order_no", lang),
@@ -71,11 +71,11 @@ def _actions(lang: str) -> html.Div:
 
 
 def _standing_columns(lang: str) -> list[dict]:
-    colour = "; ".join(f"if (params.value === '{t('priority.' + c.value, lang)}') return {{'color': '{c.colour}',"
-                       f" 'fontWeight': 600}}" for c in ALARM_PRIORITY)
+    colour = [{"condition": f"params.value === '{t('alarm_priority.' + c.value, lang)}'",
+               "style": {"color": c.colour, "fontWeight": 600}} for c in ALARM_PRIORITY]
     return [{"field": "id", "headerName": "#", "width": 80},
             {"field": "priority", "headerName": t("alarms.col.priority", lang), "width": 90,
-             "cellStyle": {"function": f"(() => {{ {colour}; return null; }})()"}},
+             "cellStyle": {"styleConditions": colour}},
             {"field": "where", "headerName": t("alarms.col.where", lang), "flex": 1},
             {"field": "what", "headerName": t("alarms.col.what", lang), "flex": 3},
             {"field": "grouped", "headerName": t("alarms.col.grouped", lang), "width": 100},
@@ -173,7 +173,7 @@ def _floods(floods: pd.DataFrame, lang: str, timezone: str):
 
 
 def _standing_rows(standing: pd.DataFrame, lang: str) -> list[dict]:
-    return [{"id": int(r.id), "row_id": str(r.id), "priority": t(f"priority.{r.priority}", lang),
+    return [{"id": int(r.id), "row_id": str(r.id), "priority": t(f"alarm_priority.{r.priority}", lang),
              "where": r.name or r.asset_id, "what": describe(r.cause, r.message, r.details, lang),
              "grouped": int(r.grouped), "age": fmt.number(r.age_h, "h"), "console": r.console}
             for r in standing.itertuples(index=False)]

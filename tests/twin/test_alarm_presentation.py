@@ -257,3 +257,26 @@ def test_late_work_orders_ring_once_and_a_households_collector_never_rings(city)
     assert state.loc[oldest, "presented"] and state.loc[oldest, "grouped"] == 2
     assert set(state.loc[[later, warning], "parent_id"]) == {oldest}
     assert state.loc[flat, "suppressed_by"] == "evidence"
+
+
+def test_a_network_short_of_heat_is_one_alarm_over_its_cold_stations(city):
+    pool, network, presenter = city
+    plant = presenter.pressure_source
+    short = _raise(pool, plant, "network_compliance_low", "alarm")
+    station = _stations(network, 1)[0]
+    cold_station = _raise(pool, station, "compliance_low")
+    cold_community = _raise(pool, _community_of(network, station), "compliance_low")
+    presenter.present(AT)
+    state = _state(pool)
+    assert state.loc[short, "presented"] and state.loc[short, "priority"] == "high"
+    assert set(state.loc[[cold_station, cold_community], "parent_id"]) == {short}
+
+
+def test_a_stations_cold_rooms_carry_its_communities(city):
+    pool, network, presenter = city
+    station = _stations(network, 1)[0]
+    cold_station = _raise(pool, station, "compliance_low")
+    cold_community = _raise(pool, _community_of(network, station), "compliance_low", at=AT + pd.Timedelta(minutes=1))
+    presenter.present(AT + pd.Timedelta(minutes=1))
+    state = _state(pool)
+    assert state.loc[cold_community, "parent_id"] == cold_station and state.loc[cold_station, "presented"]
