@@ -407,7 +407,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
     "alarms.col.presented": {"zh-CN": "呈现次数", "en": "Presented"},
     "alarms.tile.rate": {"zh-CN": "每小时呈现报警（平均 / 最多）", "en": "Presented per hour (mean / max)"},
     "alarms.tile.floods": {"zh-CN": "报警洪流时段（10 分钟）", "en": "Flood windows (10 min)"},
-    "alarms.tile.standing": {"zh-CN": "常驻报警", "en": "Standing alarms"},
+    "alarms.tile.standing": {"zh-CN": "常驻报警（单个调度台最多 / 全部）", "en": "Standing alarms (most on one console / all)"},
     "alarms.tile.oldest": {"zh-CN": "最久未处理", "en": "Oldest standing"},
     "alarms.tile.mix": {"zh-CN": "优先级构成 低/中/高 %", "en": "Priority mix low/medium/high %"},
     "alarms.tile.count": {"zh-CN": "呈现报警总数", "en": "Alarms presented"},

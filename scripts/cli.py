@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "scripts.cmd_kb",
     "scripts.cmd_tickets",
     "scripts.cmd_reports",
+    "scripts.cmd_control",
 )
 
 

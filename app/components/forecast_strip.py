@@ -1,0 +1,74 @@
+"""The wall's 48 h strip: outdoor forecast, forecast load with its band, current and advised supply per source,
+the next cold wave and when to start pre-heating; a weather forecast that fell back to an older issue says so."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from app.components import fmt
+from app.i18n import t
+
+_SOURCE_COLOURS = ("#ff6b6b", "#ffa94d", "#ffd43b", "#da77f2")
+_LOAD_COLOUR, _OUTDOOR_COLOUR, _WAVE_COLOUR = "#4dabf7", "#69db7c", "#74c0fc"
+
+
+def strip_figure(data: dict, lang: str, timezone: str, *, scale: float = 1.0) -> go.Figure:
+    """``data`` from ``twin.control.strip.strip_data``; ``scale`` grows fonts with the wall (1 at 1920 px)."""
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        subplot_titles=(t("strip.outdoor", lang), t("strip.load", lang), t("strip.supply", lang)))
+    fig.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+                      margin={"l": 48 * scale, "r": 12 * scale, "t": 28 * scale, "b": 24 * scale},
+                      font={"size": 12 * scale, "family": "Noto Sans CJK SC, sans-serif"},
+                      legend={"orientation": "h", "y": -0.08, "x": 0}, showlegend=True)
+    outdoor = data["outdoor"]
+    local = _local(outdoor.index, timezone)
+    if len(outdoor):
+        fig.add_trace(go.Scatter(x=local, y=outdoor.to_numpy(), name=t("strip.outdoor", lang),
+                                 line={"color": _OUTDOOR_COLOUR, "width": 2 * scale}), row=1, col=1)
+    hours = _local(data["hours"], timezone)
+    if len(data["load"]):
+        if data["p90"].notna().any():
+            fig.add_trace(go.Scatter(x=hours, y=data["p90"].to_numpy(), line={"width": 0}, showlegend=False,
+                                     hoverinfo="skip"), row=2, col=1)
+            fig.add_trace(go.Scatter(x=hours, y=data["p10"].to_numpy(), fill="tonexty", line={"width": 0},
+                                     fillcolor="rgba(77,171,247,0.25)", name=t("strip.band", lang)), row=2, col=1)
+        fig.add_trace(go.Scatter(x=hours, y=data["load"].to_numpy(), name=t("strip.load", lang),
+                                 line={"color": _LOAD_COLOUR, "width": 2 * scale}), row=2, col=1)
+    supply = data["supply"]
+    if supply is not None:
+        for k, source in enumerate(supply.columns):
+            fig.add_trace(go.Scatter(x=hours, y=supply[source].to_numpy(), name=f"{source} {t('strip.advised', lang)}",
+                                     line={"color": _SOURCE_COLOURS[k % len(_SOURCE_COLOURS)], "width": 2 * scale}),
+                          row=3, col=1)
+    if data.get("curve_c") is not None and len(hours):
+        fig.add_trace(go.Scatter(x=[hours[0], hours[-1]], y=[data["curve_c"]] * 2, name=t("strip.current", lang),
+                                 line={"color": "#adb5bd", "dash": "dot", "width": 1.5 * scale}), row=3, col=1)
+    notes = []
+    if data.get("cold_wave_at") is not None:
+        wave = _local(pd.DatetimeIndex([data["cold_wave_at"]]), timezone)[0]
+        fig.add_vline(x=wave, line={"color": _WAVE_COLOUR, "dash": "dash"})
+        notes.append(t("strip.cold_wave", lang).format(at=fmt.clock(data["cold_wave_at"], timezone, True),
+                                                       t=fmt.number(data["coldest_c"], "°C")))
+    if data.get("preheat_at") is not None:
+        fig.add_vline(x=_local(pd.DatetimeIndex([data["preheat_at"]]), timezone)[0],
+                      line={"color": "#ffa94d", "dash": "dot"})
+        notes.append(t("strip.preheat", lang).format(at=fmt.clock(data["preheat_at"], timezone, True)))
+    if data.get("fallback"):
+        issued = data.get("weather_issued_at")
+        notes.append(t("strip.fallback", lang).format(
+            at=fmt.clock(issued, timezone, True) if issued is not None else fmt.DASH))
+    if notes:
+        fig.add_annotation(text=" · ".join(notes), showarrow=False, xref="paper", yref="paper", x=0, y=1.12,
+                           xanchor="left", font={"size": 13 * scale, "color": "#ffd43b"})
+    if not len(outdoor) and supply is None:
+        fig.add_annotation(text=t("strip.none", lang), showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+                           font={"size": 15 * scale, "color": "#8b98a9"})
+    fig.update_xaxes(gridcolor="#1f2a3a")
+    fig.update_yaxes(gridcolor="#1f2a3a")
+    return fig
+
+
+def _local(index, timezone: str):
+    return pd.DatetimeIndex(index).tz_convert(timezone).tz_localize(None) if len(index) else []
