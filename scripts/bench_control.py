@@ -31,10 +31,11 @@ from scripts.bench_twin import _democity
 from twin.control.advise import OperatingState, advise
 from twin.control.balance import BAND_HIGH_C, BAND_LOW_C, FLOOR_C, station_ratios
 from twin.control.setpoints import SetpointTable
-from twin.model import Twin
+from twin.model import Twin, TwinDidNotConverge
 from twin.plant.control import station_heat_mw
 from twin.plant.weather import ColdWave, SyntheticWeather
 
+log = logging.getLogger(__name__)
 DAYS = int(os.environ.get("HEATTWIN_BENCH_CONTROL_DAYS", "14"))
 START = pd.Timestamp("2026-12-14 16:00", tz="UTC")     # local midnight
 SEED = 2026
@@ -86,6 +87,7 @@ class _Advisor:
         self.readings: list[pd.DataFrame] = []
         self.ratios = pd.Series(dtype=float)
         self.plan_s: list[float] = []
+        self.failed: list[str] = []
         self.last = None
 
     def observe(self, readings: pd.DataFrame) -> None:
@@ -106,7 +108,12 @@ class _Advisor:
                                plant.last_result.sources["flow_t_h"].copy())
         loads = _forecast_loads(plant, weather, at)
         t0 = time.perf_counter()
-        self.last = advise(self.twin, state, loads, self.ratios)
+        try:
+            self.last = advise(self.twin, state, loads, self.ratios)
+        except TwinDidNotConverge as exc:
+            # A plan that cannot be made leaves the accepted one running (it expires into the curve).
+            self.failed.append(f"{at}: {exc.reason}")
+            return
         self.plan_s.append(time.perf_counter() - t0)
         plant.apply_setpoints(SetpointTable(self.last.setpoints, expires_at=at + pd.Timedelta(hours=HORIZON_H)))
 
@@ -134,6 +141,9 @@ def _run(network, households, days: int, *, advised: bool) -> dict:
             advisor.observe(readings)
         if k < WARMUP_H:
             continue
+        if (k - WARMUP_H) % 24 == 0:
+            log.info("bench control (%s): day %d of %d", "advised" if advised else "curve", (k - WARMUP_H) // 24 + 1,
+                     days)
         s = plant.last_result.summary
         totals["heat_produced_mwh"] += s["heat_produced_mw"]
         totals["heat_loss_mwh"] += s["heat_loss_mw"]
@@ -154,6 +164,7 @@ def _run(network, households, days: int, *, advised: bool) -> dict:
     if advisor is not None:
         out["plan_s_median"] = round(float(np.median(advisor.plan_s)), 2)
         out["plans"] = len(advisor.plan_s)
+        out["plans_failed"] = len(advisor.failed)
     return out
 
 

@@ -64,8 +64,8 @@ def loads_by_station(loads: pd.DataFrame) -> pd.DataFrame:
 def _solve_at(twin, state: OperatingState, heat_mw: pd.Series, t_supply_c: pd.Series, lift_bar: float | None):
     twin.set_outdoor(state.outdoor_c)
     frame = pd.DataFrame({"t_supply_c": t_supply_c, "flow_t_h": state.flow_t_h.reindex(t_supply_c.index)})
-    if lift_bar is not None:
-        frame = _with_lift(twin, frame, lift_bar)
+    # Always set the pressures: a judged solve at another lift must not carry over to the next.
+    frame = _with_lift(twin, frame, lift_bar)
     twin.set_sources(frame)
     twin.set_station_demand(pd.DataFrame({"heat_mw": heat_mw}))
     return twin.solve()
@@ -78,10 +78,11 @@ def _base_pressures(twin) -> tuple[pd.Series, pd.Series, str]:
     return p_sup, lift, str(sources.index[sources["role"].astype(str) == "pressure"][0])
 
 
-def _with_lift(twin, frame: pd.DataFrame, lift_bar: float) -> pd.DataFrame:
-    """Every source's supply pressure moved with the pressure-holding plant's lift; returns kept."""
+def _with_lift(twin, frame: pd.DataFrame, lift_bar: float | None) -> pd.DataFrame:
+    """Every source's supply pressure moved with the pressure-holding plant's lift (None: the design lift);
+    returns kept."""
     p_sup, lift, main = _base_pressures(twin)
-    shift = float(lift_bar) - float(lift[main])
+    shift = 0.0 if lift_bar is None else float(lift_bar) - float(lift[main])
     return frame.assign(p_supply_bar=(p_sup + shift).reindex(frame.index),
                         p_return_bar=(p_sup - lift).reindex(frame.index))
 
@@ -114,8 +115,7 @@ def advise(twin, state: OperatingState, loads: pd.DataFrame, ratios: pd.Series |
     t_now = state.t_supply_c.astype(float)
     base = _solve_at(twin, state, target.iloc[0], t_now, None)
     paths = station_paths(twin, base)
-    probe = _solve_at(twin, state, target.iloc[0], t_now + LOSS_PROBE_K, None)
-    loss_per_k = (probe.summary["heat_loss_mw"] - base.summary["heat_loss_mw"]) / LOSS_PROBE_K
+    loss_per_k = _loss_per_k(twin, state, target.iloc[0], t_now, base)
     share = base.sources["heat_mw"].clip(lower=0.0)
     share = share / share.sum()
     pumps = _pump_models(twin, base, paths)
@@ -130,6 +130,18 @@ def advise(twin, state: OperatingState, loads: pd.DataFrame, ratios: pd.Series |
     lift, judged = _lift_schedule(twin, state, schedule, target, plans, share)
     setpoints = _setpoints(schedule, lift, ratios, _base_pressures(twin)[2])
     return Advice(pd.Timestamp(state.at), schedule, lift, ratios, setpoints, judged, paths)
+
+
+def _loss_per_k(twin, state, heat_mw: pd.Series, t_now: pd.Series, base) -> float:
+    """The network's heat loss per K of supply temperature, MW/K: a solve LOSS_PROBE_K warmer (or colder, where
+    the warmer one does not converge)."""
+    for probe_k in (LOSS_PROBE_K, -LOSS_PROBE_K):
+        try:
+            probe = _solve_at(twin, state, heat_mw, t_now + probe_k, None)
+        except TwinDidNotConverge:
+            continue
+        return (probe.summary["heat_loss_mw"] - base.summary["heat_loss_mw"]) / probe_k
+    raise TwinDidNotConverge("the twin does not solve 5 K either side of the operating point")
 
 
 def _lift_schedule(twin, state, schedule: Schedule, target: pd.DataFrame, plans: dict,
