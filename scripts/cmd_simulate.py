@@ -35,6 +35,8 @@ def register(subparsers) -> None:
     parser.add_argument("--weather-csv", help="outdoor temperatures (time, t_c) instead of synthetic weather")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-noise", action="store_true", help="send the true values")
+    parser.add_argument("--listen-setpoints", action="store_true",
+                        help="follow accepted control setpoints from the MQTT command topic (twin.control.adapter)")
     parser.set_defaults(func=_run)
 
 
@@ -117,7 +119,18 @@ def _run(args) -> int:
                         weather_csv=args.weather_csv)
     log.info("virtual plant: %s → %s, step %.0f s, speed %s×, via %s, %d faults", start,
              end or "forever", args.step_s, args.speed or "max", args.via, len(faults))
-    totals = run_plant(plant, _sender(args, pool, settings), start=start, end=end, step_s=args.step_s,
-                       speed=args.speed)
+    listener = None
+    if args.listen_setpoints:
+        from twin.control.adapter import SetpointListener
+
+        listener = SetpointListener(plant, settings.mqtt_host, settings.mqtt_port, username=settings.mqtt_username,
+                                    password=settings.mqtt_password)
+        listener.start()
+    try:
+        totals = run_plant(plant, _sender(args, pool, settings), start=start, end=end, step_s=args.step_s,
+                           speed=args.speed)
+    finally:
+        if listener is not None:
+            listener.stop()
     print(f"virtual plant done: {totals}")
     return 0
