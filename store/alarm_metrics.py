@@ -106,12 +106,15 @@ def priority_shares(annunciations: pd.DataFrame) -> dict[str, float]:
 
 def summary(annunciations: pd.DataFrame, standing: pd.DataFrame, *, since, until) -> dict:
     """The page's tiles and the bench's keys: presented per hour (mean, max; all consoles together),
-    flood windows, standing alarms, the priority mix."""
+    flood windows, standing alarms (the most on any one console: what one person faces; and all), the
+    priority mix."""
     hourly = per_hour(annunciations, since=since, until=until).sum(axis=1)
     return {"presented_per_hour": {"mean": round(float(hourly.mean()) if len(hourly) else 0.0, 2),
                                    "max": int(hourly.max()) if len(hourly) else 0},
             "flood_windows": int(len(flood_windows(annunciations))),
-            "standing_alarms": int(len(standing)),
+            "standing_alarms": int(standing["console"].value_counts().max()) if len(standing) else 0,
+            "standing_alarms_all": int(len(standing)),
+            "standing_by_console": standing["console"].value_counts().to_dict(),
             "standing_oldest_h": round(float(standing["age_h"].max()), 1) if len(standing) else 0.0,
             "priority_shares": priority_shares(annunciations),
             "annunciations": int(len(annunciations))}

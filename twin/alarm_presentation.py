@@ -31,6 +31,8 @@ from store.incidents import list_active_incidents
 
 # The station alarms that are consequences when the heat does not reach a station.
 STATION_CONSEQUENCES = ("station_dp_low", "station_t_supply_low", "station_t_return_high", "compliance_low")
+INSTRUMENT_CAUSES = ("sensor_offline", "sensor_stuck", "sensor_drift", "telemetry_offline")
+INSTRUMENT_CONSOLE = "instruments"
 SOURCE_CAUSES = ("source_p_out_of_band", "source_t_supply_low", "source_tripped")
 
 
@@ -145,6 +147,8 @@ class AlarmPresenter:
         frame["station"] = frame["host"].map(self.station_of)
         console = frame["station"].map(self.fed_by)
         frame["console"] = console.where(console.notna(), self.pressure_source)
+        # Instrument diagnostics are the meter technicians' desk (ISA-18.2 alarm classes), not a plant's.
+        frame.loc[frame["cause"].isin(INSTRUMENT_CAUSES), "console"] = INSTRUMENT_CONSOLE
         parent, rule = self._group(frame, incidents)
         suppressed = pd.Series(rule, index=frame.index, dtype=object)
         chattering = self._chattering(frame, episodes)

@@ -121,7 +121,7 @@ def _tiles(figures: dict, lang: str) -> list:
               t("alarms.target.rate", lang).format(n=alarm_metrics.ACCEPTABLE_PER_HOUR), ok["presented_per_hour"]),
         _tile(t("alarms.tile.floods", lang), str(figures["flood_windows"]),
               t("alarms.target.floods", lang).format(n=alarm_metrics.FLOOD_MORE_THAN), ok["flood_windows"]),
-        _tile(t("alarms.tile.standing", lang), str(figures["standing_alarms"]),
+        _tile(t("alarms.tile.standing", lang), f"{figures['standing_alarms']} / {figures['standing_alarms_all']}",
               t("alarms.target.standing", lang).format(n=alarm_metrics.STANDING_TARGET), ok["standing_alarms"]),
         _tile(t("alarms.tile.oldest", lang), fmt.number(figures["standing_oldest_h"], "h"), "", None),
         _tile(t("alarms.tile.mix", lang), mix, t("alarms.target.mix", lang).format(mix=target_mix), None),
