@@ -96,26 +96,89 @@ else if (layer.feature.geometry.type === 'LineString') {
 var panel = document.getElementById('wall-panel');
 var covered = panel && panel.className.indexOf('open') >= 0 ? panel.offsetWidth : 0;
 ht.map.setView(ht.map.unproject(ht.map.project(ll, 17).add([covered / 2, 0]), 17), 17, {animate: false});
-var p = ht.map.latLngToContainerPoint(ll), r = ht.map.getContainer().getBoundingClientRect();
-return [r.left + p.x, r.top + p.y];
+return true;
+"""
+
+# Where on the screen a click lands on the feature itself: Leaflet's own canvas hit test (the last drawn
+# interactive path containing the point wins, as in L.Canvas._handleClick), and no DOM marker above it.
+_FIND_PIXEL = """
+var ht = window.heattwin, layerId = arguments[0], elementId = arguments[1];
+var layer = (ht.refs[layerId] || []).find(function (l) { return l && l.feature.properties.id === elementId; });
+if (!layer || !layer._renderer) { return null; }
+var host = layer.feature.properties.host || elementId;
+var map = ht.map, rect = map.getContainer().getBoundingClientRect(), size = map.getSize();
+var panel = document.getElementById('wall-panel');
+var right = size.x - (panel && panel.className.indexOf('open') >= 0 ? panel.offsetWidth : 0);
+function topAt(cp) {
+    var lp = map.containerPointToLayerPoint(cp), hit = null;
+    for (var o = layer._renderer._drawFirst; o; o = o.next) {
+        var l = o.layer;
+        if (l.options.interactive && l._containsPoint(lp)) { hit = l; }
+    }
+    return hit;
+}
+function ok(cp) {
+    if (cp.x < 2 || cp.y < 2 || cp.x > right - 2 || cp.y > size.y - 2) { return false; }
+    var e = document.elementFromPoint(rect.left + cp.x, rect.top + cp.y);
+    if (!e || e.tagName !== 'CANVAS') { return false; }
+    // An alarm ring drawn over the element opens the element too (its ``host``), as does another ring of it.
+    var top = topAt(cp), props = top && top.feature ? top.feature.properties : {};
+    return top === layer || props.host === host || props.id === host;
+}
+var candidates = [];
+if (layer.getLatLng) {
+    var c = map.latLngToContainerPoint(layer.getLatLng()), r = layer.getRadius ? layer.getRadius() : 4;
+    candidates.push(c);
+    [0.4, 0.75].forEach(function (f) {
+        for (var a = 0; a < 8; a++) {
+            candidates.push(c.add([Math.cos(a * Math.PI / 4) * f * r, Math.sin(a * Math.PI / 4) * f * r]));
+        }
+    });
+} else if (layer.feature.geometry.type === 'LineString') {
+    var pts = layer.getLatLngs().map(function (p) { return map.latLngToContainerPoint(p); });
+    [0.5, 0.3, 0.7, 0.15, 0.85].forEach(function (f) {
+        for (var k = 0; k + 1 < pts.length; k++) {
+            candidates.push(L.point(pts[k].x + f * (pts[k + 1].x - pts[k].x), pts[k].y + f * (pts[k + 1].y - pts[k].y)));
+        }
+    });
+} else {
+    var b = layer.getBounds(), nw = map.latLngToContainerPoint(b.getNorthWest()),
+        se = map.latLngToContainerPoint(b.getSouthEast());
+    for (var i = 1; i < 16; i++) { for (var j = 1; j < 16; j++) {
+        candidates.push(L.point(nw.x + (se.x - nw.x) * i / 16, nw.y + (se.y - nw.y) * j / 16));
+    } }
+    var mid = L.point((nw.x + se.x) / 2, (nw.y + se.y) / 2);
+    candidates.sort(function (p, q) { return p.distanceTo(mid) - q.distanceTo(mid); });
+}
+var found = candidates.find(ok);
+return found ? [rect.left + found.x, rect.top + found.y] : null;
 """
 
 
-def click_feature(driver, layer_id: str, element_id: str) -> None:
-    """Centre the map on a canvas feature and click the pixel it is drawn at (real mouse events)."""
-    point = driver.execute_script(_PROJECT, layer_id, element_id)
-    assert point, f"{element_id} is not drawn in {layer_id}"
+def find_pixel(driver, layer_id: str, element_id: str) -> tuple[float, float] | None:
+    """Centre the map on a canvas feature; the page pixel where a click hits that feature (None: nowhere
+    on its symbol is it on top)."""
+    assert driver.execute_script(_PROJECT, layer_id, element_id), f"{element_id} is not drawn in {layer_id}"
     # Let the canvas repaint at the new view before the hit test.
     driver.execute_async_script("var done = arguments[0];"
                                 "requestAnimationFrame(function () { requestAnimationFrame(done); });")
-    x, y = point
-    # The pixel must belong to the map's canvas, not to a DOM marker drawn over the feature.
-    top = driver.execute_script("var e = document.elementFromPoint(arguments[0], arguments[1]);"
-                                "return e && e.tagName;", x, y)
-    assert top == "CANVAS", f"{element_id} is covered by a {top} element at ({x:.0f}, {y:.0f})"
+    point = driver.execute_script(_FIND_PIXEL, layer_id, element_id)
+    return None if point is None else (float(point[0]), float(point[1]))
+
+
+def mouse_click(driver, x: float, y: float) -> None:
+    """A real left click (move, press, release) at page pixel ``(x, y)``."""
     for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
         driver.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left",
                                                             "clickCount": 1})
+
+
+def click_feature(driver, layer_id: str, element_id: str) -> None:
+    """Centre the map on a canvas feature and click a pixel of its symbol where it is on top (real mouse
+    events; the canvas's own hit test, so a ring or line drawn over it would be what the test clicks)."""
+    point = find_pixel(driver, layer_id, element_id)
+    assert point, f"{element_id} ({layer_id}) is covered everywhere on its symbol"
+    mouse_click(driver, *point)
 
 
 def wait_panel(driver, element_id: str, timeout: float = 30.0) -> str:

@@ -1,8 +1,13 @@
 """The detail side panel: identity, live values (measured | twin | residual | age), pipe facts and its
-valves, equipment nameplates, maintenance history, repair drawings and work orders."""
+valves, equipment nameplates, maintenance history, repair drawings and work orders.
+
+A click reads the element's whole card in one store call (``store.element_card``); the twin's state and
+residuals come from the wall's per-run cache. ``element_panel`` builds every part from that one card.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -14,12 +19,17 @@ from app.components import wall_data as data
 from app.components.alarm_text import describe
 from app.drawings import drawing_src
 from app.i18n import t
-from heattwin.choices import SENSOR_KIND, kind_of
+from heattwin.choices import (
+    EQUIPMENT_KIND,
+    EQUIPMENT_RATING,
+    MAINTENANCE_KIND,
+    PIPE_INSULATION,
+    PIPE_MATERIAL,
+    SENSOR_KIND,
+    kind_of,
+)
 from heattwin.units import m_to_km
-from store import alarms as store_alarms
-from store import records as store_records
-from store import work_orders as store_orders
-from store.work_orders.field import list_photo_hashes
+from store.element_card import ElementCard, get_element_card
 
 # Which twin_state column models what a sensor of each kind measures.
 TWIN_COLUMN = {"t_supply": "t_supply_c", "t_return": "t_return_c", "p_supply": "p_supply_bar",
@@ -30,8 +40,9 @@ _TWIN_ONLY = (("t_supply_c", "t_supply", "°C"), ("t_return_c", "t_return", "°C
 NEARBY_M = 500.0
 
 
-def _section(title: str, children, key: str) -> html.Section:
-    return html.Section(className=f"panel-section panel-{key}", **{"data-section": key},
+def _section(title: str, children, key: str, element_id: str | None = None) -> html.Section:
+    marks = {"data-section": key, **({"data-element": element_id} if element_id else {})}
+    return html.Section(className=f"panel-section panel-{key}", **marks,
                         children=[html.H3(title), *(children if isinstance(children, list) else [children])])
 
 
@@ -42,7 +53,8 @@ def _facts(pairs) -> html.Dl:
     return html.Dl(items, className="facts")
 
 
-def _live_rows(pool, geo, element_id: str, state: pd.Series | None, residuals: pd.DataFrame, lang: str) -> list:
+def _live_rows(geo, element_id: str, state: pd.Series | None, residuals: pd.DataFrame, latest: pd.DataFrame,
+               lang: str) -> list:
     sensors = geo.sensors[geo.sensors["element_id"] == element_id]
     header = html.Tr([html.Th(t(k, lang)) for k in ("panel.quantity", "panel.measured", "panel.twin",
                                                   "panel.residual", "panel.freshness")])
@@ -54,9 +66,9 @@ def _live_rows(pool, geo, element_id: str, state: pd.Series | None, residuals: p
                          html.Td(fmt.DASH), html.Td(fmt.DASH)])
                 for col, label, unit in _TWIN_ONLY if pd.notna(state.get(col))]
         return [html.Table([header, *rows], className="live-table")]
-    latest = data.latest_readings(pool, sensors["sensor_id"].tolist())
-    latest = latest.set_index("sensor_id") if latest is not None and not latest.empty else pd.DataFrame()
+    latest = latest.set_index("sensor_id") if not latest.empty else pd.DataFrame()
     resid = residuals.set_index("sensor_id") if not residuals.empty else pd.DataFrame()
+    resid = resid[~resid.index.duplicated(keep="last")] if not resid.empty else resid
     stale_after = data.reading_stale_s()
     rows = []
     for s in sensors.itertuples(index=False):
@@ -68,7 +80,7 @@ def _live_rows(pool, geo, element_id: str, state: pd.Series | None, residuals: p
         twin = state.get(column) if state is not None and column else None
         residual = resid.at[s.sensor_id, "residual"] if s.sensor_id in resid.index else None
         stale = age is not None and age > stale_after
-        rows.append(html.Tr(className="stale" if stale else "", children=[
+        rows.append(html.Tr(className="stale" if stale else "", **{"data-sensor": s.sensor_id}, children=[
             html.Td(t(kind.label_key, lang) if kind else s.kind),
             html.Td(fmt.number(measured, unit, 2 if unit == "bar" else 1)),
             html.Td(fmt.number(twin, unit, 2 if unit == "bar" else 1)),
@@ -96,7 +108,8 @@ def _pipe_section(geo, pipe_id: str, attrs: dict, state, lang: str) -> html.Sect
     length = attrs.get("length_m")
     facts = [(t("panel.dn", lang), f"DN{attrs.get('dn_mm', fmt.DASH)}"),
              (t("panel.length", lang), fmt.number(m_to_km(length), "km", 3) if length else fmt.DASH),
-             (t("panel.material", lang), attrs.get("material") or fmt.DASH),
+             (t("panel.material", lang), _label(PIPE_MATERIAL, attrs.get("material"), lang)),
+             (t("panel.insulation", lang), _label(PIPE_INSULATION, attrs.get("insulation"), lang)),
              (t("panel.age", lang), t("panel.years", lang).format(n=datetime.now(UTC).year - int(year))
               if year else fmt.DASH)]
     valves = _valves_of_pipe(geo, pipe_id, attrs, None if state is None else state.get("flow_t_h"))
@@ -111,31 +124,48 @@ def _pipe_section(geo, pipe_id: str, attrs: dict, state, lang: str) -> html.Sect
                     "pipe")
 
 
-def _equipment_section(pool, element_id: str, lang: str) -> html.Section:
+def _label(choices: dict, value, lang: str) -> str:
+    """A fixed value's label in ``lang``; a value the list does not know is shown as it is stored."""
+    if value is None or value == "":
+        return fmt.DASH
+    choice = choices.get(value)
+    return t(choice.label_key, lang) if choice else str(value)
+
+
+def rated_text(rated: dict | None, lang: str) -> str:
+    """A nameplate's ratings with their names and units: ``扬程 32 m · 流量 50.7 t/h``."""
+    parts = []
+    for key, value in (rated or {}).items():
+        rating = EQUIPMENT_RATING.get(key)
+        number = f"{value:g}" if isinstance(value, int | float) else str(value)
+        parts.append(f"{t(rating.label_key, lang)} {number} {rating.unit}" if rating else f"{key} {number}")
+    return " · ".join(parts) or fmt.DASH
+
+
+def _equipment_section(card: ElementCard, lang: str) -> html.Section:
     cards = []
-    for eq in store_records.get_equipment(pool, element_id):
-        rated = ", ".join(f"{k} {v}" for k, v in (eq.get("rated") or {}).items())
-        cards.append(html.Div(className="nameplate", children=[
-            html.Div(f"{eq['kind']} · {eq['id']}", className="nameplate-title"),
+    for eq in card.equipment:
+        cards.append(html.Div(className="nameplate", **{"data-equipment": eq["id"]}, children=[
+            html.Div(f"{_label(EQUIPMENT_KIND, eq['kind'], lang)} · {eq['id']}", className="nameplate-title"),
             _facts([(t("panel.maker", lang), eq["maker"] or fmt.DASH), (t("panel.model", lang), eq["model"] or fmt.DASH),
                     (t("panel.serial", lang), eq["serial"] or fmt.DASH),
                     (t("panel.install_year", lang), str(eq["install_year"] or fmt.DASH)),
-                    (t("panel.rated", lang), rated or fmt.DASH)])]))
+                    (t("panel.rated", lang), rated_text(eq.get("rated"), lang))])]))
     return _section(t("panel.equipment", lang), cards or [html.P(t("panel.no_records", lang), className="muted")],
-                    "equipment")
+                    "equipment", card.element_id)
 
 
-def _maintenance_section(pool, element_id: str, lang: str, timezone: str) -> html.Section:
+def _maintenance_section(card: ElementCard, lang: str, timezone: str) -> html.Section:
     rows = [html.Li([html.Span(fmt.clock(m["done_at"], timezone, with_date=True), className="when"),
-                     f" {m['kind']} · {m['note']} · {m['crew']}"])
-            for m in store_records.get_maintenance(pool, element_id)]
+                     f" {_label(MAINTENANCE_KIND, m['kind'], lang)} · {m['note']} · {m['crew']}"])
+            for m in card.maintenance]
     return _section(t("panel.maintenance", lang), html.Ul(rows or [html.Li(t("panel.no_records", lang))]),
-                    "maintenance")
+                    "maintenance", card.element_id)
 
 
-def _drawings_section(pool, element_id: str, lang: str, server) -> html.Section:
+def _drawings_section(card: ElementCard, lang: str, server) -> html.Section:
     items = []
-    for d in store_records.get_drawings(pool, element_id):
+    for d in card.drawings:
         src = drawing_src(d["path"], server)
         body = (html.Img(src=src, className="drawing-img", alt=d["title"]) if src else
                 html.P(t("panel.drawing_missing", lang) + f": {d['path']}", className="muted"))
@@ -144,7 +174,7 @@ def _drawings_section(pool, element_id: str, lang: str, server) -> html.Section:
                                                            id={"type": "wall-drawing", "drawing": d["id"]},
                                                            disabled=src is None)])]))
     return _section(t("panel.drawings", lang), items or [html.P(t("panel.no_records", lang), className="muted")],
-                    "drawings")
+                    "drawings", card.element_id)
 
 
 _ALARM_ACTIONS = (("alarm.ack", "wall-alarm-ack"), ("alarm.comment", "wall-alarm-comment"),
@@ -171,13 +201,13 @@ def _acknowledged(alarm, lang: str, timezone: str) -> html.Div | None:
                     className="alarm-acked", **{"data-acked-by": alarm.acknowledged_by})
 
 
-def _alarms_section(pool, geo, element_id: str, lang: str, timezone: str, principal=None,
+def _alarms_section(geo, card: ElementCard, lang: str, timezone: str, principal=None,
                     picked: str | None = None) -> html.Section | None:
     """The open alarms of the element and of its sensors; ``picked`` (the sensor clicked) is marked."""
-    alarms = store_alarms.list_open_alarms(pool, asset_id=[element_id, *data.sensors_of(geo, element_id)],
-                                           with_details=True, presented_only=True)
+    alarms, element_id = card.alarms, card.element_id
     if alarms.empty:
         return None
+    alarms = data.with_units(geo, alarms)
     items = []
     for a in alarms.itertuples(index=False):
         on = "" if a.asset_id == element_id else f"{_sensor_label(geo, a.asset_id, lang)} · "
@@ -188,7 +218,7 @@ def _alarms_section(pool, geo, element_id: str, lang: str, timezone: str, princi
         line += [part for part in (_acknowledged(a, lang, timezone), _alarm_buttons(a, principal, lang)) if part]
         items.append(html.Li(className=f"sev-{a.severity}" + (" picked" if a.asset_id == picked else ""),
                              children=line, **{"data-alarm": str(a.id), "data-asset": a.asset_id}))
-    return _section(t("panel.alarms", lang), html.Ul(items), "alarms")
+    return _section(t("panel.alarms", lang), html.Ul(items), "alarms", element_id)
 
 
 def _sensor_label(geo, sensor_id: str, lang: str) -> str:
@@ -219,47 +249,53 @@ def _leak_details(details: dict, lang: str) -> html.Div:
                className="what-if")])
 
 
-def _element_state(pool, element_id: str) -> pd.Series | None:
-    """The element's row of the latest twin run, or None."""
-    states, _ = data.run_results(pool, data.latest_run(pool))
+def _element_state(pool, element_id: str) -> tuple[pd.Series | None, pd.DataFrame]:
+    """The element's row of the latest twin run (or None), and the run's residuals (cached per run)."""
+    states, residuals = data.run_results(pool, data.latest_run(pool))
     match = states[states["element_id"] == element_id]
-    return match.iloc[0] if len(match) else None
+    return (match.iloc[0] if len(match) else None), residuals
 
 
-def panel_head(pool, element_id: str, lang: str, principal=None) -> tuple[list, dict | None]:
-    """Identity, open alarms (with the actions ``principal`` may take) and live values of an element, and
-    where the map should fly to (None when the element is not in the current network)."""
+@dataclass(frozen=True)
+class Panel:
+    head: list          # identity, open alarms (with the actions the principal may take), live values
+    body: list          # pipe or community facts, equipment, maintenance, drawings
+    orders: list        # open work orders here and within NEARBY_M
+    focus: dict | None  # where the map flies (None: the element is not in the current network)
+
+
+def element_panel(pool, element_id: str, lang: str, principal=None, server=None) -> Panel:
+    """Every part of the panel of the element a click on ``element_id`` opens (a sensor opens the element it
+    sits on, the sensor's alarms marked), from one store call."""
     geo = data.geometry(pool)
     picked, element_id = element_id, data.host_of(geo, element_id)
     if element_id not in geo.assets.index:
-        return [html.P(t("panel.not_found", lang).format(id=element_id), className="muted")], None
+        return Panel([html.P(t("panel.not_found", lang).format(id=element_id), className="muted")], [], [], None)
     asset = geo.assets.loc[element_id]
+    card = get_element_card(pool, element_id, sensor_ids=data.sensors_of(geo, element_id),
+                            near=(float(asset["lon"]), float(asset["lat"])), radius_m=NEARBY_M)
+    state, residuals = _element_state(pool, element_id)
+    timezone = context.settings().timezone
     kind = kind_of(element_id) or asset["kind"]
-    _, residuals = data.run_results(pool, data.latest_run(pool))
-    head = html.Header(className="panel-head", children=[
+    identity = html.Header(className="panel-head", children=[
         html.Div(t(f"element.{kind}", lang), className="panel-kind"),
         html.H2(asset["name"] or element_id, id="wall-panel-title"),
         html.Div(element_id, className="panel-id", **{"data-element": element_id})])
-    rows = _live_rows(pool, geo, element_id, _element_state(pool, element_id), residuals, lang)
-    top = [head, _alarms_section(pool, geo, element_id, lang, context.settings().timezone, principal,
-                                 picked if picked != element_id else None),
-           _section(t("panel.live", lang), rows, "live")]
+    head = [identity, _alarms_section(geo, card, lang, timezone, principal, picked if picked != element_id else None),
+            _section(t("panel.live", lang), _live_rows(geo, element_id, state, residuals, card.latest, lang), "live",
+                     element_id)]
     focus = {"id": element_id, "lon": float(asset["lon"]), "lat": float(asset["lat"]), "fly": True}
-    return [b for b in top if b is not None], focus
+    return Panel([b for b in head if b is not None], _records(pool, geo, card, kind, state, lang, timezone, server),
+                 _orders(card, lang), focus)
 
 
-def panel_records(pool, element_id: str, lang: str, server=None) -> list:
+def _records(pool, geo, card: ElementCard, kind: str, state, lang: str, timezone: str, server) -> list:
     """Facts of a pipe or community, then equipment, maintenance history and repair drawings."""
-    geo = data.geometry(pool)
-    element_id = data.host_of(geo, element_id)
-    if element_id not in geo.assets.index:
-        return []
-    kind = kind_of(element_id) or geo.assets.at[element_id, "kind"]
+    element_id = card.element_id
     attrs = geo.assets.at[element_id, "attrs"] or {}
-    timezone = context.settings().timezone
     body = []
     if kind == "pipe":
-        body.append(_pipe_section(geo, element_id, attrs, _element_state(pool, element_id), lang))
+        body.append(_pipe_section(geo, element_id, attrs, state, lang))
     if kind == "community":
         share = data.compliance(pool)
         row = share[share["community_id"] == element_id] if share is not None else pd.DataFrame()
@@ -267,25 +303,18 @@ def panel_records(pool, element_id: str, lang: str, server=None) -> list:
             (t("panel.station", lang), attrs.get("station_id") or fmt.DASH),
             (t("panel.households", lang), str(attrs.get("households", fmt.DASH))),
             (t("panel.compliance", lang), fmt.number(100 * row["share_ok"].iloc[0], "%") if len(row) else
-             t("state.no_data", lang))]), "community"))
-    return body + [_equipment_section(pool, element_id, lang), _maintenance_section(pool, element_id, lang, timezone),
-                   _drawings_section(pool, element_id, lang, server)]
+             t("state.no_data", lang))]), "community", element_id))
+    return body + [_equipment_section(card, lang), _maintenance_section(card, lang, timezone),
+                   _drawings_section(card, lang, server)]
 
 
-def orders_section(pool, element_id: str, lang: str) -> list:
-    """Open work orders on the element and within ``NEARBY_M`` of it."""
-    geo = data.geometry(pool)
-    element_id = data.host_of(geo, element_id)
-    if element_id not in geo.assets.index:
-        return []
-    asset = geo.assets.loc[element_id]
-    orders = store_orders.list_work_orders(pool, asset_id=element_id, near=(asset["lon"], asset["lat"]),
-                                           radius_m=NEARBY_M)
+def _orders(card: ElementCard, lang: str) -> list:
+    """Open work orders on the element and within ``NEARBY_M`` of it, with their photos."""
+    element_id, orders = card.element_id, card.orders
     if orders.empty:
         return [html.P(t("panel.orders_none", lang), className="muted", **{"data-element": element_id})]
     head = html.Tr([html.Th(x) for x in ("#", t("panel.status", lang), t("panel.created", lang),
                                         t("panel.sla_due", lang), t("panel.crew", lang))])
-    photos = list_photo_hashes(pool, orders["id"].tolist())
     rows = []
     for o in orders.itertuples(index=False):
         due = data.age_s(o.sla_due_at)
@@ -296,9 +325,9 @@ def orders_section(pool, element_id: str, lang: str) -> list:
             html.Td(fmt.age(data.age_s(o.created_at), lang)),
             html.Td(fmt.DASH if due is None else fmt.age(due, lang, future=not overdue)),
             html.Td(o.team_name or fmt.DASH)]))
-        if photos.get(int(o.id)):
+        if o.photos:
             rows.append(html.Tr(className="order-photos", children=[html.Td(colSpan=5, children=[
                 html.A(html.Img(src=f"/photos/{o.id}/{sha}", className="order-photo"), href=f"/photos/{o.id}/{sha}",
-                       target="_blank") for sha in photos[int(o.id)]])]))
+                       target="_blank") for sha in o.photos])]))
     return [html.Table([head, *rows], className="orders-table", **{"data-element": element_id}),
             html.A(t("nav.orders", lang) + " →", href="/orders", className="what-if")]

@@ -61,9 +61,26 @@ def _build_geometry(pool, version: int | None) -> Geometry:
     return Geometry(version, collections, order, table, sensor_frame, normally_open)
 
 
+LOOKUP_TTL_S = 1.0
+
+
+def _recent(name: str, pool, compute):
+    """``compute()`` asked at most once per ``LOOKUP_TTL_S`` per database: the network version and the latest
+    twin run are read by every callback of every screen, and change every few seconds at the most."""
+    now = time.monotonic()
+    with _LOCK:
+        cached = _CACHE.get(("recent", name, pool.conninfo))
+    if cached is not None and now - cached[0] < LOOKUP_TTL_S:
+        return cached[1]
+    value = compute()
+    with _LOCK:
+        _CACHE[("recent", name, pool.conninfo)] = (now, value)
+    return value
+
+
 def geometry(pool) -> Geometry:
     """The wall's geometry for the current network version (built on first use, then cached)."""
-    latest = latest_network_version(pool)
+    latest = _recent("network_version", pool, lambda: latest_network_version(pool))
     version = (pool.conninfo, latest["id"] if latest else None)
     with _LOCK:
         cached = _CACHE.get("geometry")
@@ -90,7 +107,19 @@ def with_hosts(geo: Geometry, alarms: pd.DataFrame) -> pd.DataFrame:
     hosts = hosts[hosts.isin(geo.assets.index)]
     host_id = alarms["asset_id"].map(hosts).fillna(alarms["asset_id"])
     names = geo.assets["name"].reindex(host_id.to_numpy()).to_numpy()
-    return alarms.assign(host_id=host_id, host_name=pd.Series(names, index=alarms.index).fillna(host_id))
+    return with_units(geo, alarms.assign(host_id=host_id,
+                                         host_name=pd.Series(names, index=alarms.index).fillna(host_id)))
+
+
+def with_units(geo: Geometry, alarms: pd.DataFrame) -> pd.DataFrame:
+    """``alarms`` whose ``details`` on a sensor carry the sensor's ``unit`` (a drift of "2.43" is read as
+    "2.43 °C"); the rules store the numbers, the sensor's kind says what they are in."""
+    if alarms.empty or "details" not in alarms.columns:
+        return alarms
+    units = alarms["asset_id"].map(geo.sensors.drop_duplicates("sensor_id").set_index("sensor_id")["unit"])
+    details = [({**(d or {}), "unit": u} if isinstance(u, str) and u and "unit" not in (d or {}) else d)
+               for d, u in zip(alarms["details"], units, strict=True)]
+    return alarms.assign(details=details)
 
 
 def sensors_of(geo: Geometry, element_id: str) -> list[str]:
@@ -130,7 +159,7 @@ def telemetry(name: str):
 
 
 def latest_run(pool) -> dict | None:
-    return twin_runs.get_latest_run(pool)
+    return _recent("latest_run", pool, lambda: twin_runs.get_latest_run(pool))
 
 
 def _run_results(pool, run: dict | None, geo: Geometry) -> tuple:

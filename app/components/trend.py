@@ -1,0 +1,81 @@
+"""The 24 h trend of an element's sensors (the panel's graph and the wall's trend strip): one y-axis per
+unit, so flow (t/h), pressure (bar), power (MW) and temperature (°C) are each read on their own scale."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from app.i18n import t
+from heattwin.choices import SENSOR_KIND
+
+_LINE_COLOURS = ("#ff6b6b", "#4dabf7", "#ffd43b", "#69db7c", "#da77f2", "#ffa94d")
+# The order units take their axes in: left, right, then shifted further out on each side.
+UNIT_ORDER = ("°C", "bar", "t/h", "MW")
+_AXIS_SIDES = ("left", "right", "left", "right")
+
+
+def units_of(trend: pd.DataFrame | None, sensors: pd.DataFrame) -> list[str]:
+    """The units the trend's sensors read in, in axis order (known units first)."""
+    if trend is None or trend.empty:
+        return []
+    kinds = sensors.set_index("sensor_id")["kind"].to_dict() if not sensors.empty else {}
+    found = {_unit(kinds.get(s), trend, s) for s in trend["sensor_id"].unique()}
+    return [u for u in UNIT_ORDER if u in found] + sorted(found - set(UNIT_ORDER))
+
+
+def _unit(kind: str | None, trend: pd.DataFrame, sensor_id: str) -> str:
+    choice = SENSOR_KIND.get(kind or "")
+    if choice:
+        return choice.unit
+    if "unit" in trend.columns:
+        units = trend.loc[trend["sensor_id"] == sensor_id, "unit"].dropna()
+        if len(units):
+            return str(units.iloc[0])
+    return ""
+
+
+def trend_figure(trend: pd.DataFrame | None, sensors: pd.DataFrame, lang: str, timezone: str,
+                 compact: bool = False, scale: float = 1.0, note_key: str = "trend.none") -> go.Figure:
+    """Means per sensor of the element over the window, each on the y-axis of its unit; empty with a note
+    when there are none. ``scale`` grows fonts and lines with the wall (plotly sizes are pixels; 1 at 1920)."""
+    fig = go.Figure()
+    units = units_of(trend, sensors)
+    extra = max(0, len(units) - 2)    # axes beyond the first two are shifted out on either side
+    fig.update_layout(
+        template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+        margin={"l": (48 + 22 * ((extra + 1) // 2)) * scale, "r": (12 + (40 if len(units) > 1 else 0)
+                                                                   + 22 * (extra // 2)) * scale,
+                "t": (8 if compact else 28) * scale, "b": 28 * scale},
+        font={"size": 13 * scale, "family": "Noto Sans CJK SC, sans-serif"},
+        legend={"orientation": "h", "y": 1.15 if not compact else 1.25, "x": 0}, showlegend=True,
+        xaxis={"gridcolor": "#1f2a3a", "nticks": 10 if compact else 6})
+    if not units:
+        fig.add_annotation(text=t(note_key, lang), showarrow=False, font={"size": 16 * scale, "color": "#8b98a9"},
+                           xref="paper", yref="paper", x=0.5, y=0.5)
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+        return fig
+    kinds = sensors.set_index("sensor_id")["kind"].to_dict() if not sensors.empty else {}
+    frame = trend.copy()
+    frame["bucket"] = pd.to_datetime(frame["bucket"], utc=True).dt.tz_convert(timezone).dt.tz_localize(None)
+    axis_colour = {}
+    for k, (sensor_id, rows) in enumerate(frame.sort_values("bucket").groupby("sensor_id")):
+        kind = SENSOR_KIND.get(kinds.get(sensor_id, ""))
+        unit = _unit(kinds.get(sensor_id), trend, sensor_id)
+        name = f"{t(kind.label_key, lang)} ({kind.unit})" if kind else sensor_id
+        colour = _LINE_COLOURS[k % len(_LINE_COLOURS)]
+        axis_colour.setdefault(unit, colour)
+        n = units.index(unit)
+        fig.add_trace(go.Scatter(x=rows["bucket"], y=rows["avg"], name=name, mode="lines",
+                                 yaxis="y" if n == 0 else f"y{n + 1}", line={"color": colour, "width": 2 * scale}))
+    for n, unit in enumerate(units):
+        axis = {"title": {"text": unit, "font": {"color": axis_colour[unit]}}, "side": _AXIS_SIDES[n % 4],
+                "tickfont": {"color": axis_colour[unit]}, "zeroline": False,
+                "gridcolor": "#1f2a3a" if n == 0 else "rgba(0,0,0,0)"}
+        if n > 0:
+            axis["overlaying"] = "y"
+        if n > 1:
+            axis.update(anchor="free", autoshift=True)
+        fig.update_layout({"yaxis" if n == 0 else f"yaxis{n + 1}": axis})
+    return fig
