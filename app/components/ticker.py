@@ -31,7 +31,7 @@ def _ack_button(r, lang: str, can_ack: bool):
 def _shelve_button(r, lang: str, can_shelve: bool):
     if not can_shelve:
         return None
-    return html.Button("⏸ " + t("alarm.shelve", lang), id={"type": "wall-ticker-shelve", "alarm": int(r.id)},
+    return html.Button(t("alarm.shelve", lang), id={"type": "wall-ticker-shelve", "alarm": int(r.id)},
                        n_clicks=0, className="ticker-shelve", title=t("alarm.shelve_needs_reason", lang))
 
 
