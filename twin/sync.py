@@ -325,7 +325,12 @@ class SyncLoop:
             log.info("cycle run=%s converged=%s %.3f s (solve %s s), %d fallbacks", outcome.run_id,
                      outcome.converged, outcome.cycle_s, outcome.solve_s, outcome.fallbacks)
         if self.cycles and self.cycles % HOUSEKEEPING_EVERY == 0:
-            self.housekeeping()
+            try:
+                self.housekeeping()
+            except DATABASE_DOWN:
+                raise
+            except psycopg.Error:   # housekeeping can wait for the next turn; the twin must not stop for it
+                log.exception("housekeeping failed; the cycles go on and it is tried again")
         return outcome
 
     def run_forever(self, interval_s: float, stop: threading.Event | None = None) -> None:
