@@ -6,7 +6,8 @@ import importlib
 
 from scripts.benchmarks import print_report
 
-BENCHES = ("import", "twin", "ingest", "wall", "leaks", "scenarios", "orders", "hotline", "alarms", "control")
+BENCHES = ("import", "twin", "ingest", "wall", "leaks", "scenarios", "orders", "hotline", "alarms", "control",
+           "supervisor", "refunds")
 
 
 def _available() -> list[str]:

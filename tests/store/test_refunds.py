@@ -187,3 +187,15 @@ def test_the_ledgers_value_lists_match_the_choices_module(pool):
                                    " AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%ANY%'").fetchall())
     assert all(f"'{v}'" in checks["refund_entry"] for v in refund_state_values)
     assert all(f"'{v}'" in checks["refund_span"] for v in refund_hour_kind_values)
+
+
+def test_the_bench_plants_tampering_and_cold_spells_and_the_ledger_finds_them(pool, db_url):
+    from scripts.bench_refunds import _own_city, bench_refund_season
+
+    _own_city(pool, 240)
+    figures = bench_refund_season(url=db_url, collectors=240, days=20)
+    assert figures["collectors"] == 240 and figures["season_days"] == 20
+    assert figures["readings"] > 0.95 * 240 * 20 * 24
+    assert figures["refund_season_s"] > 0 and figures["bare_sql_s"] > 0
+    assert figures["households_owed"] > 0 and figures["planted_cold_households"] > 0
+    assert figures["planted_tampered_flagged"] == figures["planted_tampered"]
