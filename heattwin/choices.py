@@ -84,6 +84,8 @@ ALARM_SUPPRESSION = (
     Choice("chattering", "suppressed.chattering", "#f39c12"),
     Choice("work_order_clocks", "suppressed.work_order_clocks", "#5c6b7f"),
     Choice("network_short", "suppressed.network_short", "#8e44ad"),
+    Choice("network_supply", "suppressed.network_supply", "#8e44ad"),
+    Choice("source_supply", "suppressed.source_supply", "#8e44ad"),
     Choice("station_rooms", "suppressed.station_rooms", "#5c6b7f"),
 )
 ALARM_SHELVE_MAX_H = 24.0    # a shelved alarm always comes back within a shift or so

@@ -17,6 +17,7 @@ ACCEPTABLE_PER_HOUR = 6          # EEMUA 191: about one every 10 minutes is mana
 FLOOD_WINDOW = "10min"
 FLOOD_MORE_THAN = 10             # ISA-18.2: more than 10 in 10 minutes is a flood
 STANDING_TARGET = 10
+INSTRUMENT_CONSOLE = "instruments"   # the meter technicians' desk (twin.alarm_presentation)
 
 ANNUNCIATION_COLUMNS = ("at", "alarm_id", "asset_id", "cause", "priority", "console")
 
@@ -106,13 +107,15 @@ def priority_shares(annunciations: pd.DataFrame) -> dict[str, float]:
 
 def summary(annunciations: pd.DataFrame, standing: pd.DataFrame, *, since, until) -> dict:
     """The page's tiles and the bench's keys: presented per hour (mean, max; all consoles together),
-    flood windows, standing alarms (the most on any one console: what one person faces; and all), the
+    flood windows, standing alarms (the most on any one dispatcher's console: what one person faces; and
+    all, the instrument technicians' included), the
     priority mix."""
     hourly = per_hour(annunciations, since=since, until=until).sum(axis=1)
+    dispatch = standing.loc[standing["console"] != INSTRUMENT_CONSOLE, "console"]
     return {"presented_per_hour": {"mean": round(float(hourly.mean()) if len(hourly) else 0.0, 2),
                                    "max": int(hourly.max()) if len(hourly) else 0},
             "flood_windows": int(len(flood_windows(annunciations))),
-            "standing_alarms": int(standing["console"].value_counts().max()) if len(standing) else 0,
+            "standing_alarms": int(dispatch.value_counts().max()) if len(dispatch) else 0,
             "standing_alarms_all": int(len(standing)),
             "standing_by_console": standing["console"].value_counts().to_dict(),
             "standing_oldest_h": round(float(standing["age_h"].max()), 1) if len(standing) else 0.0,

@@ -52,6 +52,9 @@ GROUPING = (
               (*STATION_CONSEQUENCES, "sensor_offline", "sensor_stuck", "sensor_drift"), "incident_stations"),
     GroupRule("source_trip", SOURCE_CAUSES, STATION_CONSEQUENCES, "fed_stations", ("alarm", "critical")),
     GroupRule("network_short", ("network_compliance_low",), ("compliance_low",), "everywhere"),
+    GroupRule("network_supply", ("network_supply_low",), ("station_t_supply_low", "source_t_supply_low"),
+              "everywhere"),
+    GroupRule("source_supply", ("source_t_supply_low",), ("station_t_supply_low",), "fed_stations"),
     GroupRule("station_fault", ("station_t_supply_low", "station_dp_low"), STATION_CONSEQUENCES, "same_station"),
     GroupRule("station_rooms", ("compliance_low",), ("compliance_low",), "same_station"),
     GroupRule("telemetry_offline", ("telemetry_offline",), ("sensor_offline", "sensor_stuck", "sensor_drift"),
@@ -75,6 +78,7 @@ PRIORITY = {
     "sensor_drift": {"warning": "low", "alarm": "low"},
     "telemetry_offline": {"warning": "low", "alarm": "medium"},
     "network_compliance_low": {"warning": "medium", "alarm": "high"},
+    "network_supply_low": {"warning": "medium", "alarm": "high"},
 }
 
 

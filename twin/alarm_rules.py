@@ -105,6 +105,7 @@ RULE_FIELDS = {
     "source_t_supply_low": ("source_supply_margin_k", "source_supply_deadband_k"),
     "source_tripped": ("source_flow_lost_share",),
     "network_compliance_low": ("room_warn_c", "network_cold_share"),
+    "network_supply_low": ("station_supply_margin_k", "network_cold_share"),
     "sensor_offline": ("offline_intervals",),
     "telemetry_offline": ("offline_intervals", "telemetry_offline_share"),
     "telemetry_stalled": ("offline_intervals",),
@@ -118,7 +119,8 @@ COMPLIANCE_HOUSEHOLDS_KEPT = 100   # the coldest rooms named in one alarm (the c
 
 CAUSES = ("room_t_low", "compliance_low", "station_t_supply_low", "station_dp_low", "station_t_return_high",
           "source_p_out_of_band", "source_t_supply_low", "source_tripped", "sensor_offline", "sensor_stuck",
-          "sensor_drift", "telemetry_offline", "telemetry_stalled", "network_compliance_low", "twin_not_converged")
+          "sensor_drift", "telemetry_offline", "telemetry_stalled", "network_compliance_low", "network_supply_low",
+          "twin_not_converged")
 
 
 class AlarmEngine:
@@ -161,7 +163,7 @@ class AlarmEngine:
         cleared = []
         # A failed solve says nothing about rules that need the twin's result: keep theirs open.
         needs_result = {"station_t_supply_low", "station_dp_low", "station_t_return_high", "source_p_out_of_band",
-                        "source_t_supply_low", "source_tripped"}
+                        "source_t_supply_low", "source_tripped", "network_supply_low"}
         for cause in CAUSES:
             if result is None and cause in needs_result:
                 continue
@@ -202,6 +204,20 @@ class AlarmEngine:
             if column == "station_id":
                 out += self._network_short(low, counts)
         return out
+
+    def _network_supply_low(self, cold: pd.DataFrame, stations: int, setpoint: float) -> list[Condition]:
+        """Supply under the curve at a large share of the stations at once (a cold wave the plants have not
+        caught up with, a curve the plants cannot follow): one alarm on the pressure plant carrying them."""
+        cfg = self.config
+        held = (self.pressure_source, "network_supply_low") in self._open
+        share = len(cold) / stations if stations else 0.0
+        if not stations or share < cfg.network_cold_share - (0.05 if held else 0.0):
+            return []
+        return [Condition(self.pressure_source, "network_supply_low", "alarm" if share >= 0.5 else "warning",
+                          f"{len(cold)} of {stations} stations get supply under the curve's {setpoint:.0f} °C"
+                          f" (median {float(cold['value'].median()):.1f} °C)",
+                          {"stations": int(len(cold)), "of": int(stations), "share": round(share, 3),
+                           "setpoint_c": round(setpoint, 1), "median_c": round(float(cold["value"].median()), 1)})]
 
     def _network_short(self, low: pd.DataFrame, counts: pd.DataFrame) -> list[Condition]:
         """Cold rooms behind a large share of the stations at once: the supply as a whole is short of heat
@@ -333,10 +349,12 @@ class AlarmEngine:
         supply = self._measured_or_model(measured, st.index, "t_supply", st["t_supply_c"])
         limit = setpoint - cfg.station_supply_margin_k + \
             self._held("station_t_supply_low", supply.index) * cfg.station_supply_deadband_k
-        for sid, row in supply[supply["value"] < limit].iterrows():
+        cold = supply[supply["value"] < limit]
+        for sid, row in cold.iterrows():
             out.append(Condition(sid, "station_t_supply_low", "warning",
                                  f"supply {row.value:.1f} °C, {setpoint - row.value:.0f} K under the curve",
                                  {"value_c": round(float(row.value), 2), "source": _source(row.measured)}))
+        out += self._network_supply_low(cold, len(supply), setpoint)
         min_dp = pd.to_numeric(self.stations["min_dp_bar"], errors="coerce").fillna(
             self.design.min_station_dp_bar).reindex(st.index)
         low = st[st["dp_bar"] < min_dp + self._held("station_dp_low", st.index) * cfg.station_dp_deadband_bar]

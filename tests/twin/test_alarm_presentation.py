@@ -280,3 +280,16 @@ def test_a_stations_cold_rooms_carry_its_communities(city):
     presenter.present(AT + pd.Timedelta(minutes=1))
     state = _state(pool)
     assert state.loc[cold_community, "parent_id"] == cold_station and state.loc[cold_station, "presented"]
+
+
+def test_supply_under_the_curve_everywhere_is_one_alarm_over_its_plants_and_stations(city):
+    pool, network, presenter = city
+    plant = presenter.pressure_source
+    cold_network = _raise(pool, plant, "network_supply_low", "warning")
+    stations = [_raise(pool, s, "station_t_supply_low") for s in _stations(network, 2)]
+    source = str(network.sources.loc[network.sources["role"] != "pressure", "id"].iloc[0])
+    cold_source = _raise(pool, source, "source_t_supply_low")
+    presenter.present(AT)
+    state = _state(pool)
+    assert state.loc[cold_network, "presented"] and state.loc[cold_network, "priority"] == "medium"
+    assert set(state.loc[[*stations, cold_source], "parent_id"]) == {cold_network}
