@@ -163,9 +163,11 @@ _BOARD_SORTS = {"id", "created_at", "priority", "state", "category", "origin", "
 _NULLABLE_SORTS = {"team_id", "sla_due_at", "site_due_at"}
 _BOARD_SELECT = sql.SQL(
     "SELECT w.id, w.created_at, w.title, w.category::text, w.origin, w.priority::text, w.state::text, w.team_id,"
-    " t.name, w.asset_id, w.household_id, h.community_id, w.reply_due_at, w.site_due_at, w.sla_due_at,"
+    " t.name, w.asset_id, w.household_id,"
+    " coalesce(h.community_id, CASE WHEN w.asset_id LIKE 'C-%%' THEN w.asset_id END), w.reply_due_at, w.site_due_at, w.sla_due_at,"
     " w.replied_at, w.on_site_at, w.resolved_at, w.external_ref, w.reopen_count,"
-    " (w.state = ANY(%(open)s::work_order_state[]) AND w.sla_due_at < now()) AS overdue, h.station_id,"
+    " (w.state = ANY(%(open)s::work_order_state[]) AND w.sla_due_at < now()) AS overdue,"
+    " coalesce(h.station_id, CASE WHEN w.asset_id LIKE 'ST-%%' THEN w.asset_id END),"
     " (w.state = ANY(%(open)s::work_order_state[]) AND w.sla_due_at >= now()"
     "  AND now() >= w.created_at + (w.sla_due_at - w.created_at) * %(warn_share)s) AS due_warning"
     " FROM work_order w LEFT JOIN team t ON t.id = w.team_id LEFT JOIN household h ON h.id = w.household_id")

@@ -11,7 +11,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from store.calendar import WorkCalendar
-from store.kpis import KPI, Period, compute_kpis, kpi_table, heated_areas, order_facts
+from store.kpis import KPI, Period, compute_kpis, heated_areas, kpi_table, order_facts
 from store.work_orders.sla import compute_revisit_due
 from store.work_orders.sla_policy import load_sla_policy
 
@@ -194,3 +194,49 @@ def test_every_kpi_has_its_definition_and_a_label():
         for lang in ("zh-CN", "en"):
             assert t(f"kpi.{kpi.key}", lang) != f"kpi.{kpi.key}"
             assert t(f"kpi.{kpi.key}.doc", lang) != f"kpi.{kpi.key}.doc"
+
+
+def test_a_cold_building_nobody_called_about_gets_an_inspection_order_once(pool):
+    from datetime import UTC
+
+    from store.audit import Actor, list_audit_events
+    from store.proactive import list_cold_without_ticket, open_inspection
+    from store.work_orders import add_work_order
+
+    now = datetime.now(UTC)
+    with pool.connection() as conn:
+        _city(conn)
+        version = conn.execute("SELECT max(id) FROM network_version").fetchone()[0]
+        rooms = (("H-10", "C-1", 1, 16.0, "heating"), ("H-11", "C-1", 1, 17.0, "heating"),
+                 ("H-12", "C-1", 2, 20.0, "heating"), ("H-13", "C-2", 1, 15.0, "suspended"),
+                 ("H-14", "C-2", 3, 16.0, "heating"))
+        for household, community, building, t_c, status in rooms:
+            sensor = f"S-{household}-RT"
+            conn.execute("INSERT INTO asset (id, kind, geometry, lon, lat, network_version) VALUES"
+                         " (%s, 'sensor', '{}', 119.1, 36.7, %s)", (sensor, version))
+            conn.execute("INSERT INTO sensor (id, element_id, kind, unit) VALUES (%s, %s, 'room_t', '°C')",
+                         (sensor, community))
+            conn.execute("INSERT INTO household (id, community_id, station_id, building, heating_status, sensor_id)"
+                         " VALUES (%s, %s, 'ST-1', %s, %s, %s)", (household, community, building, status, sensor))
+            for minutes in (5, 20, 40):
+                conn.execute("INSERT INTO measurement (time, sensor_id, value) VALUES (%s, %s, %s)",
+                             (now - timedelta(minutes=minutes), sensor, t_c))
+    supervisor = Actor("t-supervisor", role="supervisor")
+    add_work_order(pool, title="14 号住户不热", actor=supervisor, household_id="H-14", category="room_cold")
+    cold = list_cold_without_ticket(pool, end=now)
+    # C-1 building 1: both rooms cold; building 2 warm; H-13 suspended itself; H-14's building has a ticket.
+    assert cold[["community_id", "building", "collectors", "cold"]].values.tolist() == [["C-1", 1, 2, 2]]
+    assert cold["worst_c"].iloc[0] == pytest.approx(16.0) and cold["households"].iloc[0] == ["H-10", "H-11"]
+    assert list_cold_without_ticket(pool, end=now, by="community")["community_id"].tolist() == ["C-1"]
+    assert len(list_cold_without_ticket(pool, end=now, threshold_c=15.5)) == 0
+    wo_id = open_inspection(pool, community_id="C-1", building=1, actor=supervisor, threshold_c=18.0, collectors=2,
+                            cold=2, worst_c=16.0, day="2026-12-02")
+    again = open_inspection(pool, community_id="C-1", building=1, actor=supervisor, threshold_c=18.0, collectors=2,
+                            cold=2, worst_c=16.0, day="2026-12-02")
+    assert again == wo_id
+    with pool.connection() as conn:
+        order = conn.execute("SELECT origin, category::text, asset_id, title FROM work_order WHERE id = %s",
+                             (wo_id,)).fetchone()
+    assert order[:3] == ("inspection", "room_cold", "C-1") and "未诉先办" in order[3]
+    assert list_cold_without_ticket(pool, end=now).empty  # the inspection is the open ticket now
+    assert str(wo_id) in list_audit_events(pool, action="work_order.create")["object_id"].tolist()
