@@ -116,7 +116,8 @@ def tampered_after(data: ForecastData, cut: pd.Timestamp) -> ForecastData:
                         workday=data.workday)
 
 
-def leak_check(data: ForecastData, cut, run: Callable[[ForecastData], pd.DataFrame]) -> int:
+def leak_check(data: ForecastData, cut, run: Callable[[ForecastData], pd.DataFrame],
+               honest: pd.DataFrame | None = None) -> int:
     """Run ``run`` (a backtest) on ``data`` and on ``tampered_after(data, cut)``; the forecasts issued at or
     before ``cut`` must be identical. Returns how many were compared; ``LeakError`` naming the first that
     differs."""

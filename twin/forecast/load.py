@@ -101,14 +101,15 @@ def issue_times(start, end, every_h: int = TRAIN_ISSUE_EVERY_H) -> pd.DatetimeIn
 
 
 def fit_model(data: ForecastData, *, until, days: float = TRAIN_DAYS, every_h: int = TRAIN_ISSUE_EVERY_H,
-              elements=None, max_rows: int = 300_000, cache: dict | None = None) -> LoadModel:
+              elements=None, max_rows: int = 300_000, cache: dict | None = None, rounds: int | None = None
+              ) -> LoadModel:
     """Train on the issues of the ``days`` before ``until`` (each seeing only what was known at it)."""
     until = _utc(until)
     known = data.as_of(until)
     first = max(known.loads.index.min() + pd.Timedelta(days=2), until - pd.Timedelta(days=days))
     rows = training_rows(known, issue_times(first, until, every_h), until=until, elements=elements,
                          max_rows=max_rows, cache=cache)
-    return LoadModel.fit(rows, trained_until=until)
+    return LoadModel.fit(rows, trained_until=until, **({} if rounds is None else {"rounds": rounds}))
 
 
 def predict(model: LoadModel, known: ForecastData, at, leads_h=LEADS_H, elements=None) -> pd.DataFrame:
