@@ -44,6 +44,7 @@ class Settings:
     mqtt_username: str | None = None
     mqtt_password: str | None = None
     sla_file: Path | None = None  # the SLA policy (YAML); default: store/work_orders/sla_default.yaml
+    forecast_url: str | None = None  # an HTTP JSON weather forecast (heattwin forecast fetch); none by default
     extra: dict = field(default_factory=dict)
 
     @property
@@ -86,4 +87,5 @@ def load_settings() -> Settings:
         mqtt_password=_env("HEATTWIN_MQTT_PASSWORD"),
         timescaledb=_choice("HEATTWIN_TIMESCALEDB", defaults.timescaledb, ("auto", "off")),
         sla_file=Path(_env("HEATTWIN_SLA_FILE")) if _env("HEATTWIN_SLA_FILE") else None,
+        forecast_url=_env("HEATTWIN_FORECAST_URL"),
     )

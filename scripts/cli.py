@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "scripts.cmd_tickets",
     "scripts.cmd_reports",
     "scripts.cmd_control",
+    "scripts.cmd_forecast",
 )
 
 

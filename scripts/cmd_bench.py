@@ -7,7 +7,7 @@ import importlib
 from scripts.benchmarks import print_report
 
 BENCHES = ("import", "twin", "ingest", "wall", "leaks", "scenarios", "orders", "hotline", "alarms", "control",
-           "supervisor", "refunds")
+           "supervisor", "refunds", "forecast")
 
 
 def _available() -> list[str]:

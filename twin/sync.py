@@ -305,12 +305,27 @@ class SyncLoop:
         if learned_h:
             self._leaks_relearn_at = self._last_at + pd.Timedelta(hours=1 if learned_h < 24.0 else 24)
 
+    def _forecast_load(self) -> None:
+        """The heat-load model retrained daily and the 48 h forecast issued hourly (``twin.forecast.load``);
+        a forecast that cannot be made is logged, never the end of the cycle."""
+        if self._last_at is None:
+            return
+        from twin.forecast.load import ForecastHousekeeping
+
+        if getattr(self, "_forecasts", None) is None:
+            self._forecasts = ForecastHousekeeping(self.pool, self.network)
+        try:
+            self._forecasts.run(self._last_at)
+        except (ValueError, LookupError, KeyError) as exc:
+            log.warning("heat-load forecast skipped: %s", exc)
+
     def housekeeping(self, keep_run_hours: float = 48.0) -> None:
         """Every few cycles: newer calibration, rollups, old runs (into the twin's history first); once a day
         the readings' and the history's retention."""
         self.use_latest_calibration()
         telemetry.refresh_rollups(self.pool)
         self._relearn_leaks()
+        self._forecast_load()
         replay.roll_up_history(self.pool)
         twin_runs.prune_runs(self.pool, keep_hours=keep_run_hours)
         if time.monotonic() >= self._retention_due:

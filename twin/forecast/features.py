@@ -114,7 +114,9 @@ def training_rows(data: ForecastData, issues, *, until: pd.Timestamp, leads_h=LE
             rows = issue_features(data.as_of(at), at, leads_h, elements)
             if cache is not None:
                 cache[at] = rows
-        rows = rows[rows["valid_at"] + HOUR <= until]
+        if rows.empty:
+            continue
+        rows = rows[pd.DatetimeIndex(rows["valid_at"]) + HOUR <= until]
         if not rows.empty:
             parts.append(rows)
     if not parts:

@@ -26,7 +26,7 @@ from store import telemetry
 from store.audit import SYSTEM, Actor
 from twin.forecast.data import HOUR, ForecastData
 from twin.forecast.features import LEADS_H, issue_features, training_rows
-from twin.forecast.model import LoadModel
+from twin.forecast.model import LoadModel, NotEnoughHistory
 
 log = logging.getLogger(__name__)
 DEFAULT_LOCATION = "network"   # the weather of the network's city; a utility with several names each one
@@ -90,7 +90,7 @@ def load_history(pool, network, *, start, end, location: str = DEFAULT_LOCATION)
     outdoor = hourly["outdoor"].reindex(index)
     weather = pd.DataFrame({"t_outdoor_c": outdoor.mean(axis=1) if outdoor.shape[1] else np.nan}, index=index)
     archive = forecast_store.list_weather_issues(pool, location, start=(start - pd.Timedelta(days=3)).to_pydatetime(),
-                                                 end=end.to_pydatetime())
+                                                 end=(end + pd.Timedelta(seconds=1)).to_pydatetime())  # issued at end
     return ForecastData(loads=loads, weather=weather, forecasts=archive, timezone=load_settings().timezone,
                         workday=_workday(pool))
 
@@ -106,7 +106,10 @@ def fit_model(data: ForecastData, *, until, days: float = TRAIN_DAYS, every_h: i
     """Train on the issues of the ``days`` before ``until`` (each seeing only what was known at it)."""
     until = _utc(until)
     known = data.as_of(until)
-    first = max(known.loads.index.min() + pd.Timedelta(days=2), until - pd.Timedelta(days=days))
+    measured = known.loads.dropna(how="all").index
+    if measured.empty:
+        raise NotEnoughHistory(f"no heat-load history before {until}")
+    first = max(measured.min() + pd.Timedelta(days=2), until - pd.Timedelta(days=days))
     rows = training_rows(known, issue_times(first, until, every_h), until=until, elements=elements,
                          max_rows=max_rows, cache=cache)
     return LoadModel.fit(rows, trained_until=until, **({} if rounds is None else {"rounds": rounds}))
@@ -183,18 +186,20 @@ class ForecastHousekeeping:
         self.retrain_every_h = retrain_every_h
         self.min_history_days = min_history_days
         self.last_issue: pd.Timestamp | None = None
+        self.next_attempt: pd.Timestamp | None = None   # a young store is not asked again within the hour
 
     def run(self, at) -> dict:
         at = _utc(at).floor("h")
         done = {}
         latest = forecast_store.get_latest_load_model(self.pool)
         due = latest is None or at - pd.Timestamp(latest["trained_until"]) >= pd.Timedelta(hours=self.retrain_every_h)
-        if due:
+        if due and (self.next_attempt is None or at >= self.next_attempt):
             try:
                 done["model_id"] = train_load_model(self.pool, self.network, until=at)
             except ValueError as exc:   # NotEnoughHistory: the store is young
                 log.info("heat-load model not retrained at %s: %s", at, exc)
-        if self.last_issue != at:
+                self.next_attempt = at + HOUR
+        if self.last_issue != at and (latest is not None or "model_id" in done):
             try:
                 done["forecast_rows"] = len(forecast_load(self.pool, issued_at=at, network=self.network))
                 self.last_issue = at
