@@ -294,3 +294,79 @@ def window_means_at(pool: ConnectionPool, at: datetime, *, window_s: float) -> p
             " FROM measurement_5m WHERE bucket >= time_bucket(INTERVAL '5 minutes', %s::timestamptz - %s::interval)"
             " AND bucket < %s GROUP BY 1", (at, timedelta(seconds=window_s), at)).fetchall()
     return pd.DataFrame(rows, columns=["sensor_id", "value", "n", "last_time"])
+
+
+# -- one alarm's story ----------------------------------------------------------------------------------
+
+STORY_COLUMNS = ("at", "step", "actor", "detail", "ref", "data")
+GROUPED_COLUMNS = ("id", "asset_id", "name", "cause", "severity", "raised_at", "cleared_at")
+_STORY_SPAN_SLACK = timedelta(hours=1)  # an isolation recorded this long before the alarm still belongs to it
+
+
+def get_incident_story(pool: ConnectionPool, alarm_id: int) -> dict | None:
+    """One alarm's whole story, oldest first, from the stores: its own events (raised, presented, grouped or
+    shelved, acknowledged, comments, work order, cleared), the alarms grouped under it, each move of its work
+    orders (dispatched, accepted, crew on site, resolved …), the outage it opened and an isolation recorded on
+    its element. ``{"alarm": dict, "steps": DataFrame[STORY_COLUMNS], "grouped": DataFrame[GROUPED_COLUMNS]}``;
+    None when there is no such alarm."""
+    with pool.connection() as conn:
+        cur = conn.execute(
+            "SELECT a.id, a.asset_id, e.name, e.kind::text AS kind, a.cause, a.severity::text AS severity,"
+            " a.state::text AS state, a.message, a.details, a.raised_at, a.cleared_at, a.cleared_by, a.clear_note,"
+            " a.acknowledged_at, a.acknowledged_by, a.parent_id, a.priority"
+            " FROM alarm a JOIN asset e ON e.id = a.asset_id WHERE a.id = %s", (alarm_id,))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        alarm = dict(zip([d.name for d in cur.description], row, strict=True))
+        steps = [(at, action, actor, note, f"alarm:{alarm_id}", {}) for at, action, actor, note in conn.execute(
+            # The first 'raised' is when the rule raised it (a writer may stamp its event later, when it wrote).
+            "SELECT CASE WHEN e.action = 'raised' THEN least(e.at, a.raised_at) ELSE e.at END, e.action, e.actor,"
+            " e.note FROM alarm_event e JOIN alarm a ON a.id = e.alarm_id WHERE e.alarm_id = %s ORDER BY 1, e.id",
+            (alarm_id,))]
+        grouped = conn.execute(
+            "SELECT a.id, a.asset_id, e.name, a.cause, a.severity::text, a.raised_at, a.cleared_at FROM alarm a"
+            " JOIN asset e ON e.id = a.asset_id WHERE a.parent_id = %s ORDER BY a.raised_at, a.id",
+            (alarm_id,)).fetchall()
+        steps += [(r[5], "grouped", "presentation", f"#{r[0]} {r[2] or r[1]}", f"alarm:{r[0]}",
+                   {"alarm_id": r[0], "cause": r[3], "severity": r[4]}) for r in grouped]
+        steps += _order_steps(conn, alarm_id)
+        steps += _incident_steps(conn, alarm)
+    frame = pd.DataFrame(steps, columns=list(STORY_COLUMNS))
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    frame = frame.sort_values("at", kind="stable").reset_index(drop=True)
+    return {"alarm": alarm, "steps": frame, "grouped": pd.DataFrame(grouped, columns=list(GROUPED_COLUMNS))}
+
+
+def _order_steps(conn, alarm_id: int) -> list[tuple]:
+    """Every move of the work orders opened from the alarm or for the outage it caused."""
+    rows = conn.execute(
+        "SELECT e.at, e.to_state::text, e.actor, e.note, w.id, coalesce(t.name, w.team_id, '') FROM work_order w"
+        " JOIN work_order_event e ON e.work_order_id = w.id LEFT JOIN team t ON t.id = w.team_id"
+        " WHERE w.alarm_id = %(id)s OR w.id IN (SELECT work_order_id FROM incident WHERE alarm_id = %(id)s)"
+        " ORDER BY e.at, e.id", {"id": alarm_id}).fetchall()
+    return [(at, f"wo.{state}", actor, note, f"work_order:{wo}", {"work_order_id": wo, "state": state, "team": team})
+            for at, state, actor, note, wo, team in rows]
+
+
+def _incident_steps(conn, alarm: dict) -> list[tuple]:
+    """The outage the alarm opened (start and end), and an isolation recorded on its element (or its
+    leak's pipe) while it was open."""
+    element = (alarm["details"] or {}).get("pipe_id") or alarm["asset_id"]
+    end = alarm["cleared_at"]
+    rows = conn.execute(
+        "SELECT id, kind::text, title, started_at, ended_at, expected_back_at, created_by, coalesce(cardinality(stations), 0),"
+        " households, details FROM incident WHERE alarm_id = %(id)s OR (kind = 'isolation' AND cause_element = %(element)s"
+        " AND started_at >= %(start)s AND (%(end)s::timestamptz IS NULL OR started_at <= %(end)s))"
+        " ORDER BY started_at, id",
+        {"id": alarm["id"], "element": element, "start": alarm["raised_at"] - _STORY_SPAN_SLACK, "end": end}).fetchall()
+    steps = []
+    for incident_id, kind, title, started, ended, back, by, stations, households, details in rows:
+        ref, data = f"incident:{incident_id}", {"incident_id": incident_id, "stations": stations,
+                                                "households": households, "valves": (details or {}).get("valves", [])}
+        steps.append((started, "isolation" if kind == "isolation" else "incident_started", by, title, ref, data))
+        if ended is not None:
+            steps.append((ended, "incident_ended", by, title, ref, data))
+        elif back is not None:
+            steps.append((back, "expected_back", by, title, ref, data))
+    return steps

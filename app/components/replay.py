@@ -130,10 +130,6 @@ def _linked_session(query: dict) -> dict | None:
     return session
 
 
-@callback(Output("wall-replay-bar", "className"), Output("wall-replay-alarm", "options"),
-          Output("wall-replay-start", "value"),
-          Input("wall-replay-open", "n_clicks"), State("wall-replay-bar", "className"), State("wall-lang", "data"),
-          prevent_initial_call=True)
 @requires("replay.view")
 def open_bar(_clicks, class_name, lang):
     """Open (or close) the bar, offering the alarms of the last week to start from and an hour ago as start."""
@@ -149,11 +145,6 @@ def open_bar(_clicks, class_name, lang):
     return "replay-bar open", options, start
 
 
-@callback(Output("wall-replay", "data"), Output("wall-replay-msg", "children"),
-          Output("wall-replay-slider", "marks"),
-          Input("wall-replay-go", "n_clicks"), Input("wall-replay-alarm", "value"),
-          State("wall-replay-start", "value"), State("wall-replay-span", "value"), State("wall-lang", "data"),
-          prevent_initial_call=True)
 @requires("replay.view")
 def load_span(_go, alarm_id, start_text, span_h, lang):
     """The span to play: from the picked start for the picked hours, or around the picked alarm (from a little
@@ -179,46 +170,6 @@ def _alarm_span(pool, alarm_id: int, now: pd.Timestamp) -> tuple:
     return start, min(end, start + pd.Timedelta(hours=max(SPANS_H)))
 
 
-# The replay's clock, in the browser: a loaded span starts paused at its start; play/pause toggles the tick;
-# each tick moves the time shown by the speed; the scrubber sets it; the end of the span pauses.
-clientside_callback(
-    """function(tick, play, slider, session, paused, speed, at) {
-        var none = window.dash_clientside.no_update;
-        var trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || '';
-        if (!session) { return [null, 0, 3600, true, '▶']; }
-        var start = Date.parse(session.start), end = Date.parse(session.end);
-        var span = Math.max(60, Math.round((end - start) / 1000));
-        var now = at ? Date.parse(at) : start;
-        if (trig.indexOf('wall-replay-play') === 0) {
-            var resume = paused && now < end;
-            return [none, none, none, !resume, resume ? '⏸' : '▶'];
-        }
-        if (trig.indexOf('wall-replay-slider') === 0) {
-            return [new Date(start + slider * 1000).toISOString(), none, none, none, none];
-        }
-        if (trig.indexOf('wall-replay-tick') !== 0) {  // a span loaded (or in the page's link): paused at its start
-            return [new Date(start).toISOString(), 0, span, true, '▶'];
-        }
-        var next = Math.min(end, now + (speed || 1) * TICK_MS);
-        var done = next >= end;
-        return [new Date(next).toISOString(), Math.round((next - start) / 1000), none, done ? true : none,
-                done ? '▶' : none];
-    }""".replace("TICK_MS", str(TICK_MS)),
-    Output("wall-replay-at", "data"), Output("wall-replay-slider", "value"), Output("wall-replay-slider", "max"),
-    Output("wall-replay-tick", "disabled"), Output("wall-replay-play", "children"),
-    Input("wall-replay-tick", "n_intervals"), Input("wall-replay-play", "n_clicks"),
-    Input("wall-replay-slider", "value"), Input("wall-replay", "data"),
-    State("wall-replay-tick", "disabled"), State("wall-replay-speed", "value"), State("wall-replay-at", "data"))
-
-
-@callback(Output("wall-live", "data", allow_duplicate=True), Output("wall-live-sig", "data", allow_duplicate=True),
-          Output("wall-alarms", "data", allow_duplicate=True), Output("wall-leaks", "children", allow_duplicate=True),
-          Output("wall-ticker", "children", allow_duplicate=True),
-          Output("wall-alarm-sig", "data", allow_duplicate=True), Output("wall-kpis", "children", allow_duplicate=True),
-          Output("wall-replay-banner", "children"), Output("wall-replay-banner", "className"),
-          Output("wall-ticker-title", "children", allow_duplicate=True), Output("wall-replay-time", "children"),
-          Input("wall-replay-at", "data"), Input("wall-quantity", "value"), Input("wall-lang", "data"),
-          State("wall-replay", "data"), prevent_initial_call=True)
 @requires("replay.view")
 def show_time(at_text, quantity, lang, session):
     """The wall as it was at the time the replay shows: map, alarms, ticker, tiles, and the banner."""
@@ -233,18 +184,70 @@ def show_time(at_text, quantity, lang, session):
             banner, "replay-banner", t("replay.ticker_title", lang).format(when=when[11:16]), when)
 
 
-@callback(Output("wall-replay", "data", allow_duplicate=True), Output("wall-live-sig", "data", allow_duplicate=True),
-          Output("wall-alarm-sig", "data", allow_duplicate=True), Output("wall-interval", "n_intervals"),
-          Output("wall-kpi-interval", "n_intervals"), Output("wall-replay-banner", "className", allow_duplicate=True),
-          Output("wall-ticker-title", "children", allow_duplicate=True),
-          Output("wall-replay-bar", "className", allow_duplicate=True),
-          Input("wall-replay-live", "n_clicks"), State("wall-interval", "n_intervals"),
-          State("wall-kpi-interval", "n_intervals"), State("wall-lang", "data"), prevent_initial_call=True)
 @requires("replay.view")
 def back_to_live(_clicks, n_live, n_kpi, lang):
     """Live again: the replay ends, the live refreshes forget what they last sent and run now."""
     return (None, None, None, (n_live or 0) + 1, (n_kpi or 0) + 1, "replay-banner hidden", t("ticker.title", lang),
             "replay-bar closed")
+
+
+def register() -> None:
+    """Declare the replay's callbacks; called by the wall page's module, which Dash executes for every app it
+    makes (a component module is imported once per process, and its callbacks would reach only the first app)."""
+    callback(Output("wall-replay-bar", "className"), Output("wall-replay-alarm", "options"),
+             Output("wall-replay-start", "value"),
+             Input("wall-replay-open", "n_clicks"), State("wall-replay-bar", "className"), State("wall-lang", "data"),
+              prevent_initial_call=True)(open_bar)
+    callback(Output("wall-replay", "data"), Output("wall-replay-msg", "children"),
+             Output("wall-replay-slider", "marks"),
+             Input("wall-replay-go", "n_clicks"), Input("wall-replay-alarm", "value"),
+             State("wall-replay-start", "value"), State("wall-replay-span", "value"), State("wall-lang", "data"),
+              prevent_initial_call=True)(load_span)
+    # The replay's clock, in the browser: a loaded span starts paused at its start; play/pause toggles the tick;
+    # each tick moves the time shown by the speed; the scrubber sets it; the end of the span pauses.
+    clientside_callback(
+        """function(tick, play, slider, session, paused, speed, at) {
+            var none = window.dash_clientside.no_update;
+            var trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || '';
+            if (!session) { return [null, 0, 3600, true, '▶']; }
+            var start = Date.parse(session.start), end = Date.parse(session.end);
+            var span = Math.max(60, Math.round((end - start) / 1000));
+            var now = at ? Date.parse(at) : start;
+            if (trig.indexOf('wall-replay-play') === 0) {
+                var resume = paused && now < end;
+                return [none, none, none, !resume, resume ? '⏸' : '▶'];
+            }
+            if (trig.indexOf('wall-replay-slider') === 0) {
+                return [new Date(start + slider * 1000).toISOString(), none, none, none, none];
+            }
+            if (trig.indexOf('wall-replay-tick') !== 0) {  // a span loaded (or in the page's link): paused at its start
+                return [new Date(start).toISOString(), 0, span, true, '▶'];
+            }
+            var next = Math.min(end, now + (speed || 1) * TICK_MS);
+            var done = next >= end;
+            return [new Date(next).toISOString(), Math.round((next - start) / 1000), none, done ? true : none,
+                    done ? '▶' : none];
+        }""".replace("TICK_MS", str(TICK_MS)),
+        Output("wall-replay-at", "data"), Output("wall-replay-slider", "value"), Output("wall-replay-slider", "max"),
+        Output("wall-replay-tick", "disabled"), Output("wall-replay-play", "children"),
+        Input("wall-replay-tick", "n_intervals"), Input("wall-replay-play", "n_clicks"),
+        Input("wall-replay-slider", "value"), Input("wall-replay", "data"),
+        State("wall-replay-tick", "disabled"), State("wall-replay-speed", "value"), State("wall-replay-at", "data"))
+    callback(Output("wall-live", "data", allow_duplicate=True), Output("wall-live-sig", "data", allow_duplicate=True),
+             Output("wall-alarms", "data", allow_duplicate=True), Output("wall-leaks", "children", allow_duplicate=True),
+             Output("wall-ticker", "children", allow_duplicate=True),
+             Output("wall-alarm-sig", "data", allow_duplicate=True), Output("wall-kpis", "children", allow_duplicate=True),
+             Output("wall-replay-banner", "children"), Output("wall-replay-banner", "className"),
+             Output("wall-ticker-title", "children", allow_duplicate=True), Output("wall-replay-time", "children"),
+             Input("wall-replay-at", "data"), Input("wall-quantity", "value"), Input("wall-lang", "data"),
+             State("wall-replay", "data"), prevent_initial_call=True)(show_time)
+    callback(Output("wall-replay", "data", allow_duplicate=True), Output("wall-live-sig", "data", allow_duplicate=True),
+             Output("wall-alarm-sig", "data", allow_duplicate=True), Output("wall-interval", "n_intervals"),
+             Output("wall-kpi-interval", "n_intervals"), Output("wall-replay-banner", "className", allow_duplicate=True),
+             Output("wall-ticker-title", "children", allow_duplicate=True),
+             Output("wall-replay-bar", "className", allow_duplicate=True),
+             Input("wall-replay-live", "n_clicks"), State("wall-interval", "n_intervals"),
+             State("wall-kpi-interval", "n_intervals"), State("wall-lang", "data"), prevent_initial_call=True)(back_to_live)
 
 
 # -- the wall at a past time ---------------------------------------------------------------------------

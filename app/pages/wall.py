@@ -165,6 +165,7 @@ def layout(element: str | None = None, lang: str | None = None, **_query):
 
 
 dash.register_page("wall_alias", path="/wall", title="HeatTwin — 调度大屏", name="wall (alias)", layout=layout)
+replay.register()  # the time control's callbacks, for this app
 
 
 def _signature(*parts) -> str:
