@@ -364,7 +364,8 @@ def apply_presentation(pool: ConnectionPool, alarms: pd.DataFrame, decided: pd.D
     ``presented_at`` and a 'presented' event (an annunciation: what the alarm-rate figures count); one
     that goes off the wall gets a 'suppressed' event naming the rule (and its root cause); an expired
     shelf is taken off with an 'unshelved' event. Returns how many alarms changed."""
-    newly = decided["presented"] & alarms["presented_at"].isna()
+    # Put before the dispatcher now: a new episode, or back on the wall after a rule or a shelf kept it off.
+    newly = decided["presented"] & (alarms["presented_at"].isna() | ~alarms["presented"].astype(bool))
     changed = newly | ~(_same(alarms["presented"], decided["presented"]) & _same(alarms["parent_id"], decided["parent_id"])
                         & _same(alarms["suppressed_by"], decided["suppressed_by"])
                         & _same(alarms["priority"], decided["priority"]) & _same(alarms["console"], decided["console"]))

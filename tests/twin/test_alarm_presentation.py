@@ -97,6 +97,8 @@ def test_a_planned_isolations_region_does_not_ring_and_comes_back_when_it_ends(c
     end_incident(pool, incident, actor=DISPATCHER)
     presenter.present(AT + pd.Timedelta(minutes=1))
     assert _state(pool).loc[dp, "presented"]
+    # Back on the wall is an annunciation of its own (what the rates count and the replay reads).
+    assert alarms.list_alarm_events(pool, dp)["action"].tolist()[-2:] == ["suppressed", "presented"]
 
 
 def test_a_tripped_plant_groups_the_stations_it_feeds_and_no_others(city):
