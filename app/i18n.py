@@ -389,6 +389,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
     "alarm.out_of_service": {"zh-CN": "检修停用", "en": "Out of service"},
     "alarm.done.out_of_service": {"zh-CN": "{element} 已检修停用（工单 #{order}）。", "en": "{element} is out of service (work order #{order})."},
     "nav.alarms": {"zh-CN": "报警绩效", "en": "Alarm performance"},
+    "nav.incident": {"zh-CN": "事件经过", "en": "Incidents"},
     "alarms.title": {"zh-CN": "报警绩效（ISA-18.2 / EEMUA 191）", "en": "Alarm performance (ISA-18.2 / EEMUA 191)"},
     "alarms.period.24": {"zh-CN": "近 24 小时", "en": "Last 24 h"},
     "alarms.period.168": {"zh-CN": "近 7 天", "en": "Last 7 days"},

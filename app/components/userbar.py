@@ -12,8 +12,10 @@ from app.i18n import t
 # Pages in the bar, in order: (path, label key, action needed to see it).
 NAV = (("/field", "nav.field", "work_order.field"), ("/", "nav.wall", "wall.view"),
        ("/orders", "nav.orders", "work_order.board"), ("/hotline", "nav.hotline", "call.answer"), ("/revisits", "nav.revisits", "work_order.revisit"),
-       ("/alarms", "nav.alarms", "alarm.performance.view"), ("/scenarios", "nav.scenarios", "scenario.view"), ("/overview", "nav.overview", "overview.view"),
-       ("/admin/audit", "nav.audit", "audit.view"))
+       ("/supervisor", "nav.supervisor", "supervisor.view"), ("/supervisor/refunds", "nav.refunds", "refund.view"),
+       ("/alarms", "nav.alarms", "alarm.performance.view"), ("/incident", "nav.incident", "incident.view"),
+       ("/control", "nav.control", "control.view"), ("/scenarios", "nav.scenarios", "scenario.view"),
+       ("/overview", "nav.overview", "overview.view"), ("/admin/audit", "nav.audit", "audit.view"))
 
 
 def userbar(principal: Principal | None, lang: str) -> html.Div:
