@@ -1,21 +1,19 @@
-"""The alarm ticker (newest first; a click selects the element) and the 24 h trend figure."""
+"""The alarm ticker: presented alarms newest first, a root cause folding its consequences; a click selects the element."""
 
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import html
 
 from app.components import fmt
 from app.components.alarm_text import describe
 from app.i18n import t
-from heattwin.choices import ALARM_PRIORITY, ALARM_SEVERITY, SENSOR_KIND
+from heattwin.choices import ALARM_PRIORITY, ALARM_SEVERITY
 
 SEVERITY_COLOUR = {c.value: c.colour for c in ALARM_SEVERITY}
 PRIORITY_COLOUR = {c.value: c.colour for c in ALARM_PRIORITY}
 TICKER_LIMIT = 40
 GROUPED_SHOWN = 30   # consequences listed under a root cause (the count is always whole)
-_LINE_COLOURS = ("#ff6b6b", "#4dabf7", "#ffd43b", "#69db7c", "#da77f2", "#ffa94d")
 
 
 def _ack_button(r, lang: str, can_ack: bool):
@@ -79,34 +77,3 @@ def ticker_items(alarms: pd.DataFrame, lang: str, timezone: str, can_ack: bool =
         items.append(html.Div([_line(r, lang, timezone), *extras, *([group] if group is not None else [])],
                               className="ticker-row", **{"data-alarm": str(r.id)}))
     return items
-
-
-def trend_figure(trend: pd.DataFrame | None, sensors: pd.DataFrame, lang: str, timezone: str,
-                 compact: bool = False, scale: float = 1.0, note_key: str = "trend.none") -> go.Figure:
-    """Means per sensor of the element over the window; empty with a note when there are none.
-
-    ``scale`` grows fonts and lines with the wall (plotly sizes are pixels; 1 at 1920 px wide).
-    """
-    fig = go.Figure()
-    fig.update_layout(
-        template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        margin={"l": 48 * scale, "r": 12 * scale, "t": (8 if compact else 28) * scale, "b": 28 * scale},
-        font={"size": 13 * scale, "family": "Noto Sans CJK SC, sans-serif"},
-        legend={"orientation": "h", "y": 1.15 if not compact else 1.25, "x": 0}, showlegend=True,
-        xaxis={"gridcolor": "#1f2a3a", "nticks": 10 if compact else 6}, yaxis={"gridcolor": "#1f2a3a"})
-    if trend is None or trend.empty:
-        fig.add_annotation(text=t(note_key, lang), showarrow=False, font={"size": 16 * scale, "color": "#8b98a9"},
-                           xref="paper", yref="paper", x=0.5, y=0.5)
-        fig.update_xaxes(visible=False)
-        fig.update_yaxes(visible=False)
-        return fig
-    kinds = sensors.set_index("sensor_id")["kind"].to_dict() if not sensors.empty else {}
-    frame = trend.copy()
-    frame["bucket"] = pd.to_datetime(frame["bucket"], utc=True).dt.tz_convert(timezone).dt.tz_localize(None)
-    for k, (sensor_id, rows) in enumerate(frame.sort_values("bucket").groupby("sensor_id")):
-        kind = SENSOR_KIND.get(kinds.get(sensor_id, ""))
-        name = f"{t(kind.label_key, lang)} ({kind.unit})" if kind else sensor_id
-        colour = _LINE_COLOURS[k % len(_LINE_COLOURS)]
-        fig.add_trace(go.Scatter(x=rows["bucket"], y=rows["avg"], name=name, mode="lines",
-                                 line={"color": colour, "width": 2 * scale}))
-    return fig
