@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 from psycopg_pool import ConnectionPool
 
@@ -246,9 +247,11 @@ def complaints(facts: pd.DataFrame) -> pd.Series:
     return _served(facts) & facts["origin"].isin(RESIDENT_ORIGINS) & facts["category"].isin(COMPLAINT_CATEGORIES)
 
 
-def complaints_per_10k_m2(count: int, area_m2: float) -> float | None:
-    """万平米投诉率: ``complaints`` per 10,000 m² of heated area (None without an area)."""
-    return count / (area_m2 / 10_000.0) if area_m2 and area_m2 > 0 else None
+def complaints_per_10k_m2(count, area_m2):
+    """万平米投诉率: ``complaints`` per 10,000 m² of heated area (NaN without an area); numbers or arrays."""
+    count, area_m2 = np.asarray(count, dtype=float), np.asarray(area_m2, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(area_m2 > 0, count / (area_m2 / 10_000.0), np.nan)
 
 
 def time_to(facts: pd.DataFrame, step: str) -> pd.Series:
@@ -313,21 +316,22 @@ def _indicators(facts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _finish(counts: pd.DataFrame, hours: dict[str, pd.Series], area: pd.Series) -> pd.DataFrame:
-    """Rates, complaints per area and time quantiles from the summed indicators (one row per group)."""
-    out = counts.copy()
-    out["area_m2"] = area.reindex(out.index).fillna(0.0).astype(float)
-    for kpi in KPIS:
-        if kpi.unit == "rate":
-            of = out[f"{kpi.key}_of"]
-            out[kpi.key] = (out[f"{kpi.key}_n"] / of.where(of > 0)).astype(object).where(of > 0, None)
-        elif kpi.unit == "per_10k_m2":
-            out[kpi.key] = [complaints_per_10k_m2(int(c), a) for c, a in zip(out["complaints"], out["area_m2"],
-                                                                             strict=True)]
-        else:
-            step = kpi.key.split("_")[0]
-            values = hours[f"{step}_{kpi.quantile}"].reindex(out.index)
-            out[kpi.key] = values.astype(object).where(values.notna(), None)
-    return out
+    """Rates, complaints per area and time quantiles from the summed indicators (one row per group; NaN where
+    nothing was counted)."""
+    columns = {c: counts[c].to_numpy() for c in counts.columns}
+    area_m2 = area.reindex(counts.index).fillna(0.0).to_numpy(float)
+    columns["area_m2"] = area_m2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for kpi in KPIS:
+            if kpi.unit == "rate":
+                n, of = columns[f"{kpi.key}_n"].astype(float), columns[f"{kpi.key}_of"].astype(float)
+                columns[kpi.key] = np.where(of > 0, n / of, np.nan)
+            elif kpi.unit == "per_10k_m2":
+                columns[kpi.key] = complaints_per_10k_m2(columns["complaints"], area_m2)
+            else:
+                step = kpi.key.split("_")[0]
+                columns[kpi.key] = hours[f"{step}_{kpi.quantile}"].reindex(counts.index).to_numpy(float)
+    return pd.DataFrame(columns, index=counts.index)
 
 
 def _group_areas(areas: pd.DataFrame, by: str | None) -> pd.Series:

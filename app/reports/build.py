@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from psycopg_pool import ConnectionPool
 
@@ -105,7 +106,7 @@ def _figures(content: ReportContent) -> dict:
     out = {}
     for key, value in content.report.company.items():
         out[key] = None if value is None or (isinstance(value, float) and pd.isna(value)) else (
-            float(value) if isinstance(value, int | float) else str(value))
+            float(value) if isinstance(value, int | float | np.number) else str(value))
     return out
 
 
