@@ -18,6 +18,9 @@ _SUFFIX = ("小区", "花园", "家园", "苑", "新村", "雅居")
 _SURNAMES = np.array(list("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许"))
 
 
+# Weifang's residential heating fee per m² of floor area for a season (the refund ledger prorates it).
+HEATING_FEE_YUAN_PER_M2 = 22.7
+
 def make_communities(grid: Grid, net: NetworkTables, rng) -> pd.DataFrame:
     """About one community per three stations, each in the block beside its station."""
     count = max(3, round(len(net.stations) / 3))
@@ -74,4 +77,5 @@ def make_households(communities: pd.DataFrame, rng) -> pd.DataFrame:
         "station_id": communities["station_id"].to_numpy()[owner], "name": name, "phone": phone,
         "address": address, "building": building, "floor": floor,
         "area_m2": area_m2, "heating_status": heating,
-        "sensor_id": sensor_id, "payment_status": _payment_status(heating)})
+        "sensor_id": sensor_id, "payment_status": _payment_status(heating),
+        "fee_yuan_per_m2": HEATING_FEE_YUAN_PER_M2})
