@@ -211,6 +211,13 @@ def _bad_actors(bad: pd.DataFrame, lang: str):
     return html.Table(className="rules", children=[html.Thead(head), html.Tbody(rows)])
 
 
+def _clicked(key: str):
+    """The ``key`` of the row button really clicked (a re-rendered list fires too, with no clicks)."""
+    if not isinstance(ctx.triggered_id, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
+        return None
+    return ctx.triggered_id[key]
+
+
 def _selected_alarm(rows) -> int | None:
     return int(rows[0]["id"]) if rows else None
 
@@ -247,9 +254,10 @@ def shelve(_clicks, rows, note, hours, lang):
           prevent_initial_call=True)
 @requires("alarm.shelve")
 def unshelve(_clicks, lang):
-    if not isinstance(ctx.triggered_id, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
+    alarm_id = _clicked("alarm")
+    if alarm_id is None:
         return no_update, no_update
-    alarm_id = int(ctx.triggered_id["alarm"])
+    alarm_id = int(alarm_id)
 
     def do(pool, who):
         store_alarms.unshelve_alarm(pool, alarm_id, actor=who)
@@ -288,9 +296,9 @@ def context_host(pool, element_id: str) -> str:
           prevent_initial_call=True)
 @requires("alarm.out_of_service")
 def end_out_of_service(_clicks, lang):
-    if not isinstance(ctx.triggered_id, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
+    asset_id = _clicked("asset")
+    if asset_id is None:
         return no_update, no_update
-    asset_id = str(ctx.triggered_id["asset"])
 
     def do(pool, who):
         store_alarms.end_out_of_service(pool, asset_id, actor=who)
