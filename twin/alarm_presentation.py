@@ -202,7 +202,9 @@ class AlarmPresenter:
         if group.scope == "fed_stations":
             keys = pd.Series(oldest["id"].to_numpy(), index=oldest["asset_id"].to_numpy())
             keys = keys[~keys.index.duplicated()]
-            network_wide = keys.get(self.pressure_source)
+            # The pressure plant holds the whole network's pressure: its trip is every station's cause. Its
+            # supply temperature reaches only the stations it feeds.
+            network_wide = keys.get(self.pressure_source) if group.name == "source_trip" else None
             found = children["console"].map(keys)
             if network_wide is not None:
                 found = found.fillna(network_wide)
