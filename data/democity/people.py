@@ -18,8 +18,9 @@ _SUFFIX = ("小区", "花园", "家园", "苑", "新村", "雅居")
 _SURNAMES = np.array(list("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许"))
 
 
-# Weifang's residential heating fee per m² of floor area for a season (the refund ledger prorates it).
-HEATING_FEE_YUAN_PER_M2 = 22.7
+# A household's own heating fee per m² is left to the utility's billing data; the refund ledger falls back
+# to its rule's default fee where a household has none (the demo has none).
+HEATING_FEE_YUAN_PER_M2 = None
 
 def make_communities(grid: Grid, net: NetworkTables, rng) -> pd.DataFrame:
     """About one community per three stations, each in the block beside its station."""
