@@ -278,7 +278,9 @@ def test_panel_shows_measured_twin_residual_and_the_24h_trend(wall_url, browser,
     pool = get_pool(city_db_url)
     station, _ = _element_with_records(pool, "ST-")
     sensor_id, times = _add_readings(pool, station)
-    now = times[-1]
+    # The newest run by its start: the clock's now, not the last reading's minute (the city's own runs may
+    # have started within that minute).
+    now = datetime.now(UTC)
     measured = 90.0 + 0.1 * (len(times) - 1)
     twin_runs.add_run(pool, started_at=now, finished_at=now, converged=True, cycle_s=1.0,
                       states=pd.DataFrame({"element_id": [station], "status": ["normal"], "t_supply_c": [95.0]}),
