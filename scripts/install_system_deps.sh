@@ -5,7 +5,9 @@ set -euo pipefail
 
 wanted=("$@")
 if [ ${#wanted[@]} -eq 0 ]; then
-  wanted=(postgresql chromium chromium-driver mosquitto fonts-noto-cjk poppler-utils)
+  # poppler-data: the CMaps pdftotext needs to read back the reports' Chinese (CID font) text; only a
+  # "recommends" of poppler, which --no-install-recommends leaves out.
+  wanted=(postgresql chromium chromium-driver mosquitto fonts-noto-cjk poppler-utils poppler-data)
 fi
 
 missing=()
