@@ -77,6 +77,7 @@ ALARM_SUPPRESSION = (
     Choice("incident_region", "suppressed.incident_region", "#8e44ad"),
     Choice("source_trip", "suppressed.source_trip", "#8e44ad"),
     Choice("station_fault", "suppressed.station_fault", "#8e44ad"),
+    Choice("station_heat", "suppressed.station_heat", "#8e44ad"),
     Choice("offline_sensor", "suppressed.offline_sensor", "#5c6b7f"),
     Choice("telemetry_offline", "suppressed.telemetry_offline", "#5c6b7f"),
     Choice("out_of_service", "suppressed.out_of_service", "#3498db"),

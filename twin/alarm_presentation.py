@@ -30,7 +30,8 @@ from store import alarms as store_alarms
 from store.incidents import list_active_incidents
 
 # The station alarms that are consequences when the heat does not reach a station.
-STATION_CONSEQUENCES = ("station_dp_low", "station_t_supply_low", "station_t_return_high", "compliance_low")
+STATION_CONSEQUENCES = ("station_dp_low", "station_t_supply_low", "station_t_return_high", "station_heat_short",
+                        "compliance_low")
 INSTRUMENT_CAUSES = ("sensor_offline", "sensor_stuck", "sensor_drift", "telemetry_offline")
 INSTRUMENT_CONSOLE = "instruments"
 SOURCE_CAUSES = ("source_p_out_of_band", "source_t_supply_low", "source_tripped")
@@ -56,6 +57,7 @@ GROUPING = (
               "everywhere"),
     GroupRule("source_supply", ("source_t_supply_low",), ("station_t_supply_low",), "fed_stations"),
     GroupRule("station_fault", ("station_t_supply_low", "station_dp_low"), STATION_CONSEQUENCES, "same_station"),
+    GroupRule("station_heat", ("station_heat_short",), ("station_t_return_high", "compliance_low"), "same_station"),
     GroupRule("station_rooms", ("compliance_low",), ("compliance_low",), "same_station"),
     GroupRule("telemetry_offline", ("telemetry_offline",), ("sensor_offline", "sensor_stuck", "sensor_drift"),
               "host_element"),

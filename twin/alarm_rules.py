@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from heattwin.clock import local_hour_of
 from store import alarms as store_alarms
 from store import telemetry, twin_runs
 from store.telemetry import health
 from twin.drift import drift_per_day
-from twin.plant.control import supply_setpoint_c
+from twin.plant.control import station_heat_mw, supply_setpoint_c
 
 log = logging.getLogger(__name__)
 RULES_ENV = "HEATTWIN_ALARM_RULES"
@@ -66,6 +67,13 @@ class RuleConfig:
     source_flow_lost_share: float = 0.1       # a flow-fed plant delivering less than this share of its design
     chattering_per_hour: int = 3              # raised more often than this in an hour: held as chattering
     network_cold_share: float = 0.25          # this share of the stations cold at once: the network is short
+    # A station whose heat meter shows much less than its usual share of the curve's heat: a fouled exchanger,
+    # a stuck control valve, a failed pump (the twin follows the meter, so no model rule sees it).
+    station_heat_short_share: float = 0.6     # of its own usual ratio of metered heat to the curve's
+    station_heat_deadband_share: float = 0.1
+    station_heat_usual_h: float = 24.0        # time constant of the usual ratio (frozen while short)
+    station_heat_recent_s: float = 1800.0     # time constant of the ratio compared with it
+    station_heat_learn_s: float = 3 * 3600.0  # the usual ratio is learnt this long before the rule speaks
 
 
 @dataclass
@@ -106,6 +114,8 @@ RULE_FIELDS = {
     "source_tripped": ("source_flow_lost_share",),
     "network_compliance_low": ("room_warn_c", "network_cold_share"),
     "network_supply_low": ("station_supply_margin_k", "network_cold_share"),
+    "station_heat_short": ("station_heat_short_share", "station_heat_deadband_share", "station_heat_usual_h",
+                           "station_heat_recent_s", "station_heat_learn_s"),
     "sensor_offline": ("offline_intervals",),
     "telemetry_offline": ("offline_intervals", "telemetry_offline_share"),
     "telemetry_stalled": ("offline_intervals",),
@@ -118,7 +128,7 @@ COMMON_FIELDS = ("hold_off_s", "continuing_s", "chattering_per_hour")
 COMPLIANCE_HOUSEHOLDS_KEPT = 100   # the coldest rooms named in one alarm (the count is kept whole)
 
 CAUSES = ("room_t_low", "compliance_low", "station_t_supply_low", "station_dp_low", "station_t_return_high",
-          "source_p_out_of_band", "source_t_supply_low", "source_tripped", "sensor_offline", "sensor_stuck",
+          "station_heat_short", "source_p_out_of_band", "source_t_supply_low", "source_tripped", "sensor_offline", "sensor_stuck",
           "sensor_drift", "telemetry_offline", "telemetry_stalled", "network_compliance_low", "network_supply_low",
           "twin_not_converged")
 
@@ -141,6 +151,7 @@ class AlarmEngine:
         self._stuck: set[str] = set()    # sensors the last sensor-health check found flat
         self._open: set[tuple[str, str]] = set()   # (element, cause) of the alarms open as a cycle starts
         self._newest: tuple[pd.Timestamp, pd.Timestamp] | None = None   # (newest reading, when it last moved)
+        self._heat = StationHeatRatios(self.sensors, self.stations, self.design, self.config)
 
     def evaluate(self, at, *, result=None, measured: pd.Series | None = None, error: str | None = None,
                  outdoor_c: float | None = None) -> dict:
@@ -152,6 +163,8 @@ class AlarmEngine:
         conditions = [*self.rooms(at), *self.compliance(at), *self.sensor_health(at), *self.drift(at)]
         if result is not None:
             conditions += [*self.stations_rules(result, measured), *self.sources_rules(result, measured)]
+        if outdoor_c is not None:
+            conditions += self.station_heat(at, measured, outdoor_c)
         if error is not None:
             conditions.append(Condition(self.pressure_source, "twin_not_converged", "alarm",
                                         f"twin did not converge: {error}"))
@@ -369,6 +382,22 @@ class AlarmEngine:
                                  {"value_c": round(float(row.value), 2), "source": _source(row.measured)}))
         return out
 
+    def station_heat(self, at, measured: pd.Series, outdoor_c: float) -> list[Condition]:
+        """Stations whose metered heat fell under ``station_heat_short_share`` of their usual share of the
+        heating curve's heat, for about ``station_heat_recent_s``."""
+        cfg = self.config
+        held = self._held("station_heat_short", self._heat.station_ids).astype(bool)
+        table = self._heat.update(at, measured, outdoor_c, held)
+        limit = cfg.station_heat_short_share + held * cfg.station_heat_deadband_share
+        short = table[table["learnt"] & (table["recent"] < limit * table["usual"])]
+        return [Condition(sid, "station_heat_short", "alarm" if r.recent < 0.5 * cfg.station_heat_short_share * r.usual
+                          else "warning",
+                          f"heat {r.heat_mw:.2f} MW, {100 * r.recent / r.usual:.0f} % of its usual share of the curve's"
+                          f" {r.asked_mw:.2f} MW",
+                          {"heat_mw": round(float(r.heat_mw), 3), "asked_mw": round(float(r.asked_mw), 3),
+                           "share_pct": round(float(100 * r.recent / r.usual)), "source": "measured"})
+                for sid, r in short.iterrows()]
+
     def sources_rules(self, result, measured) -> list[Condition]:
         cfg = self.config
         src = result.sources[result.sources["status"] != "cut_off"]
@@ -410,6 +439,46 @@ class AlarmEngine:
         """1 where ``cause`` is already open on the element (its deadband applies), else 0."""
         ids = np.asarray(list(element_ids), dtype=object)
         return np.fromiter(((str(e), cause) in self._open for e in ids), dtype=float, count=len(ids))
+
+
+class StationHeatRatios:
+    """Each metered station's ratio of metered heat to the heating curve's heat for it, smoothed twice: a
+    recent ratio (``station_heat_recent_s``) and its usual one (``station_heat_usual_h``), which a short
+    station does not teach. Buildings differ from their design load; each station is compared with itself."""
+
+    def __init__(self, sensors: pd.DataFrame, stations: pd.DataFrame, design, config: RuleConfig):
+        meters = sensors[(sensors["kind"] == "heat") & sensors["element_id"].isin(stations.index)]
+        meters = meters[~meters["element_id"].duplicated()]
+        self.meter_ids = meters.index.to_numpy()
+        self.station_ids = meters["element_id"].to_numpy()
+        self.design_mw = pd.to_numeric(stations["design_heat_mw"], errors="coerce").reindex(
+            self.station_ids).to_numpy(dtype=float) if "design_heat_mw" in stations else np.full(len(meters), np.nan)
+        self.design = design
+        self.config = config
+        n = len(meters)
+        self.recent, self.usual, self.seen_s = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n)
+        self.last_at: pd.Timestamp | None = None
+
+    def update(self, at: pd.Timestamp, measured: pd.Series, outdoor_c: float, held: np.ndarray) -> pd.DataFrame:
+        cfg = self.config
+        dt_s = 0.0 if self.last_at is None else max((at - self.last_at).total_seconds(), 0.0)
+        self.last_at = at
+        heat = measured.reindex(self.meter_ids).to_numpy(dtype=float)
+        asked = station_heat_mw(self.design_mw, outdoor_c, local_hour_of(at), self.design)
+        ratio = np.where(asked > 0, heat / asked, np.nan)
+        ok = np.isfinite(ratio)
+        fresh = ok & ~np.isfinite(self.recent)
+        self.recent[fresh], self.usual[fresh] = ratio[fresh], ratio[fresh]
+        step = ok & ~fresh
+        a_recent = 1.0 - np.exp(-dt_s / cfg.station_heat_recent_s)
+        self.recent[step] += a_recent * (ratio[step] - self.recent[step])
+        learn = step & ~held
+        a_usual = 1.0 - np.exp(-dt_s / (cfg.station_heat_usual_h * 3600.0))
+        self.usual[learn] += a_usual * (ratio[learn] - self.usual[learn])
+        self.seen_s[ok] += dt_s
+        return pd.DataFrame({"heat_mw": heat, "asked_mw": asked, "recent": self.recent, "usual": self.usual,
+                             "learnt": (self.seen_s >= cfg.station_heat_learn_s) & ok & (self.usual > 0)},
+                            index=self.station_ids)
 
 
 def _source(measured: bool) -> str:

@@ -199,3 +199,44 @@ def test_thresholds_come_from_a_file_and_a_typo_is_named(tmp_path):
     with pytest.raises(ValueError, match=r"rules.yaml: unknown alarm setting\(s\) \['room_warn'\]"):
         load_config(path)
 
+
+
+def _heat_readings(engine, at, outdoor_c: float, factor: pd.Series) -> pd.Series:
+    """Each metered station's heat meter at ``factor`` × the curve's heat for it."""
+    from heattwin.clock import local_hour_of
+    from twin.plant.control import station_heat_mw
+
+    heat = engine._heat
+    asked = station_heat_mw(heat.design_mw, outdoor_c, local_hour_of(at), engine.design)
+    return pd.Series(asked * factor.reindex(heat.station_ids).to_numpy(), index=heat.meter_ids)
+
+
+def test_a_station_passing_a_quarter_of_its_usual_heat_is_short_and_a_cold_wave_is_not(setup):
+    pool, network, engine = setup
+    stations = pd.Index(engine._heat.station_ids)
+    usual = pd.Series(np.random.default_rng(3).uniform(0.8, 1.2, len(stations)), index=stations)
+    fouled = stations[0]
+    at = AT - pd.Timedelta(hours=8)
+    for _ in range(7 * 6):    # seven hours learning each station's own ratio (buildings differ from design)
+        at += pd.Timedelta(minutes=10)
+        assert engine.station_heat(at, _heat_readings(engine, at, -2.0, usual), -2.0) == []
+    # A cold wave: every exchanger at its limit passes 1/1.4 of the curve's heat. That is not a station fault.
+    for _ in range(6):
+        at += pd.Timedelta(minutes=10)
+        assert engine.station_heat(at, _heat_readings(engine, at, -2.0, usual / 1.4), -2.0) == []
+    factor = usual.copy()
+    factor[fouled] *= 0.25
+    for _ in range(2):
+        at += pd.Timedelta(minutes=10)
+        engine.station_heat(at, _heat_readings(engine, at, -2.0, factor), -2.0)
+    for _ in range(4):
+        at += pd.Timedelta(minutes=10)
+        engine.evaluate(at, measured=_heat_readings(engine, at, -2.0, factor), outdoor_c=-2.0)
+    short = alarms.list_open_alarms(pool, asset_id=fouled, with_details=True)
+    short = short[short["cause"] == "station_heat_short"]
+    assert _open(pool, "station_heat_short")["asset_id"].tolist() == [fouled]
+    assert short["details"].iloc[0]["share_pct"] < 45
+    for _ in range(6):         # the exchanger cleaned: back over the threshold and its deadband, then cleared
+        at += pd.Timedelta(minutes=10)
+        engine.evaluate(at, measured=_heat_readings(engine, at, -2.0, usual), outdoor_c=-2.0)
+    assert _open(pool, "station_heat_short").empty
