@@ -12,8 +12,9 @@
     ht.scales = ht.scales || null;
     ht.live = ht.live || null;
     var NO_DATA = "#5b6472";
-    // Marker sizes and line widths are in CSS pixels: scale them with the wall (1 at 1920 px wide).
-    function px(n) { return n * Math.max(1, window.innerWidth / 1920); }
+    // Marker sizes and line widths are in CSS pixels: scale them with the wall (1 at 1920x1080; a 3x1 wall
+    // of 5760x1080 is as tall as one screen, so its markers stay the size of one screen's).
+    function px(n) { return n * Math.max(1, Math.min(window.innerWidth / 1920, window.innerHeight / 1080)); }
     var VALVE = {open: "#e8f1ff", closed: "#ff3b30"};
 
     function colourOf(v, spec) {
@@ -177,13 +178,35 @@
         }).addTo(ht.map);
     }
 
+    // Where the middle of the map area the open panel leaves visible is, from the map's centre: [dx, dy] in
+    // pixels, and that area's [top, bottom] in the map's own pixels. A side panel covers its width on the right;
+    // on a phone the panel is a bottom sheet across the whole width and covers the map's lower part (and the
+    // page may be scrolled, so only the part of the map on the screen counts).
+    function visibleArea() {
+        var map = ht.map, size = map.getSize(), panel = document.getElementById("wall-panel");
+        var open = panel && panel.className.indexOf("open") >= 0;
+        if (!open || panel.offsetWidth < size.x * 0.9) {
+            return {offset: [open ? -panel.offsetWidth / 2 : 0, 0], top: 0, bottom: size.y, sheet: false};
+        }
+        var m = map.getContainer().getBoundingClientRect();
+        var top = Math.max(0, -m.top), bottom = Math.min(size.y, window.innerHeight - panel.offsetHeight - m.top);
+        if (bottom - top < 40) { return {offset: [0, 0], top: 0, bottom: size.y, sheet: false}; }
+        return {offset: [0, (top + bottom) / 2 - size.y / 2], top: top, bottom: bottom, sheet: true};
+    }
+
     // Fly so the element sits in the middle of the map area the open panel leaves visible.
     function flyBeside(focus) {
         var map = ht.map, zoom = Math.max(map.getZoom(), focus.zoom || 15);
-        var panel = document.getElementById("wall-panel");
-        var covered = panel && panel.className.indexOf("open") >= 0 ? panel.offsetWidth : 0;
-        var point = map.project([focus.lat, focus.lon], zoom).add([covered / 2, 0]);
+        var point = map.project([focus.lat, focus.lon], zoom).subtract(visibleArea().offset);
         map.flyTo(map.unproject(point, zoom), zoom, {duration: 0.8});
+    }
+
+    // An element clicked on the map is in view, unless the bottom sheet that opened now covers it.
+    function keepAboveSheet(focus) {
+        var map = ht.map, area = visibleArea(), p = map.latLngToContainerPoint([focus.lat, focus.lon]);
+        if (!area.sheet || (p.y >= area.top + 20 && p.y <= area.bottom - 20)) { return; }
+        var centre = map.project([focus.lat, focus.lon]).subtract(area.offset);
+        map.panTo(map.unproject(centre), {duration: 0.4});
     }
 
     // The map (and the element's layer) may not exist yet on a deep link: retry for a while.
@@ -195,7 +218,7 @@
             return;
         }
         highlight(focus.id);
-        if (focus.fly) { flyBeside(focus); }
+        if (focus.fly) { flyBeside(focus); } else if (focus.lat !== undefined) { keepAboveSheet(focus); }
     }
 
     ht.fitNetwork = function () {
@@ -207,8 +230,58 @@
                 bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast());
             });
         });
-        if (bounds && ht.map) { ht.map.invalidateSize(); ht.map.fitBounds(bounds, {padding: [20, 20], animate: false}); }
+        if (!bounds || !ht.map) { return; }
+        ht.map.invalidateSize();
+        var pad = overlayPadding(bounds);
+        ht.map.fitBounds(bounds, {paddingTopLeft: [pad[0], pad[1]], paddingBottomRight: [pad[2], pad[3]],
+                                  animate: false});
+        ht.fittedView = {centre: ht.map.getCenter(), zoom: ht.map.getZoom()};
+        watchOverlays();
     };
+
+    // The legend fills in (and a box folds or unfolds) after the network is fitted: fit again, unless the
+    // dispatcher has moved the map since.
+    function watchOverlays() {
+        if (ht.overlayWatch || !window.ResizeObserver) { return; }
+        ht.overlayWatch = new ResizeObserver(function () {
+            var view = ht.fittedView, map = ht.map;
+            if (view && map && map.getZoom() === view.zoom && map.getCenter().equals(view.centre, 1e-9)) {
+                ht.fitNetwork();
+            }
+        });
+        overlays().forEach(function (e) { ht.overlayWatch.observe(e); });
+    }
+
+    // The boxes drawn over the map (legend, layers, zoom buttons, replay): the network is fitted beside
+    // them, never under them. Each box is stepped around either sideways (padding from its left or right
+    // edge) or vertically (from its top or bottom edge); of all the choices, the one that draws the
+    // network largest wins. Padding [left, top, right, bottom] in pixels.
+    function overlays() {
+        var wrap = document.getElementById("wall-map-wrap") || ht.map.getContainer();
+        return wrap.querySelectorAll(".wall-legend, .wall-layers, .replay-open, .leaflet-control-zoom");
+    }
+    function overlayPadding(bounds) {
+        var map = ht.map, box = map.getContainer().getBoundingClientRect(), size = map.getSize(), gap = 20;
+        var nw = map.project(bounds.getNorthWest(), 0), se = map.project(bounds.getSouthEast(), 0);
+        var bw = Math.max(se.x - nw.x, 1e-9), bh = Math.max(se.y - nw.y, 1e-9);
+        var options = [];
+        overlays().forEach(function (e) {
+            var r = e.getBoundingClientRect();
+            if (!r.width || !r.height) { return; }
+            var x0 = r.left - box.left, x1 = r.right - box.left, y0 = r.top - box.top, y1 = r.bottom - box.top;
+            var side = (x0 + x1) / 2 < size.x / 2 ? [0, x1] : [2, size.x - x0];
+            var end = (y0 + y1) / 2 < size.y / 2 ? [1, y1] : [3, size.y - y0];
+            options.push([side, end]);
+        });
+        var best = null, bestScale = -1;
+        for (var mask = 0; mask < (1 << options.length); mask++) {
+            var pad = [0, 0, 0, 0];
+            options.forEach(function (o, i) { var c = o[(mask >> i) & 1]; pad[c[0]] = Math.max(pad[c[0]], c[1]); });
+            var scale = Math.min((size.x - pad[0] - pad[2] - 2 * gap) / bw, (size.y - pad[1] - pad[3] - 2 * gap) / bh);
+            if (scale > bestScale) { bestScale = scale; best = pad; }
+        }
+        return (best || [0, 0, 0, 0]).map(function (p) { return p + gap; });
+    }
 
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         heattwin: {

@@ -144,10 +144,11 @@ def layout(element: str | None = None, lang: str | None = None, **_query):
             html.Div(id="wall-map-wrap", className="wall-map-wrap", children=[
                 wall_map.wall_map(geo, tile_url=settings.tile_url, attribution=settings.tile_attribution,
                                   focus=focus),
-                html.Div(id="wall-legend", className="wall-legend"),
+                # Both boxes fold to their title on a click (folded at first on a phone, see wall.css).
+                html.Div(id="wall-legend", className="wall-legend", n_clicks=0),
                 replay.controls(current_principal(), lang, _query),
-                html.Div(className="wall-layers", children=[
-                    html.Div(id="wall-layers-title", className="legend-title"),
+                html.Div(id="wall-layers-box", className="wall-layers", children=[
+                    html.Div(id="wall-layers-title", className="legend-title", n_clicks=0),
                     dcc.Checklist(id="wall-layers", value=list(wall_map.TOGGLES), options=[])]),
                 _panel(current_principal(), lang)]),
             html.Aside(id="wall-kpis", className="wall-kpis")]),
@@ -504,8 +505,14 @@ clientside_callback(
         if (e) { e.style.animation = 'none'; void e.offsetHeight; e.style.animation = ''; }
         return '';
     }""", Output("wall-action-flash", "children"), Input("wall-action-msg", "children"), prevent_initial_call=True)
-clientside_callback("function(ready) { return Math.max(1, window.innerWidth / 1920); }",
+clientside_callback("function(ready) { return Math.max(1, Math.min(innerWidth / 1920, innerHeight / 1080)); }",
                     Output("wall-px", "data"), Input("wall-setup", "children"))
+# A click flips the box from its screen's default (open on a wall, folded on a phone) to the other state.
+_TOGGLE_FOLD = "function(n, cls) { return / toggled/.test(cls) ? cls.replace(' toggled', '') : cls + ' toggled'; }"
+clientside_callback(_TOGGLE_FOLD, Output("wall-legend", "className"), Input("wall-legend", "n_clicks"),
+                    State("wall-legend", "className"), prevent_initial_call=True)
+clientside_callback(_TOGGLE_FOLD, Output("wall-layers-box", "className"), Input("wall-layers-title", "n_clicks"),
+                    State("wall-layers-box", "className"), prevent_initial_call=True)
 clientside_callback("function(live, scales) { return window.dash_clientside.heattwin.applyLive(live, scales); }",
                     Output("wall-applied", "children"), Input("wall-live", "data"), State("wall-scales", "data"))
 clientside_callback("function(v) { return window.dash_clientside.heattwin.toggleLayers(v); }",
