@@ -18,7 +18,7 @@ TIMESCALEDB_BUILD ?= $(abspath $(firstword $(wildcard $(TIMESCALEDB_SOURCES)) $(
 # (their rollups go through the same housekeeping as test_sync's).
 PLAIN_TESTS := tests/store --ignore=tests/store/test_cluster.py tests/twin/test_sync.py tests/app/test_api.py \
 	tests/scripts/test_cmd_telemetry.py tests/scripts/test_mqtt_ingest.py
-PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider --durations=20
 
 install: $(STAMP)
 
