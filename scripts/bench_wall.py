@@ -30,6 +30,8 @@ import importlib.util
 import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -38,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from heattwin.settings import load_settings
-from scripts import bench_server, wall_load
+from scripts import bench_server, wall_clicks, wall_load
 from store import cluster
 
 BENCH_DB = "heattwin_bench_wall"
@@ -161,150 +163,6 @@ def _click_to_panel_ms(driver, station: str) -> float:
     return driver.execute_script("return window.heattwin.panelAt - window.heattwin.clickAt")
 
 
-# What a dispatcher waits for after a click: the panel open on the element the click opens, with its
-# records and its work orders in (the trend, drawn by plotly, is timed apart as ``trend``).
-_WATCH_CARD = """
-var ht = window.heattwin, host = arguments[0], started = performance.now();
-ht.card = {clickAt: null, panelAt: null, trendAt: null};
-document.addEventListener('mousedown', function () { ht.card.clickAt = performance.now(); },
-                          {capture: true, once: true});
-function done() {
-    var p = document.getElementById('wall-panel'), id = p.querySelector('.panel-id');
-    return p.className.indexOf('open') >= 0 && id && id.dataset.element === host
-        && p.querySelector('#wall-panel-body [data-section="equipment"]')
-        && p.querySelector('#wall-panel-orders [data-element="' + host + '"]');
-}
-function trend() {
-    var g = document.querySelector('#wall-panel-trend .js-plotly-plot');
-    var h = document.querySelector('#wall-panel-trend [data-element]');
-    return g && (!h || h.dataset.element === host);
-}
-new MutationObserver(function (records, observer) {
-    var now = performance.now();
-    if (!ht.card.panelAt && done()) { ht.card.panelAt = now; }
-    if (!ht.card.trendAt && trend()) { ht.card.trendAt = now; }
-    if (ht.card.panelAt && ht.card.trendAt) { observer.disconnect(); }
-}).observe(document.getElementById('wall-root'), {subtree: true, childList: true, attributes: true});
-"""
-
-# A sample of each kind's features as drawn (and, for alarm rings and ticker lines, the element they open).
-_SAMPLE = """
-var ht = window.heattwin, n = arguments[0], out = {};
-var layers = {station: 'wall-stations', pipe: 'wall-pipes', valve: 'wall-valves', source: 'wall-sources',
-              community: 'wall-communities', alarm: 'wall-alarms'};
-Object.keys(layers).forEach(function (kind) {
-    var all = (ht.refs[layers[kind]] || []).filter(Boolean), step = Math.max(1, all.length / n), picked = [];
-    for (var k = 0; k < all.length && picked.length < n; k += step) {
-        var p = all[Math.floor(k)].feature.properties;
-        picked.push([layers[kind], p.id, p.host || p.id]);
-    }
-    out[kind] = picked;
-});
-return out;
-"""
-# Ticker lines: the button, the alarm's element and the element the line opens (its ring's host).
-TICKER_ROWS = """
-var rings = (window.heattwin.refs['wall-alarms'] || []).filter(Boolean);
-return Array.from(document.querySelectorAll('#wall-ticker .ticker-item')).slice(0, arguments[0]).map(function (b) {
-    var id = JSON.parse(b.id);
-    var ring = rings.find(function (l) { return l.feature.properties.alarm_id === id.alarm; });
-    return [b.id, id.element, ring ? ring.feature.properties.host || id.element : id.element];
-});
-"""
-
-
-def _close_panel(driver) -> None:
-    from scripts.wall_browser import wait_for
-
-    driver.execute_script("var b = document.getElementById('wall-panel-close');"
-                          "if (document.getElementById('wall-panel').className.indexOf('open') >= 0) { b.click(); }")
-    wait_for(driver, "return document.getElementById('wall-panel').className.indexOf('closed') >= 0"
-                     " && !document.querySelector('#wall-panel-body [data-section]')", what="panel closed")
-
-
-def _one_click(driver, point, host: str, timeout_s: float) -> tuple[float | None, float | None]:
-    """``(click → panel, click → trend)`` in ms for one real click at ``point``; None for what never came."""
-    from scripts.wall_browser import mouse_click
-
-    driver.execute_script(_WATCH_CARD, host)
-    mouse_click(driver, *point)
-    deadline = time.monotonic() + timeout_s
-    card = {}
-    while time.monotonic() < deadline:
-        card = driver.execute_script("return window.heattwin.card")
-        if card["panelAt"] and card["trendAt"]:
-            break
-        time.sleep(0.05)
-    start = card.get("clickAt")
-
-    def since(key):
-        return None if start is None or not card.get(key) else card[key] - start
-    return since("panelAt"), since("trendAt")
-
-
-def click_figures(driver, per_kind: int, timeout_s: float = 20.0) -> dict:
-    """Real clicks on ``per_kind`` features of every kind (and on ticker lines), the wall open and live:
-    per kind the p50/p95 from the mouse press to the whole panel (records and orders in), the trend's,
-    and the clicks that opened nothing within ``timeout_s`` (lost) or landed on no pixel of their own."""
-    from scripts.wall_browser import find_pixel, wait_for
-
-    sample = driver.execute_script(_SAMPLE, per_kind)
-    figures = {}
-    for kind, items in [*sample.items(), ("ticker", None)]:
-        panel, trend, lost, covered = [], [], [], []
-        targets = items if items is not None else driver.execute_script(TICKER_ROWS, per_kind)
-        for target in targets:
-            _close_panel(driver)
-            wait_for(driver, "return document.querySelector('#wall-trend .js-plotly-plot')", what="trend strip")
-            driver.execute_async_script("requestIdleCallback(arguments[0], {timeout: 2000});")
-            if kind == "ticker":
-                button_id, element, host = target
-                point = driver.execute_script(
-                    "var r = document.getElementById(arguments[0]).getBoundingClientRect();"
-                    "return [r.left + r.width / 2, r.top + r.height / 2];", button_id)
-            else:
-                layer, element, host = target
-                point = find_pixel(driver, layer, element)
-                if point is None:
-                    covered.append(element)
-                    continue
-            panel_ms, trend_ms = _one_click(driver, point, host, timeout_s)
-            if panel_ms is None:
-                lost.append(element)
-                continue
-            panel.append(panel_ms)
-            if trend_ms is not None:
-                trend.append(trend_ms)
-        if not targets:
-            continue
-        figures[kind] = {"clicks": len(targets), "p50_ms": _pct(panel, 50), "p95_ms": _pct(panel, 95),
-                         "max_ms": max(panel) if panel else None, "trend_p95_ms": _pct(trend, 95),
-                         "lost": len(lost), "lost_ids": lost[:5], "no_pixel": len(covered)}
-    return figures
-
-
-def _pct(values: list[float], q: float) -> float | None:
-    return float(np.percentile(values, q)) if values else None
-
-
-def live_demo_clicks(base_url: str, login: tuple[str, str], sizes=((1920, 1080), (3840, 2160)),
-                     per_kind: int = 20) -> dict:
-    """``click_figures`` at each screen size on a running wall (the plant and the sync loop live)."""
-    from scripts.wall_browser import log_in, open_wall, set_viewport, start_chrome
-
-    driver = start_chrome()
-    out = {}
-    try:
-        log_in(driver, base_url, *login, next_path="/healthz")
-        for width, height in sizes:
-            set_viewport(driver, width, height)
-            open_wall(driver, base_url + "/")  # at its size: the wall sizes its markers at load
-            out[f"{width}x{height}"] = click_figures(driver, per_kind)
-    finally:
-        driver.quit()
-    return out
-
-
 WALLS, SUPERVISORS = 4, 20
 
 
@@ -347,10 +205,30 @@ def _concurrent(base_url: str, login: tuple[str, str], server_pid: int, duration
             "server_cpu_pct": 100.0 * cpu_share, "server_cpu_cores": os.cpu_count()}
 
 
+def _live_stack(url: str) -> list:
+    """The virtual plant and the sync loop on ``url``'s database, as ``heattwin demo`` runs them."""
+    env = {**os.environ, "DATABASE_URL": url}
+    return [subprocess.Popen([sys.executable, "-m", "scripts.cli", *argv], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+            for argv in (["simulate", "--speed", "0", "--via", "direct"], ["sync"])]
+
+
+def _clicks_on(base_url: str, login: tuple[str, str] | None, args) -> dict:
+    """``wall_clicks.live_clicks`` on the wall at ``base_url``; with no ``login``, as a dispatcher of its own
+    in the database ``heattwin`` uses (the running demo's), or ``HEATTWIN_BENCH_LOGIN=user:password``."""
+    if login is None:
+        given = os.environ.get("HEATTWIN_BENCH_LOGIN")
+        login = tuple(given.split(":", 1)) if given else wall_clicks.bench_login(None)
+    per_kind = args.clicks or (5 if args.quick else 20)
+    return wall_clicks.live_clicks(base_url.rstrip("/"), login, per_kind, min(per_kind, 5))
+
+
 def run(args) -> dict:
     from store.assets import count_by_kind
     from store.db import close_pools, get_pool
 
+    if getattr(args, "url", None):
+        return _clicks_on(args.url, None, args)
     settings = load_settings()
     stations = 600 if args.quick else 3400
     with tempfile.TemporaryDirectory(prefix="heattwin-bench-wall-") as tmp:
@@ -367,13 +245,21 @@ def run(args) -> dict:
             sequential = _sequential(base_url, login, loop)
             concurrent = _concurrent(base_url, login, server.pid, 30.0 if args.quick else 120.0)
             browser = _browser_figures(base_url, _some_stations(pool), login)
+            live = _live_stack(url)
+            try:
+                clicks = _clicks_on(base_url, login, args)
+            finally:
+                for child in live:
+                    child.terminate()
+                    child.wait(20)
         finally:
             server.terminate()
             server.wait(20)
         page = _wall_page_json(url, settings, Path(tmp) / "drawings")
         close_pools()
     return {"city": city, "stations": counts.get("station", 0), "pipes": counts.get("pipe", 0), **sequential,
-            **concurrent, "page_bytes": len(page), "page_gzip_bytes": len(gzip.compress(page)), **browser}
+            **concurrent, "page_bytes": len(page), "page_gzip_bytes": len(gzip.compress(page)), **browser,
+            "live_clicks": clicks}
 
 
 def _wall_page_json(url: str, settings, drawings: Path) -> bytes:

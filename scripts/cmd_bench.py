@@ -28,6 +28,8 @@ def register(subparsers) -> None:
     parser.add_argument("name", nargs="?", help="which bench (omit to list them)")
     parser.add_argument("--json", action="store_true", help="end with one JSON object line")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument("--url", help="wall: measure the clicks on the demo running at this address")
+    parser.add_argument("--clicks", type=int, help="wall: clicks per element kind and screen size")
     parser.set_defaults(func=_run)
 
 
