@@ -45,6 +45,10 @@ class Settings:
     mqtt_password: str | None = None
     sla_file: Path | None = None  # the SLA policy (YAML); default: store/work_orders/sla_default.yaml
     forecast_url: str | None = None  # an HTTP JSON weather forecast (heattwin forecast fetch); none by default
+    # What the control advice weighs (twin.control.prices): fuel per GJ of heat produced (coal-fired heat in
+    # northern China, 30–50 CNY/GJ) and electricity per kWh for the pumps (a large user's tariff, 0.6–0.8).
+    heat_price_cny_per_gj: float = 40.0
+    electricity_price_cny_per_kwh: float = 0.65
     extra: dict = field(default_factory=dict)
 
     @property
@@ -88,4 +92,7 @@ def load_settings() -> Settings:
         timescaledb=_choice("HEATTWIN_TIMESCALEDB", defaults.timescaledb, ("auto", "off")),
         sla_file=Path(_env("HEATTWIN_SLA_FILE")) if _env("HEATTWIN_SLA_FILE") else None,
         forecast_url=_env("HEATTWIN_FORECAST_URL"),
+        heat_price_cny_per_gj=float(_env("HEATTWIN_HEAT_PRICE_CNY_PER_GJ", str(defaults.heat_price_cny_per_gj))),
+        electricity_price_cny_per_kwh=float(_env("HEATTWIN_ELECTRICITY_PRICE_CNY_PER_KWH",
+                                                 str(defaults.electricity_price_cny_per_kwh))),
     )

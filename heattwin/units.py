@@ -71,3 +71,12 @@ def w_to_kw(heat_w_value):
 
 def s_to_h(duration_s):
     return duration_s / 3600.0
+
+
+def per_gj_to_per_mwh(price_per_gj):
+    """A price per GJ as a price per MWh (1 MWh = 3.6 GJ)."""
+    return price_per_gj * 3.6
+
+
+def per_kwh_to_per_mwh(price_per_kwh):
+    return price_per_kwh * 1e3

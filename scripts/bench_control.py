@@ -29,7 +29,8 @@ from heattwin.clock import local_hours
 from scripts.bench_plant import IndependentPlant
 from scripts.bench_twin import _democity
 from twin.control.advise import OperatingState, advise
-from twin.control.balance import BAND_HIGH_C, BAND_LOW_C, FLOOR_C, station_ratios
+from twin.control.balance import BAND_HIGH_C, BAND_LOW_C, FLOOR_C, passing_short, station_ratios
+from twin.control.prices import EnergyPrices
 from twin.control.setpoints import SetpointTable
 from twin.model import Twin, TwinDidNotConverge
 from twin.plant.control import station_heat_mw
@@ -87,19 +88,42 @@ class _Advisor:
         self.readings: list[pd.DataFrame] = []
         self.ratios = pd.Series(dtype=float)
         self.plan_s: list[float] = []
+        sensors = network.sensors
+        heat = sensors[(sensors["kind"] == "heat") & sensors["element_id"].str.startswith("ST-")]
+        self.heat_meters = heat.drop_duplicates("element_id").set_index("id")["element_id"]
+        self.passed: list[pd.Series] = []
+        self.baseline: pd.Series | None = None   # each station's meter/asked ratio of the warm-up day
         self.failed: list[str] = []
         self.last = None
 
-    def observe(self, readings: pd.DataFrame) -> None:
-        self.readings.append(readings[readings["sensor_id"].isin(self.households["sensor_id"])
-                                      | readings["sensor_id"].str.contains("outdoor", case=False)])
+    def observe(self, readings: pd.DataFrame, at: pd.Timestamp, outdoor_c: float) -> None:
+        """Keep the room readings, and how much of what each station was asked for its heat meter shows."""
+        plant = self.plant
+        meters = readings[readings["sensor_id"].isin(self.heat_meters.index)]
+        delivered = meters.groupby(meters["sensor_id"].map(self.heat_meters))["value"].mean()
+        asked = pd.Series(station_heat_mw(plant.stations["design_heat_mw"].astype(float).to_numpy(), outdoor_c,
+                                          local_hours([at], None)[0], plant.network.design),
+                          index=plant.stations.index) * self.ratios.reindex(plant.stations.index).fillna(1.0)
+        self.passed.append((delivered / asked).rename(at))
+        self.passed = self.passed[-ROOM_WINDOW_H:]
+        self._rooms(readings)
+
+    def limited(self) -> list[str]:
+        """Stations whose heat meter showed less than their usual share of what they were asked."""
+        passed = pd.concat(self.passed, axis=1).T
+        if self.baseline is None:
+            self.baseline = passed.mean(axis=0)
+        return passing_short(passed, self.baseline)
+
+    def _rooms(self, readings: pd.DataFrame) -> None:
+        self.readings.append(readings[readings["sensor_id"].isin(self.households["sensor_id"])])
         self.readings = self.readings[-ROOM_WINDOW_H:]
 
     def rebalance(self, outdoor_mean_c: float) -> None:
         seen = pd.concat(self.readings)
         means = seen.groupby("sensor_id")["value"].mean()
         rooms = self.households.assign(t_c=self.households["sensor_id"].map(means))
-        table = station_ratios(rooms, outdoor_mean_c, self.ratios)
+        table = station_ratios(rooms, outdoor_mean_c, self.ratios, limited=self.limited())
         self.ratios = table["ratio"]
 
     def plan(self, at: pd.Timestamp, weather, outdoor_c: float) -> None:
@@ -138,7 +162,7 @@ def _run(network, households, days: int, *, advised: bool) -> dict:
             advisor.plan(at, weather, outdoor_c)
         readings = plant.step(at, 3600.0)
         if advisor is not None:
-            advisor.observe(readings)
+            advisor.observe(readings, at, outdoor_c)
         if k < WARMUP_H:
             continue
         if (k - WARMUP_H) % 24 == 0:
@@ -182,7 +206,10 @@ def run(args) -> dict:
         curve = _run(network, households, days, advised=False)
         advised = _run(network, households, days, advised=True)
         wall_s = time.perf_counter() - t0
+    prices = EnergyPrices.from_settings()
     return {
+        "cost_saved_pct": _saved_pct(prices.cost_cny(curve["heat_produced_mwh"], curve["pump_mwh"]),
+                                     prices.cost_cny(advised["heat_produced_mwh"], advised["pump_mwh"])),
         "heat_saved_pct": _saved_pct(curve["heat_produced_mwh"], advised["heat_produced_mwh"]),
         "loss_saved_pct": _saved_pct(curve["heat_loss_mwh"], advised["heat_loss_mwh"]),
         "pump_saved_pct": _saved_pct(curve["pump_mwh"], advised["pump_mwh"]),
@@ -194,5 +221,6 @@ def run(args) -> dict:
                                            "advised": advised["worst_household_hours_under_18"]},
         "curve": curve, "advised": advised,
         "conditions": {"days": days, "stations": int(len(network.stations)), "households": int(len(households)),
-                       "replan_h": REPLAN_H, "seed": SEED, "wall_s": round(wall_s, 1)},
+                       "replan_h": REPLAN_H, "seed": SEED, "heat_cny_per_mwh": prices.heat_cny_per_mwh,
+                       "electricity_cny_per_mwh": prices.electricity_cny_per_mwh, "wall_s": round(wall_s, 1)},
     }

@@ -8,7 +8,8 @@ station's heat share — built around the twin's operating point and judged by t
 2. linearises there: each station's source, delay and attenuation (``station_paths``), the heat loss per K
    of supply temperature (a second solve 5 K warmer), each source's pumping (flow, lift, the worst station's
    margin over its minimum differential pressure);
-3. plans the supply temperatures (``twin.control.schedule.plan_supply``) for the forecast heat × share;
+3. plans the supply temperatures (``twin.control.schedule.plan_supply``) for the forecast heat × share, heat
+   lost and pump energy weighed by their prices (``twin.control.prices``);
 4. sets the lift each hour to what the worst station needs at that hour's flow, and re-solves the twin at the
    horizon's heaviest hour with the advised temperature and lift: if a station's differential pressure falls
    under its minimum there, the lift is raised by what it lacks and checked again.
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from twin.control.prices import EnergyPrices
 from twin.control.schedule import PumpModel, Schedule, SourcePlan, plan_supply
 from twin.control.transport import max_flow_t_h, station_paths
 from twin.model import TwinDidNotConverge
@@ -103,8 +105,10 @@ def _pump_models(twin, result, paths: pd.DataFrame) -> dict[str, PumpModel]:
 
 
 def advise(twin, state: OperatingState, loads: pd.DataFrame, ratios: pd.Series | None = None, *,
-           ramp_k_per_h: float = 5.0, pump_weight: float = 1.0) -> Advice:
-    """The 48 h advice (see the module's note). ``loads``: the heat-load forecast frame."""
+           ramp_k_per_h: float = 5.0, prices: EnergyPrices | None = None) -> Advice:
+    """The 48 h advice (see the module's note). ``loads``: the heat-load forecast frame; ``prices``: what heat
+    lost and pumping cost (default: the settings')."""
+    pump_weight = (prices or EnergyPrices.from_settings()).pump_weight
     design = twin.network.design
     heat = loads_by_station(loads)
     heat = heat[heat.index >= pd.Timestamp(state.at).floor("h")]

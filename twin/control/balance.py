@@ -4,8 +4,10 @@ A room's temperature moves with the share r of its building's weather-compensate
 (the room model of ``twin.plant.rooms``, and any degree-hour building): ``Δt_room = Δr · (t_in − t_out)``
 with ``t_in`` the design indoor temperature. From the rooms measured over the last day at the share the
 station ran, each station gets the share (searched on a grid) that costs least: one per room outside
-19 ± 1 °C, ``COLD_WEIGHT`` per room under 18 °C (a cold room weighs more than a warm one), and a little per
-unit of share (of two equally good shares, the one that burns less). A station cannot fix one household's
+19 ± 1 °C, ``COLD_WEIGHT`` per room under 18 °C (a cold room weighs more than a warm one), ``SHARE_COST`` per
+unit of share (heat a warm room does not need is fuel burnt for nothing), and ``DISTANCE_WEIGHT`` per K outside
+the band (so a station whose rooms are all far out still moves toward it). A station whose heat meter showed it
+could not pass its share (``passing_short``) is not raised. A station cannot fix one household's
 cold room without overheating its neighbours: such rooms stay listed for a visit, not for more heat.
 Near stations that overheat come down; far or weak ones open.
 """
@@ -17,15 +19,31 @@ import pandas as pd
 
 BAND_LOW_C, BAND_HIGH_C = 18.0, 20.0   # 19 ± 1 °C
 FLOOR_C = 18.0
-COLD_WEIGHT = 2.0        # a room under 18 °C costs as much as two rooms just outside the band
-SHARE_COST = 0.5         # per room and unit of share: 0.01 of share costs 0.005 of a room
+# Weights chosen on ``heattwin bench control --quick`` (docs/benchmarks.md, control): the most room-hours in
+# 19 ± 1 °C without more under 18 °C than the heating curve. With 2.0 / 0.5 the stations ran warm (heat +1.4 %).
+COLD_WEIGHT = 2.5        # a room under 18 °C costs as much as 2.5 rooms just outside the band
+SHARE_COST = 5.0         # per room and unit of share: 0.01 of share (≈0.2 K) costs 0.05 of a room — warm is waste
+DISTANCE_WEIGHT = 0.05   # per K a room is outside the band: breaks ties between shares that move no room in
 RATIO_LIMITS = (0.80, 1.15)
 MAX_CHANGE = 0.03          # per re-balance: rooms answer over ~10 h, so step gently
+SHORT_TOLERANCE = 0.97     # a station passing under 97 % of its usual share of what it was asked is at a limit
+
+
+def passing_short(passed: pd.DataFrame, usual: pd.Series, *, tolerance: float = SHORT_TOLERANCE) -> list[str]:
+    """Stations whose heat meters showed, over the window, less than ``tolerance`` × their ``usual`` share of
+    the heat they were asked (valve wide open at a cold inlet, exchanger at its capacity).
+
+    ``passed``: hours × station ids, metered heat over asked heat; ``usual``: per station the same ratio on a
+    day it was not short (meters and the demand law differ by a station's own bias, so the ratio is compared
+    with the station's own, not with 1).
+    """
+    now = passed.mean(axis=0)
+    return now.index[now < tolerance * usual.reindex(now.index)].tolist()
 
 
 def station_ratios(rooms: pd.DataFrame, outdoor_c: float, current: pd.Series | None = None, *,
                    design_indoor_c: float = 20.0, cold_weight: float = COLD_WEIGHT,
-                   max_change: float = MAX_CHANGE) -> pd.DataFrame:
+                   max_change: float = MAX_CHANGE, limited: tuple | list = ()) -> pd.DataFrame:
     """Per station id: ratio_before, ratio (advised), median/min/in-band share of its rooms before and after.
 
     Parameters
@@ -33,20 +51,30 @@ def station_ratios(rooms: pd.DataFrame, outdoor_c: float, current: pd.Series | N
     rooms : household_id, station_id, t_c (each room's mean over the window, °C).
     outdoor_c : the window's mean outdoor temperature, °C.
     current : the share each station ran in the window (1 where absent: the curve's full heat).
+    limited : stations that passed less than their share asked in the window (``passing_short``: valve or
+        exchanger at its limit, e.g. in a cold wave): their rooms say nothing about a larger share, which they
+        could not pass either, so they are not raised (only lowered, if their rooms are warm). Raised, such a
+        share would stay up after the wave and overheat the rooms.
     """
     span_k = max(design_indoor_c - float(outdoor_c), 5.0)
     rooms = rooms.dropna(subset=["t_c"])
     grouped = rooms.groupby("station_id")["t_c"]
     median, coldest = grouped.median(), grouped.min()
     before = (current if current is not None else pd.Series(dtype=float)).reindex(median.index).fillna(1.0)
-    steps = np.arange(-max_change, max_change + 1e-9, 0.01)
-    advised = {}
+    steps = np.round(np.arange(-max_change, max_change + 1e-9, 0.01), 6)   # an exact 0: "keep the share"
+    advised, limited = {}, set(limited)
     for station, temps in grouped:
         r0 = float(before[station])
-        shares = np.clip(r0 + steps, *RATIO_LIMITS)
+        short = station in limited
+        # A limited station keeps its share unless its rooms say lower: what it saves is not the heat asked.
+        shares = np.clip(r0 + (steps[steps <= 0][::-1] if short else steps), *RATIO_LIMITS)
         moved = temps.to_numpy()[None, :] + (shares - r0)[:, None] * span_k
         outside = ((moved < BAND_LOW_C) | (moved > BAND_HIGH_C)).sum(axis=1)
-        cost = outside + (cold_weight - 1.0) * (moved < FLOOR_C).sum(axis=1) + SHARE_COST * len(temps) * shares
+        # Kelvin outside the band, a little: a station whose rooms are all far out still moves toward it.
+        far_k = cold_weight * np.maximum(BAND_LOW_C - moved, 0.0) + np.maximum(moved - BAND_HIGH_C, 0.0)
+        cost = outside + (cold_weight - 1.0) * (moved < FLOOR_C).sum(axis=1) + DISTANCE_WEIGHT * far_k.sum(axis=1)
+        if not short:
+            cost = cost + SHARE_COST * len(temps) * shares
         advised[station] = float(shares[int(np.argmin(cost))])
     advised = pd.Series(advised, dtype=float).reindex(median.index)
     shift = pd.Series(rooms["station_id"].map(advised - before).to_numpy() * span_k, index=rooms.index)

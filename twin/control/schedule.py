@@ -9,7 +9,7 @@ must pass its target heat ``Q_i(t)`` with its valve at most wide open:
 for every hour t whose water has not left yet (t − τ_i ≥ 0: what is already in the pipes is history).
 The ramp ``|T[k, h] − T[k, h−1]| ≤ ramp`` starts from what the source runs now, within the plant's limits.
 Cost per source-hour: heat loss (``loss_mw_per_k`` × T, the twin's sensitivity) + ``pump_weight`` × pump
-power, convex in T (a colder supply needs more flow, and the lift grows with the flow squared), taken as
+power (MWh of heat a MWh of pumping is worth: the ratio of their prices, ``twin.control.prices``), convex in T (a colder supply needs more flow, and the lift grows with the flow squared), taken as
 its tangents on a grid of temperatures; a shortfall ``s`` costs ``SHORTFALL_COST`` per K so an infeasible
 hour (a cold wave beyond the exchangers) is met as well as it can be, and shown.
 

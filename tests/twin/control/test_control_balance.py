@@ -1,0 +1,62 @@
+"""Station balancing from room temperatures, worked out by hand on one or two stations.
+
+At 0 °C outdoor a station's share moves its rooms by ``Δr × 20 K``: 0.01 of share is 0.2 K.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from heattwin.settings import Settings
+from twin.control.balance import MAX_CHANGE, passing_short, station_ratios
+from twin.control.prices import EnergyPrices
+
+
+def _rooms(station: str, temps_c: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({"household_id": [f"H-{station}-{i}" for i in range(len(temps_c))],
+                         "station_id": station, "t_c": temps_c})
+
+
+def test_cold_station_is_raised_unless_its_meter_showed_it_could_not_pass_its_share():
+    rooms = _rooms("ST-COLD", [16.8, 17.0, 17.2, 17.4])
+    free = station_ratios(rooms, 0.0, pd.Series({"ST-COLD": 1.0}))
+    assert free.at["ST-COLD", "ratio"] == pytest.approx(1.0 + MAX_CHANGE)
+    held = station_ratios(rooms, 0.0, pd.Series({"ST-COLD": 1.0}), limited=["ST-COLD"])
+    assert held.at["ST-COLD", "ratio"] == pytest.approx(1.0)
+
+
+def test_station_far_under_the_band_is_raised_though_no_room_reaches_it_this_step():
+    # +0.03 of share lifts 15.0–15.5 °C rooms only to 15.6–16.1 °C: still all cold, but nearer.
+    rooms = _rooms("ST-FAR", [15.0, 15.2, 15.5])
+    table = station_ratios(rooms, 0.0, pd.Series({"ST-FAR": 1.0}))
+    assert table.at["ST-FAR", "ratio"] == pytest.approx(1.0 + MAX_CHANGE)
+
+
+def test_warm_station_comes_down_even_when_limited():
+    rooms = _rooms("ST-WARM", [21.2, 21.5, 21.8])
+    table = station_ratios(rooms, 0.0, pd.Series({"ST-WARM": 1.0}), limited=["ST-WARM"])
+    assert table.at["ST-WARM", "ratio"] == pytest.approx(1.0 - MAX_CHANGE)
+    assert table.at["ST-WARM", "median_after_c"] == pytest.approx(21.5 - MAX_CHANGE * 20.0)
+
+
+def test_rooms_inside_the_band_with_room_to_spare_give_heat_back():
+    # Rooms 19.6–19.9 °C: 0.03 less share (−0.6 K) keeps all four in 19 ± 1 °C and saves the heat.
+    rooms = _rooms("ST-SNUG", [19.6, 19.7, 19.8, 19.9])
+    table = station_ratios(rooms, 0.0, pd.Series({"ST-SNUG": 1.0}))
+    assert table.at["ST-SNUG", "ratio"] == pytest.approx(1.0 - MAX_CHANGE)
+    assert table.at["ST-SNUG", "in_band_after"] == pytest.approx(1.0)
+
+
+def test_a_station_is_short_against_its_own_usual_share_not_against_one():
+    # ST-A's meter always reads 5 % under the demand law; ST-B passes 90 % of its usual in the window.
+    passed = pd.DataFrame({"ST-A": [0.95, 0.95, 0.94], "ST-B": [0.92, 0.91, 0.90]})
+    usual = pd.Series({"ST-A": 0.95, "ST-B": 1.01})
+    assert passing_short(passed, usual) == ["ST-B"]
+
+
+def test_prices_weigh_a_mwh_of_pumping_against_heat():
+    prices = EnergyPrices.from_settings(Settings(heat_price_cny_per_gj=40.0, electricity_price_cny_per_kwh=0.72))
+    assert prices.heat_cny_per_mwh == pytest.approx(144.0)
+    assert prices.pump_weight == pytest.approx(720.0 / 144.0)
+    assert prices.cost_cny(10.0, 1.0) == pytest.approx(10 * 144.0 + 720.0)
