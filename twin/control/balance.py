@@ -23,7 +23,7 @@ FLOOR_C = 18.0
 # 19 ± 1 °C without more under 18 °C than the heating curve. With 2.0 / 0.5 the stations ran warm (heat +1.4 %).
 COLD_WEIGHT = 2.5        # a room under 18 °C costs as much as 2.5 rooms just outside the band
 SHARE_COST = 5.0         # per room and unit of share: 0.01 of share (≈0.2 K) costs 0.05 of a room — warm is waste
-DISTANCE_WEIGHT = 0.05   # per K a room is outside the band: breaks ties between shares that move no room in
+DISTANCE_WEIGHT = 0.2    # per K outside the band (cold K × COLD_WEIGHT): 0.5 per cold K outweighs SHARE_COST/span (0.25)
 RATIO_LIMITS = (0.80, 1.15)
 MAX_CHANGE = 0.03          # per re-balance: rooms answer over ~10 h, so step gently
 SHORT_TOLERANCE = 0.97     # a station passing under 97 % of its usual share of what it was asked is at a limit
