@@ -51,6 +51,9 @@ class RuleConfig:
     drift_k_per_day: float = 1.0              # °C or bar or t/h per day, in the sensor's unit
     drift_share_per_day: float = 0.005        # and, for meters accurate to a share of the reading, that share
     drift_every_s: float = 3600.0             # a statement about days: re-assessed hourly
+    # Today's mean outdoor this far from yesterday's: the twin's error moves with the weather, so today
+    # against yesterday says nothing new of a meter (the open drift alarms stand, no new one is raised).
+    drift_weather_change_k: float = 5.0
     hold_off_s: float = 900.0                 # a cause gone this long clears its alarm
     continuing_s: float = 1800.0              # seen again within this: the same episode
     # Deadbands: an open alarm holds until its value is back past the threshold by this much, so a
@@ -120,7 +123,8 @@ RULE_FIELDS = {
     "telemetry_offline": ("offline_intervals", "telemetry_offline_share"),
     "telemetry_stalled": ("offline_intervals",),
     "sensor_stuck": ("stuck_window_s", "stuck_min_readings"),
-    "sensor_drift": ("drift_min_hours", "drift_z", "drift_z_clear", "drift_k_per_day", "drift_share_per_day"),
+    "sensor_drift": ("drift_min_hours", "drift_z", "drift_z_clear", "drift_k_per_day", "drift_share_per_day",
+                     "drift_weather_change_k"),
 }
 COMMON_FIELDS = ("hold_off_s", "continuing_s", "chattering_per_hour")
 
@@ -337,6 +341,8 @@ class AlarmEngine:
         explained = kinds.eq("makeup_flow") | table["sensor_id"].map(self.sensors["element_id"]).isin(stuck_elements)
         z_limit = np.where(self._held("sensor_drift", table["sensor_id"]), cfg.drift_z_clear, cfg.drift_z)
         steady = table[(table["excess"].abs() >= least) & (table["z"] >= z_limit) & ~explained.to_numpy()]
+        if self._weather_changed(at):
+            steady = steady[self._held("sensor_drift", steady["sensor_id"]).astype(bool)]
         conditions = [Condition(r.sensor_id, "sensor_drift", "warning",
                                 f"residual against the twin drifts {r.excess:+.2f} per day (today against yesterday,"
                                 f" hour by hour; {r.z:.0f} × its scatter)",
@@ -345,6 +351,20 @@ class AlarmEngine:
                       for r in steady.itertuples(index=False)]
         self._drift = (at, conditions)
         return conditions
+
+    def _weather_changed(self, at) -> bool:
+        """Whether the last 24 h's mean outdoor temperature is ``drift_weather_change_k`` or more from the
+        24 h before (hourly means of the outdoor sensors)."""
+        outdoor = self.sensors.index[self.sensors["kind"] == "outdoor_t"].tolist()
+        if not outdoor:
+            return False
+        end = at.to_pydatetime()
+        trend = telemetry.get_trend(self.pool, outdoor, end - pd.Timedelta(hours=48), end, resolution="1h")
+        if trend.empty:
+            return False
+        today = pd.to_datetime(trend["bucket"], utc=True) >= at - pd.Timedelta(hours=24)
+        means = trend.groupby(today)["avg"].mean()
+        return len(means) == 2 and abs(means[True] - means[False]) >= self.config.drift_weather_change_k
 
     def _measured_or_model(self, measured, element_ids, kind, model: pd.Series) -> pd.DataFrame:
         sensors = self.sensors[self.sensors["kind"] == kind]

@@ -108,12 +108,9 @@ def test_a_silent_sensor_goes_offline_and_a_flat_one_is_stuck(setup):
     assert {flat, lively} <= set(_open(pool, "sensor_offline")["asset_id"])   # these two fell silent at AT
 
 
-def test_a_residual_that_grows_day_after_day_is_drift_and_one_that_follows_the_day_is_not(setup):
-    """Two days of runs every 20 minutes (two of them each 20-minute slot, as a loop cycling faster
-    than the rule samples): a supply temperature whose residual grows 1.5 K a day is drifting; one
-    that swings 2 K over the day, as a twin's heat-loss error does with the load, is not — though
-    any six of its hours make a line of up to 12 K a day."""
-    pool, network, engine = setup
+def _drifting_runs(pool, network) -> str:
+    """Two days of runs every 20 minutes (two in each 20-minute slot) where one station thermometer's residual
+    grows 1.5 K a day and another's swings 2 K over the day; the drifting sensor's id."""
     drifting, swinging = _sensor(network, "t_supply", 3), _sensor(network, "t_supply", 4)
     rng = np.random.default_rng(1)
     for k in range(2 * 72):
@@ -127,6 +124,16 @@ def test_a_residual_that_grows_day_after_day_is_drift_and_one_that_follows_the_d
             moment = at + pd.Timedelta(seconds=again)
             twin_runs.add_run(pool, started_at=moment, finished_at=moment, converged=True, cycle_s=1.0,
                               summary={"at": moment.isoformat()}, residuals=residuals)
+    return drifting
+
+
+def test_a_residual_that_grows_day_after_day_is_drift_and_one_that_follows_the_day_is_not(setup):
+    """Two days of runs every 20 minutes (two of them each 20-minute slot, as a loop cycling faster
+    than the rule samples): a supply temperature whose residual grows 1.5 K a day is drifting; one
+    that swings 2 K over the day, as a twin's heat-loss error does with the load, is not — though
+    any six of its hours make a line of up to 12 K a day."""
+    pool, network, engine = setup
+    drifting = _drifting_runs(pool, network)
     last_hour = twin_runs.get_hourly_residuals(pool, end=AT.to_pydatetime(), window_s=3600.0)
     # AT − 60 min + 30 s, AT − 40, − 20 and AT: one run per 10-minute slot, not the 7 runs in the hour.
     assert last_hour.groupby("sensor_id")["runs"].sum().tolist() == [4, 4]
@@ -136,6 +143,18 @@ def test_a_residual_that_grows_day_after_day_is_drift_and_one_that_follows_the_d
     assert alarms.get_alarm(pool, int(drift["id"].iloc[0]))["details"]["slope_per_day"] == pytest.approx(1.5, abs=0.2)
     engine.evaluate(AT + pd.Timedelta(minutes=20))      # within the hour: the same assessment stands
     assert _open(pool, "sensor_drift")["asset_id"].tolist() == [drifting]
+
+
+def test_a_day_colder_by_a_cold_wave_raises_no_drift(setup):
+    """The same growing residual, but today 9 K colder than yesterday: the twin's error moves with the
+    weather, so the day-on-day comparison is not a meter's drift."""
+    pool, network, engine = setup
+    _drifting_runs(pool, network)
+    outdoor = _sensor(network, "outdoor_t")
+    _readings(pool, outdoor, AT - pd.Timedelta(hours=48), AT - pd.Timedelta(hours=24), 1.0, every="30min")
+    _readings(pool, outdoor, AT - pd.Timedelta(hours=23, minutes=30), AT, -8.0, every="30min")
+    engine.evaluate(AT)
+    assert _open(pool, "sensor_drift").empty
 
 
 def test_station_and_source_limits_come_from_the_twin_where_nothing_is_measured(setup):
