@@ -108,8 +108,8 @@ def test_a_silent_sensor_goes_offline_and_a_flat_one_is_stuck(setup):
     assert {flat, lively} <= set(_open(pool, "sensor_offline")["asset_id"])   # these two fell silent at AT
 
 
-def _drifting_runs(pool, network) -> str:
-    """Two days of runs every 20 minutes (two in each 20-minute slot) where one station thermometer's residual
+def _drifting_runs(pool, network, again_s=(0, 30)) -> str:
+    """Two days of runs every 20 minutes (one in each 20-minute slot per ``again_s``) where one station thermometer's residual
     grows 1.5 K a day and another's swings 2 K over the day; the drifting sensor's id."""
     drifting, swinging = _sensor(network, "t_supply", 3), _sensor(network, "t_supply", 4)
     rng = np.random.default_rng(1)
@@ -120,7 +120,7 @@ def _drifting_runs(pool, network) -> str:
                                   "modelled": [95.0, 95.0],
                                   "residual": [1.5 * days + rng.normal(0, 0.15),
                                                2.0 * np.sin(2 * np.pi * days) + rng.normal(0, 0.15)]})
-        for again in (0, 30):
+        for again in again_s:
             moment = at + pd.Timedelta(seconds=again)
             twin_runs.add_run(pool, started_at=moment, finished_at=moment, converged=True, cycle_s=1.0,
                               summary={"at": moment.isoformat()}, residuals=residuals)
@@ -149,7 +149,7 @@ def test_a_day_colder_by_a_cold_wave_raises_no_drift(setup):
     """The same growing residual, but today 9 K colder than yesterday: the twin's error moves with the
     weather, so the day-on-day comparison is not a meter's drift."""
     pool, network, engine = setup
-    _drifting_runs(pool, network)
+    _drifting_runs(pool, network, again_s=(0,))
     outdoor = _sensor(network, "outdoor_t")
     _readings(pool, outdoor, AT - pd.Timedelta(hours=48), AT - pd.Timedelta(hours=24), 1.0, every="30min")
     _readings(pool, outdoor, AT - pd.Timedelta(hours=23, minutes=30), AT, -8.0, every="30min")
