@@ -6,7 +6,10 @@ curve before counting (rooms settle, the advisor sees a day of room temperatures
 ``scripts.bench_plant.IndependentPlant`` (its pipes, demands and returns differ from the twin's). The advisor
 uses only what a utility would have: the twin of the design network, the plant's weather forecasts as issued
 (error growing with lead time), a heat-load forecast from them, the measured room temperatures and the
-plant's measured supply temperatures and flows. It re-plans every ``REPLAN_H`` hours and re-balances with each plan.
+plant's measured supply temperatures and flows. It re-plans every ``REPLAN_H`` hours and re-balances with each plan;
+a station whose heat meter showed it short of what it was asked (against its own ratio of the warm-up day) is not
+raised (``twin.control.balance.passing_short``). ``cost_saved_pct`` prices heat produced and pump energy at the
+settings' prices (``twin.control.prices``), the same the advice weighs.
 
 The load forecast here is the plant's own degree-hour law on the issued weather forecast (a stand-in of the
 shape of ``twin.forecast.load.forecast_load``: training LightGBM on a season per run would dominate the bench).
