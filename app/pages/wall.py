@@ -304,12 +304,16 @@ def render_panel(element_id, lang, _tick, changed, created, fly, shown):
 
 
 @callback(Output("wall-panel-trend", "children"), Output("wall-trend", "children"),
-          Input("wall-selected", "data"), Input("wall-lang", "data"), Input("wall-drawn", "data"),
+          Input("wall-panel-shown", "data"), Input("wall-lang", "data"), Input("wall-drawn", "data"),
           State("wall-px", "data"))
 @requires("wall.view")
-def render_trend(element_id, lang, drawn, scale):
-    """The 24 h trend in the panel and in the strip. Empty until the map is drawn: loading plotly
-    (4.8 MB of JS to parse) must not delay the first draw of the network."""
+def render_trend(shown, lang, drawn, scale):
+    """The 24 h trend in the panel and in the strip, once the panel's text is in (``wall-panel-shown``): a
+    click's trend neither shares the server with its panel nor draws (plotly) before it. Empty until the
+    map is drawn: loading plotly (4.8 MB of JS to parse) must not delay the first draw of the network."""
+    element_id = shown[0] if shown else None
+    if ctx.triggered_id == "wall-lang" and element_id:
+        return no_update, no_update  # the panel re-renders in the new language, and its trend after it
     if not element_id and not drawn:
         return [], []
     settings, pool = context.settings(), context.pool()
