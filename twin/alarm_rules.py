@@ -73,6 +73,7 @@ class RuleConfig:
     # A station whose heat meter shows much less than its usual share of the curve's heat: a fouled exchanger,
     # a stuck control valve, a failed pump (the twin follows the meter, so no model rule sees it).
     station_heat_short_share: float = 0.6     # of its own usual ratio of metered heat to the curve's
+    station_heat_alarm_share: float = 0.3     # under this share of its usual ratio: an alarm, not a warning
     station_heat_deadband_share: float = 0.1
     station_heat_usual_h: float = 24.0        # time constant of the usual ratio (frozen while short)
     station_heat_recent_s: float = 1800.0     # time constant of the ratio compared with it
@@ -117,7 +118,7 @@ RULE_FIELDS = {
     "source_tripped": ("source_flow_lost_share",),
     "network_compliance_low": ("room_warn_c", "network_cold_share"),
     "network_supply_low": ("station_supply_margin_k", "network_cold_share"),
-    "station_heat_short": ("station_heat_short_share", "station_heat_deadband_share", "station_heat_usual_h",
+    "station_heat_short": ("station_heat_short_share", "station_heat_alarm_share", "station_heat_deadband_share", "station_heat_usual_h",
                            "station_heat_recent_s", "station_heat_learn_s"),
     "sensor_offline": ("offline_intervals",),
     "telemetry_offline": ("offline_intervals", "telemetry_offline_share"),
@@ -410,7 +411,7 @@ class AlarmEngine:
         table = self._heat.update(at, measured, outdoor_c, held)
         limit = cfg.station_heat_short_share + held * cfg.station_heat_deadband_share
         short = table[table["learnt"] & (table["recent"] < limit * table["usual"])]
-        return [Condition(sid, "station_heat_short", "alarm" if r.recent < 0.5 * cfg.station_heat_short_share * r.usual
+        return [Condition(sid, "station_heat_short", "alarm" if r.recent < cfg.station_heat_alarm_share * r.usual
                           else "warning",
                           f"heat {r.heat_mw:.2f} MW, {100 * r.recent / r.usual:.0f} % of its usual share of the curve's"
                           f" {r.asked_mw:.2f} MW",
