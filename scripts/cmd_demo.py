@@ -21,6 +21,8 @@ _BACKGROUND = (
     ("scripts.cmd_sync", ["sync"]),
     ("scripts.cmd_orders", ["notify", "drain", "--forever"]),
     ("scripts.cmd_calls", ["calls", "simulate"]),
+    # One scheduler per deployment (not one per web worker): the daily sheet, weekly analysis, monthly bulletin.
+    ("scripts.cmd_reports", ["reports", "schedule"]),
 )
 
 
