@@ -95,9 +95,11 @@ def _time(text: str | None):
 
 
 def _times(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """``columns`` of JSON timestamps parsed as UTC, each column at once (one at a time was a click's
+    largest share of parsing)."""
     for column in columns:
         if column in frame.columns:
-            frame[column] = pd.to_datetime([_time(v) for v in frame[column]], utc=True)
+            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     return frame
 
 

@@ -53,9 +53,10 @@ def _facts(pairs) -> html.Dl:
     return html.Dl(items, className="facts")
 
 
-def _live_rows(geo, element_id: str, state: pd.Series | None, residuals: pd.DataFrame, latest: pd.DataFrame,
+def _live_rows(geo, element_id: str, state: pd.Series | None, residual_by_sensor: dict, latest: pd.DataFrame,
                lang: str) -> list:
-    sensors = geo.sensors[geo.sensors["element_id"] == element_id]
+    """One row per sensor (measured, twin, residual, age), from the card's newest readings and the run's residuals."""
+    sensors = geo.sensors_by_element.get(element_id, geo.sensors.iloc[:0])
     header = html.Tr([html.Th(t(k, lang)) for k in ("panel.quantity", "panel.measured", "panel.twin",
                                                   "panel.residual", "panel.freshness")])
     if sensors.empty:
@@ -66,19 +67,18 @@ def _live_rows(geo, element_id: str, state: pd.Series | None, residuals: pd.Data
                          html.Td(fmt.DASH), html.Td(fmt.DASH)])
                 for col, label, unit in _TWIN_ONLY if pd.notna(state.get(col))]
         return [html.Table([header, *rows], className="live-table")]
-    latest = latest.set_index("sensor_id") if not latest.empty else pd.DataFrame()
-    resid = residuals.set_index("sensor_id") if not residuals.empty else pd.DataFrame()
-    resid = resid[~resid.index.duplicated(keep="last")] if not resid.empty else resid
+    values = dict(zip(latest["sensor_id"], latest["value"], strict=True)) if not latest.empty else {}
+    times = dict(zip(latest["sensor_id"], latest["time"], strict=True)) if not latest.empty else {}
     stale_after = data.reading_stale_s()
     rows = []
     for s in sensors.itertuples(index=False):
         kind = SENSOR_KIND.get(s.kind)
         unit = kind.unit if kind else s.unit
-        measured = latest.at[s.sensor_id, "value"] if s.sensor_id in latest.index else None
-        age = data.age_s(latest.at[s.sensor_id, "time"]) if s.sensor_id in latest.index else None
+        measured = values.get(s.sensor_id)
+        age = data.age_s(times[s.sensor_id]) if s.sensor_id in times else None
         column = TWIN_COLUMN.get(s.kind)
         twin = state.get(column) if state is not None and column else None
-        residual = resid.at[s.sensor_id, "residual"] if s.sensor_id in resid.index else None
+        residual = residual_by_sensor.get(s.sensor_id)
         stale = age is not None and age > stale_after
         rows.append(html.Tr(className="stale" if stale else "", **{"data-sensor": s.sensor_id}, children=[
             html.Td(t(kind.label_key, lang) if kind else s.kind),
@@ -91,12 +91,14 @@ def _live_rows(geo, element_id: str, state: pd.Series | None, residuals: pd.Data
 
 def _valves_of_pipe(geo, pipe_id: str, attrs: dict, flow_t_h) -> list:
     """Valves on the pipe or at its end nodes, labelled upstream/downstream by the twin's flow sign."""
-    valves = geo.assets[geo.assets["kind"] == "valve"]
     ends = {attrs.get("from_node"): "panel.upstream", attrs.get("to_node"): "panel.downstream"}
     if flow_t_h is not None and pd.notna(flow_t_h) and flow_t_h < 0:
         ends = {attrs.get("from_node"): "panel.downstream", attrs.get("to_node"): "panel.upstream"}
+    by_pipe, by_node = geo.valves
+    near = {*by_pipe.get(pipe_id, ()), *(v for node in ends for v in by_node.get(node, ()))}
     found = []
-    for valve_id, va in zip(valves.index, valves["attrs"], strict=True):
+    for valve_id in geo.assets.index[geo.assets.index.isin(near)]:  # in the assets' order, as listed before
+        va = geo.assets.at[valve_id, "attrs"] or {}
         node, on_pipe = va.get("node_id"), va.get("pipe_id") == pipe_id
         if on_pipe or node in ends:
             found.append((valve_id, ends.get(node, "panel.on_pipe"), on_pipe, bool(va.get("normally_open", True))))
@@ -223,8 +225,7 @@ def _alarms_section(geo, card: ElementCard, lang: str, timezone: str, principal=
 
 def _sensor_label(geo, sensor_id: str, lang: str) -> str:
     """``供水压力 S-ST-0086-PS``: what the sensor measures, then its id."""
-    kind = geo.sensors.loc[geo.sensors["sensor_id"] == sensor_id, "kind"]
-    choice = SENSOR_KIND.get(kind.iloc[0]) if len(kind) else None
+    choice = SENSOR_KIND.get(geo.sensor_kinds.get(sensor_id))
     return f"{t(choice.label_key, lang)} {sensor_id}" if choice else sensor_id
 
 
@@ -249,11 +250,10 @@ def _leak_details(details: dict, lang: str) -> html.Div:
                className="what-if")])
 
 
-def _element_state(pool, element_id: str) -> tuple[pd.Series | None, pd.DataFrame]:
-    """The element's row of the latest twin run (or None), and the run's residuals (cached per run)."""
-    states, residuals = data.run_results(pool, data.latest_run(pool))
-    match = states[states["element_id"] == element_id]
-    return (match.iloc[0] if len(match) else None), residuals
+def _element_state(pool, element_id: str) -> tuple[pd.Series | None, dict]:
+    """The element's row of the latest twin run (or None), and the run's residual by sensor (cached per run)."""
+    lookup = data.run_lookup(pool)
+    return lookup.state_of(element_id), lookup.residual
 
 
 @dataclass(frozen=True)
@@ -274,7 +274,7 @@ def element_panel(pool, element_id: str, lang: str, principal=None, server=None)
     asset = geo.assets.loc[element_id]
     card = get_element_card(pool, element_id, sensor_ids=data.sensors_of(geo, element_id),
                             near=(float(asset["lon"]), float(asset["lat"])), radius_m=NEARBY_M)
-    state, residuals = _element_state(pool, element_id)
+    state, residual_by_sensor = _element_state(pool, element_id)
     timezone = context.settings().timezone
     kind = kind_of(element_id) or asset["kind"]
     identity = html.Header(className="panel-head", children=[
@@ -282,7 +282,7 @@ def element_panel(pool, element_id: str, lang: str, principal=None, server=None)
         html.H2(asset["name"] or element_id, id="wall-panel-title"),
         html.Div(element_id, className="panel-id", **{"data-element": element_id})])
     head = [identity, _alarms_section(geo, card, lang, timezone, principal, picked if picked != element_id else None),
-            _section(t("panel.live", lang), _live_rows(geo, element_id, state, residuals, card.latest, lang), "live",
+            _section(t("panel.live", lang), _live_rows(geo, element_id, state, residual_by_sensor, card.latest, lang), "live",
                      element_id)]
     focus = {"id": element_id, "lon": float(asset["lon"]), "lat": float(asset["lat"]), "fly": True}
     return Panel([b for b in head if b is not None], _records(pool, geo, card, kind, state, lang, timezone, server),

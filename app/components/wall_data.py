@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 import pandas as pd
 import psycopg
@@ -42,6 +43,39 @@ class Geometry:
 
     def counts(self) -> dict:
         return {layer: len(ids) for layer, ids in self.order.items()}
+
+    # Lookups a click makes, built once per geometry: a scan of every sensor or valve per click was most of
+    # a panel's time outside the store.
+    @cached_property
+    def sensors_by_element(self) -> dict[str, pd.DataFrame]:
+        """Each element's sensors (rows of ``sensors``, in their order)."""
+        return dict(tuple(self.sensors.groupby("element_id", sort=False)))
+
+    @cached_property
+    def sensor_hosts(self) -> pd.Series:
+        """The element each sensor sits on, for sensors whose element is drawn (first row of a repeated id)."""
+        hosts = self.sensors.drop_duplicates("sensor_id").set_index("sensor_id")["element_id"]
+        return hosts[hosts.isin(self.assets.index)]
+
+    @cached_property
+    def sensor_units(self) -> pd.Series:
+        return self.sensors.drop_duplicates("sensor_id").set_index("sensor_id")["unit"]
+
+    @cached_property
+    def sensor_kinds(self) -> dict[str, str]:
+        first = self.sensors.drop_duplicates("sensor_id")
+        return dict(zip(first["sensor_id"], first["kind"], strict=True))
+
+    @cached_property
+    def valves(self) -> tuple[dict, dict]:
+        """``(by_pipe, by_node)``: valve ids on each pipe and at each node, in the assets' order."""
+        by_pipe, by_node = {}, {}
+        valves = self.assets[self.assets["kind"] == "valve"]
+        for valve_id, attrs in zip(valves.index, valves["attrs"], strict=True):
+            attrs = attrs or {}
+            by_pipe.setdefault(attrs.get("pipe_id"), []).append(valve_id)
+            by_node.setdefault(attrs.get("node_id"), []).append(valve_id)
+        return by_pipe, by_node
 
 
 def _build_geometry(pool, version: int | None) -> Geometry:
@@ -97,15 +131,13 @@ def host_of(geo: Geometry, asset_id: str) -> str:
     source, a pipe), where the dispatcher can act; anything else opens itself."""
     if asset_id in geo.assets.index:
         return asset_id
-    host = geo.sensors.loc[geo.sensors["sensor_id"] == asset_id, "element_id"]
-    return str(host.iloc[0]) if len(host) and host.iloc[0] in geo.assets.index else asset_id
+    host = geo.sensor_hosts.get(asset_id)
+    return asset_id if host is None else str(host)
 
 
 def with_hosts(geo: Geometry, alarms: pd.DataFrame) -> pd.DataFrame:
     """``alarms`` with ``host_id`` and ``host_name``: the element each alarm's click opens, and its name."""
-    hosts = geo.sensors.set_index("sensor_id")["element_id"]
-    hosts = hosts[hosts.isin(geo.assets.index)]
-    host_id = alarms["asset_id"].map(hosts).fillna(alarms["asset_id"])
+    host_id = alarms["asset_id"].map(geo.sensor_hosts).fillna(alarms["asset_id"])
     names = geo.assets["name"].reindex(host_id.to_numpy()).to_numpy()
     return with_units(geo, alarms.assign(host_id=host_id,
                                          host_name=pd.Series(names, index=alarms.index).fillna(host_id)))
@@ -116,14 +148,15 @@ def with_units(geo: Geometry, alarms: pd.DataFrame) -> pd.DataFrame:
     "2.43 °C"); the rules store the numbers, the sensor's kind says what they are in."""
     if alarms.empty or "details" not in alarms.columns:
         return alarms
-    units = alarms["asset_id"].map(geo.sensors.drop_duplicates("sensor_id").set_index("sensor_id")["unit"])
+    units = alarms["asset_id"].map(geo.sensor_units)
     details = [({**(d or {}), "unit": u} if isinstance(u, str) and u and "unit" not in (d or {}) else d)
                for d, u in zip(alarms["details"], units, strict=True)]
     return alarms.assign(details=details)
 
 
 def sensors_of(geo: Geometry, element_id: str) -> list[str]:
-    return geo.sensors.loc[geo.sensors["element_id"] == element_id, "sensor_id"].tolist()
+    sensors = geo.sensors_by_element.get(element_id)
+    return [] if sensors is None else sensors["sensor_id"].tolist()
 
 
 def warm(pool) -> None:
@@ -186,6 +219,36 @@ def run_results(pool, run: dict | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(states, residuals)`` of a run (``twin_state`` and ``twin_residual`` rows)."""
     states, residuals, _, _ = _run_results(pool, run, geometry(pool))
     return states, residuals
+
+
+@dataclass(frozen=True)
+class RunLookup:
+    """A run's states and residuals indexed for a click: the row of each element, the residual of each sensor."""
+    states: pd.DataFrame
+    state_row: dict          # element_id -> position in ``states`` (its first row)
+    residual: dict           # sensor_id -> residual (its last row)
+
+    def state_of(self, element_id: str) -> pd.Series | None:
+        row = self.state_row.get(element_id)
+        return None if row is None else self.states.iloc[row]
+
+
+def run_lookup(pool) -> RunLookup:
+    """The latest run's :class:`RunLookup`, built once per run (a click scanned every state and residual)."""
+    run, geo = latest_run(pool), geometry(pool)
+    states, residuals, _, _ = _run_results(pool, run, geo)
+    key = (pool.conninfo, None if run is None else run["id"], geo.version)
+    with _LOCK:
+        cached = _CACHE.get("run_lookup")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+    rows = {}
+    for position, element_id in enumerate(states["element_id"]):
+        rows.setdefault(element_id, position)
+    lookup = RunLookup(states, rows, dict(zip(residuals["sensor_id"], residuals["residual"], strict=True)))
+    with _LOCK:
+        _CACHE["run_lookup"] = (key, lookup)
+    return lookup
 
 
 def compliance_threshold_c() -> float:
