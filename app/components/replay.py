@@ -174,21 +174,21 @@ def _alarm_span(pool, alarm_id: int, now: pd.Timestamp) -> tuple:
 def show_time(at_text, quantity, lang, session):
     """The wall as it was at the time the replay shows: map, alarms, ticker, tiles, and the banner."""
     if not at_text or not is_replaying(session):
-        return (no_update,) * 11
+        return (no_update,) * 10
     settings, pool = context.settings(), context.pool()
     at = pd.Timestamp(at_text).tz_convert("UTC").to_pydatetime()
     frame = replay_frame(pool, at, quantity or style.DEFAULT_QUANTITY, lang, settings.timezone)
     when = _local(at, settings.timezone)
     banner = [html.Strong(t("replay.banner", lang).format(when=when)), html.Span(frame["source"], className="replay-source")]
     return (frame["live"], None, frame["rings"], frame["markers"], frame["ticker"], None, frame["tiles"],
-            banner, "replay-banner", t("replay.ticker_title", lang).format(when=when[11:16]), when)
+            banner, t("replay.ticker_title", lang).format(when=when[11:16]), when)
 
 
 @requires("replay.view")
 def back_to_live(_clicks, n_live, n_kpi, lang):
-    """Live again: the replay ends, the live refreshes forget what they last sent and run now."""
-    return (None, None, None, (n_live or 0) + 1, (n_kpi or 0) + 1, "replay-banner hidden", t("ticker.title", lang),
-            "replay-bar closed")
+    """Live again: the replay ends, the live refreshes forget what they last sent and run now (the alarms' refresh
+    resends the ticker with its live title)."""
+    return None, None, None, (n_live or 0) + 1, (n_kpi or 0) + 1, t("ticker.title", lang), "replay-bar closed"
 
 
 def register() -> None:
@@ -237,17 +237,24 @@ def register() -> None:
              Output("wall-alarms", "data", allow_duplicate=True), Output("wall-leaks", "children", allow_duplicate=True),
              Output("wall-ticker", "children", allow_duplicate=True),
              Output("wall-alarm-sig", "data", allow_duplicate=True), Output("wall-kpis", "children", allow_duplicate=True),
-             Output("wall-replay-banner", "children"), Output("wall-replay-banner", "className"),
+             Output("wall-replay-banner", "children"),
              Output("wall-ticker-title", "children", allow_duplicate=True), Output("wall-replay-time", "children"),
              Input("wall-replay-at", "data"), Input("wall-quantity", "value"), Input("wall-lang", "data"),
              State("wall-replay", "data"), prevent_initial_call=True)(show_time)
     callback(Output("wall-replay", "data", allow_duplicate=True), Output("wall-live-sig", "data", allow_duplicate=True),
              Output("wall-alarm-sig", "data", allow_duplicate=True), Output("wall-interval", "n_intervals"),
-             Output("wall-kpi-interval", "n_intervals"), Output("wall-replay-banner", "className", allow_duplicate=True),
+             Output("wall-kpi-interval", "n_intervals"),
              Output("wall-ticker-title", "children", allow_duplicate=True),
              Output("wall-replay-bar", "className", allow_duplicate=True),
              Input("wall-replay-live", "n_clicks"), State("wall-interval", "n_intervals"),
              State("wall-kpi-interval", "n_intervals"), State("wall-lang", "data"), prevent_initial_call=True)(back_to_live)
+    # The banner shows while a replay is loaded and drawn, decided in the browser from the session: a frame
+    # whose request was on its way when Live was pressed lands after it, and must not bring the banner back.
+    clientside_callback(
+        """function(session, banner) {
+            return session && banner && banner.length ? 'replay-banner' : 'replay-banner hidden';
+        }""",
+        Output("wall-replay-banner", "className"), Input("wall-replay", "data"), Input("wall-replay-banner", "children"))
 
 
 # -- the wall at a past time ---------------------------------------------------------------------------

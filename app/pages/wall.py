@@ -219,19 +219,21 @@ def refresh_live(_n, quantity, previous, replaying=None):
 
 
 @callback(Output("wall-alarms", "data"), Output("wall-leaks", "children"), Output("wall-ticker", "children"),
-          Output("wall-alarm-sig", "data"),
+          Output("wall-alarm-sig", "data"), Output("wall-ticker-title", "children", allow_duplicate=True),
           Input("wall-interval", "n_intervals"), Input("wall-lang", "data"), Input("wall-alarm-changed", "data"),
-          State("wall-alarm-sig", "data"), State("wall-replay", "data"))
+          State("wall-alarm-sig", "data"), State("wall-replay", "data"), prevent_initial_call="initial_duplicate")
 @requires("wall.view")
 def refresh_alarms(_n, lang, _changed, previous, replaying=None):
+    """The live alarms: rings, leak markers and the ticker with its live title (a replay frame that landed after
+    Live had put the replay's title there), resent only when they changed."""
     if replay.is_replaying(replaying):
-        return no_update, no_update, no_update, no_update
+        return no_update, no_update, no_update, no_update, no_update
     pool = context.pool()
     principal = current_principal()
     signature = _signature(store_alarms.open_alarms_signature(pool, presented_only=True), lang, principal.can("alarm.ack"),
                            principal.can("alarm.shelve"))
     if signature == previous:
-        return no_update, no_update, no_update, no_update
+        return no_update, no_update, no_update, no_update, no_update
 
     def compute():
         geo = data.geometry(pool)
@@ -246,7 +248,7 @@ def refresh_alarms(_n, lang, _changed, previous, replaying=None):
                              children=children, can_shelve=principal.can("alarm.shelve"))
         return rings, markers, items
 
-    return (*data.shared("alarms", (pool.conninfo, signature), compute), signature)
+    return (*data.shared("alarms", (pool.conninfo, signature), compute), signature, t("ticker.title", lang))
 
 
 @callback(Output("wall-orders", "data"), Output("wall-crews", "data"), Output("wall-order-sig", "data"),
