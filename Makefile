@@ -18,7 +18,11 @@ TIMESCALEDB_BUILD ?= $(abspath $(firstword $(wildcard $(TIMESCALEDB_SOURCES)) $(
 # (their rollups go through the same housekeeping as test_sync's).
 PLAIN_TESTS := tests/store --ignore=tests/store/test_cluster.py tests/twin/test_sync.py tests/app/test_api.py \
 	tests/scripts/test_cmd_telemetry.py tests/scripts/test_mqtt_ingest.py
-PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider --durations=20
+# Two workers (pytest-xdist), one per core of the 2-core machines CI runs on: a worker waits on its
+# PostgreSQL and its Chromium as often as it computes. A file's tests stay on one worker, in order
+# (--dist loadfile); each worker starts its own cluster and browser.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider --durations=20 -n $(TEST_WORKERS) --dist loadfile
 
 install: $(STAMP)
 
