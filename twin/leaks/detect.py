@@ -190,8 +190,14 @@ class ImbalanceTest:
         if len(self.history) < self.min_samples or (self.cusum is not None and grown < 36):
             return
         values = np.asarray(self.history)
-        self.median = float(np.median(values))
-        self.sigma = max(MAD_TO_SIGMA * float(np.median(np.abs(values - self.median))), MIN_SIGMA_T_H)
+        # A station meter that drifts (a few t/h a day) moves both balances for good: the level is the
+        # last day's median, not the week's (which lags a drift by half a week), and the spread and the
+        # threshold are learned on the samples less their own trailing day's level.
+        day = max(int(round(self.samples_per_day)), 1)
+        trailing = pd.Series(values).rolling(day, min_periods=1).median().to_numpy()
+        values = values - trailing
+        self.median = float(trailing[-1])
+        self.sigma = max(MAD_TO_SIGMA * float(np.median(np.abs(values))), MIN_SIGMA_T_H)
         # The twin's mismatch wanders slowly, so successive samples are not independent and a CUSUM
         # sums them as if they were: a day's own replay then under-sets the threshold (one false alarm
         # in three days at full size). Widening the spread to that of a sum of correlated samples puts
@@ -199,7 +205,7 @@ class ImbalanceTest:
         self.sigma *= autocorrelation_inflation(values)
         total = self.cusum.total if self.cusum is not None else 0.0
         floor = max(self.floor, siegmund_threshold(self.k, self.samples_per_day / self.false_alarms_per_day))
-        self.cusum = Cusum.calibrate((values - self.median) / self.sigma, k=self.k, floor=floor,
+        self.cusum = Cusum.calibrate(values / self.sigma, k=self.k, floor=floor,
                                      samples_per_day=self.samples_per_day,
                                      false_alarms_per_day=self.false_alarms_per_day)
         self.cusum.total = total
