@@ -179,13 +179,16 @@ class AlarmEngine:
         for c in conditions:
             active.setdefault(c.cause, set()).add(c.asset_id)
         cleared = []
-        # A failed solve says nothing about rules that need the twin's result: keep theirs open.
+        # A failed solve says nothing about rules that need the twin's result: keep theirs open. Nor does a
+        # heat meter without a reading (or a cycle without the outdoor temperature) about its station's heat.
         needs_result = {"station_t_supply_low", "station_dp_low", "station_t_return_high", "source_p_out_of_band",
                         "source_t_supply_low", "source_tripped", "network_supply_low"}
+        unjudged = {"station_heat_short": set(self._heat.unread(measured if outdoor_c is not None else None))}
         for cause in CAUSES:
             if result is None and cause in needs_result:
                 continue
-            cleared += store_alarms.clear_gone(self.pool, cause, active.get(cause, set()), at=at.to_pydatetime(),
+            still = active.get(cause, set()) | unjudged.get(cause, set())
+            cleared += store_alarms.clear_gone(self.pool, cause, still, at=at.to_pydatetime(),
                                                hold_off_s=self.config.hold_off_s, actor="rules")
         return {**counts, "cleared": len(cleared), "conditions": len(conditions)}
 
@@ -479,6 +482,12 @@ class StationHeatRatios:
         n = len(meters)
         self.recent, self.usual, self.seen_s = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n)
         self.last_at: pd.Timestamp | None = None
+
+    def unread(self, measured: pd.Series | None) -> list[str]:
+        """Stations whose heat meter has no reading in ``measured`` (all of them when there is none)."""
+        if measured is None:
+            return list(self.station_ids)
+        return list(self.station_ids[~np.isfinite(measured.reindex(self.meter_ids).to_numpy(dtype=float))])
 
     def update(self, at: pd.Timestamp, measured: pd.Series, outdoor_c: float, held: np.ndarray) -> pd.DataFrame:
         cfg = self.config

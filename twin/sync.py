@@ -140,11 +140,12 @@ class SyncLoop:
         means = telemetry.get_window_means(self.pool, end=at.to_pydatetime(), window_s=self.window_s)
         return means.set_index("sensor_id")["value"].astype(float)
 
-    def _record_failure(self, started, boundary: Boundary, error: str, cycle_s: float) -> int:
+    def _record_failure(self, started, boundary: Boundary, error: str, cycle_s: float, measured: pd.Series) -> int:
         run_id = twin_runs.add_run(self.pool, started_at=started, finished_at=pd.Timestamp.now(tz="UTC"),
                                    converged=False, error=error, cycle_s=cycle_s,
                                    inputs=boundary.inputs(), fallbacks=boundary.fallbacks)
-        self.alarms.evaluate(boundary.at, error=error, outdoor_c=boundary.outdoor_c)
+        # The rules that judge the readings alone (rooms, sensors, metered heat) still see them.
+        self.alarms.evaluate(boundary.at, error=error, measured=measured, outdoor_c=boundary.outdoor_c)
         return run_id
 
     def cycle(self, at: pd.Timestamp | None = None) -> CycleOutcome | None:
@@ -200,7 +201,7 @@ class SyncLoop:
             if self.leaks is not None:
                 self._watch_leaks(at, measured, None)
             cycle_s = time.perf_counter() - clock
-            run_id = self._record_failure(started, boundary, str(exc), cycle_s)
+            run_id = self._record_failure(started, boundary, str(exc), cycle_s, measured)
             return CycleOutcome(run_id, False, cycle_s, None, len(boundary.fallbacks), str(exc))
         solve_s = time.perf_counter() - solve_clock
         residuals = self.sensor_map.residuals(result, measured)

@@ -255,6 +255,16 @@ def test_a_station_passing_a_quarter_of_its_usual_heat_is_short_and_a_cold_wave_
     short = short[short["cause"] == "station_heat_short"]
     assert _open(pool, "station_heat_short")["asset_id"].tolist() == [fouled]
     assert short["details"].iloc[0]["share_pct"] < 45
+    # Failed solves, then the fouled station's meter silent, then a cycle without the outdoor temperature,
+    # each longer than the hold-off: none of them says the station is passing its heat again.
+    meter = engine._heat.meter_ids[list(engine._heat.station_ids).index(fouled)]
+    for error, drop, outdoor_c in (("did not converge", None, -2.0), (None, meter, -2.0), (None, None, None)):
+        for _ in range(3):
+            at += pd.Timedelta(minutes=10)
+            readings = _heat_readings(engine, at, -2.0, factor)
+            engine.evaluate(at, measured=readings.drop(drop) if drop else readings, outdoor_c=outdoor_c,
+                            error=error)
+        assert _open(pool, "station_heat_short")["asset_id"].tolist() == [fouled], (error, drop, outdoor_c)
     for _ in range(6):         # the exchanger cleaned: back over the threshold and its deadband, then cleared
         at += pd.Timedelta(minutes=10)
         engine.evaluate(at, measured=_heat_readings(engine, at, -2.0, usual), outdoor_c=-2.0)
