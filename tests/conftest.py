@@ -209,7 +209,12 @@ def demo_template(pg_server, migrated_template, demo_city_dir):
     name = _create_from_template(pg_server, migrated_template)
     url = _database_url(pg_server, name)
     load_city(url, demo_city_dir)
-    from store.db import close_pools
+    from store.db import close_pools, get_pool
+    from tests.app.accounts import role_users
+
+    # The browser tests' accounts, hashed once here rather than in every copy (argon2 costs a third of a
+    # second a hash, by design).
+    role_users(get_pool(url))
 
     close_pools()
     _seal(pg_server, name)
