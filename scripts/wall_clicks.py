@@ -83,9 +83,11 @@ Object.keys(layers).forEach(function (kind) {
 return out;
 """
 # Ticker lines: the button, the alarm's element (what the click selects) and the element the line opens.
+# Only the presented lines: a root cause's grouped consequences sit folded (0×0) until it is expanded.
 _TICKER_ROWS = """
 var rings = (window.heattwin.refs['wall-alarms'] || []).filter(Boolean);
-return Array.from(document.querySelectorAll('#wall-ticker .ticker-item')).slice(0, arguments[0]).map(function (b) {
+var lines = document.querySelectorAll('#wall-ticker .ticker-row > .ticker-item');
+return Array.from(lines).slice(0, arguments[0]).map(function (b) {
     var id = JSON.parse(b.id);
     var ring = rings.find(function (l) { return l.feature.properties.alarm_id === id.alarm; });
     return [b.id, id.element, ring ? ring.feature.properties.host || id.element : id.element];
