@@ -52,19 +52,23 @@ class Geometry:
         return dict(tuple(self.sensors.groupby("element_id", sort=False)))
 
     @cached_property
+    def _sensor_rows(self) -> pd.DataFrame:
+        """One row per sensor id (the first of a repeated id), indexed by it."""
+        return self.sensors.drop_duplicates("sensor_id").set_index("sensor_id")
+
+    @cached_property
     def sensor_hosts(self) -> pd.Series:
-        """The element each sensor sits on, for sensors whose element is drawn (first row of a repeated id)."""
-        hosts = self.sensors.drop_duplicates("sensor_id").set_index("sensor_id")["element_id"]
+        """The element each sensor sits on, for sensors whose element is drawn."""
+        hosts = self._sensor_rows["element_id"]
         return hosts[hosts.isin(self.assets.index)]
 
     @cached_property
     def sensor_units(self) -> pd.Series:
-        return self.sensors.drop_duplicates("sensor_id").set_index("sensor_id")["unit"]
+        return self._sensor_rows["unit"]
 
     @cached_property
     def sensor_kinds(self) -> dict[str, str]:
-        first = self.sensors.drop_duplicates("sensor_id")
-        return dict(zip(first["sensor_id"], first["kind"], strict=True))
+        return self._sensor_rows["kind"].to_dict()
 
     @cached_property
     def valves(self) -> tuple[dict, dict]:
