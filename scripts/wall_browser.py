@@ -52,6 +52,22 @@ def wait_for(driver, script: str, *args, timeout: float = 60.0, what: str = ""):
     raise AssertionError(f"waited {timeout:.0f} s for {what or script!r}; last value {value!r}")
 
 
+def click_css(driver, selector: str, timeout: float = 30.0, what: str = "") -> None:
+    """Click the element ``selector`` names once it exists; found again if a live refresh re-renders it
+    between finding and clicking (a stale reference is the page moving on, not a failed click)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            driver.find_element("css selector", selector).click()
+            return
+        except (NoSuchElementException, StaleElementReferenceException):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"waited {timeout:.0f} s to click {what or selector!r}") from None
+            time.sleep(0.1)
+
+
 def open_wall(driver, url: str):
     """Load the wall and wait until every network feature exists and the first live arrays are applied."""
     driver.get(url)

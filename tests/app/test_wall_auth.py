@@ -9,7 +9,7 @@ import json
 import pytest
 from accounts import SETUP
 
-from scripts.wall_browser import open_wall, screenshot, set_viewport, wait_for, wait_panel
+from scripts.wall_browser import click_css, open_wall, screenshot, set_viewport, wait_for, wait_panel
 from store import alarms as store_alarms
 from store.audit import list_audit_events
 from store.db import get_pool
@@ -58,8 +58,7 @@ def test_a_dispatcher_acknowledges_and_clears_an_alarm_and_is_named_on_it(wall_u
     open_wall(browser, f"{wall_url}/?element={STATION}")
     wait_panel(browser, STATION)
     item = _panel_alarm(browser, alarm_id)
-    wait_for(browser, "return document.querySelector(arguments[0] + ' .alarm-act.ack')", item, what="ack button")
-    browser.find_element("css selector", item + " .alarm-act.ack").click()
+    click_css(browser, item + " .alarm-act.ack", what="ack button")
     acked = wait_for(browser, "var e = document.querySelector(arguments[0] + ' .alarm-acked');"
                               "return e && e.textContent", item, what="acknowledged by")
     assert "测试dispatcher" in acked
@@ -69,12 +68,12 @@ def test_a_dispatcher_acknowledges_and_clears_an_alarm_and_is_named_on_it(wall_u
                       " return e.textContent.indexOf('测试dispatcher') >= 0; })", what="ticker shows who")
     screenshot(browser, "wall-alarm-acknowledged-1920")
     # Clearing needs a reason: without one it is refused and nothing changes.
-    browser.find_element("css selector", item + " .alarm-act.clear").click()
+    click_css(browser, item + " .alarm-act.clear", what="clear button")
     wait_for(browser, "return document.getElementById('wall-action-msg').textContent.indexOf('备注') >= 0",
              what="a note is asked for")
     assert store_alarms.get_alarm(get_pool(city_db_url), alarm_id)["state"] == "acknowledged"
     browser.find_element("id", "wall-alarm-note").send_keys("现场核实：阀门开度已调整")
-    browser.find_element("css selector", item + " .alarm-act.clear").click()
+    click_css(browser, item + " .alarm-act.clear", what="clear button")
     wait_for(browser, "return !document.querySelector(arguments[0])", item, what="the cleared alarm leaves the panel")
     stored = store_alarms.get_alarm(get_pool(city_db_url), alarm_id)
     assert stored["state"] == "cleared" and stored["cleared_by"] == "t-dispatcher"
