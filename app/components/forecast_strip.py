@@ -60,8 +60,13 @@ def strip_figure(data: dict, lang: str, timezone: str, *, scale: float = 1.0) ->
         notes.append(t("strip.fallback", lang).format(
             at=fmt.clock(issued, timezone, True) if issued is not None else fmt.DASH))
     if notes:
-        fig.add_annotation(text=" · ".join(notes), showarrow=False, xref="paper", yref="paper", x=0, y=1.12,
-                           xanchor="left", font={"size": 13 * scale, "color": "#ffd43b"})
+        # One line per note above the first panel's title, in a top margin grown to hold them (at y=1.12 of
+        # the plot a note sat on the title and was cut off by the figure's edge).
+        line_px = 18 * scale
+        fig.update_layout(margin={"t": (28 + 6) * scale + line_px * len(notes)})
+        fig.add_annotation(text="<br>".join(notes), showarrow=False, xref="paper", yref="paper", x=0, y=1,
+                           xanchor="left", yanchor="bottom", yshift=22 * scale, align="left",
+                           font={"size": 13 * scale, "color": "#ffd43b"})
     if not len(outdoor) and supply is None:
         fig.add_annotation(text=t("strip.none", lang), showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
                            font={"size": 15 * scale, "color": "#8b98a9"})
