@@ -35,6 +35,19 @@ def _unit(kind: str | None, trend: pd.DataFrame, sensor_id: str) -> str:
     return ""
 
 
+def _entry(kinds: dict, sensor_id: str) -> str:
+    """The legend entry a sensor's line is under: its kind, or the sensor itself when its kind is unknown."""
+    return kinds.get(sensor_id) if SENSOR_KIND.get(kinds.get(sensor_id) or "") else sensor_id
+
+
+def legend_entries(trend: pd.DataFrame | None, sensors: pd.DataFrame) -> int:
+    """How many entries the trend's legend has (one per sensor kind): the page sizes the graph by it."""
+    if trend is None or trend.empty:
+        return 0
+    kinds = sensors.set_index("sensor_id")["kind"].to_dict() if not sensors.empty else {}
+    return len({_entry(kinds, s) for s in trend["sensor_id"].unique()})
+
+
 def trend_figure(trend: pd.DataFrame | None, sensors: pd.DataFrame, lang: str, timezone: str,
                  compact: bool = False, scale: float = 1.0, note_key: str = "trend.none") -> go.Figure:
     """Means per sensor of the element over the window, each on the y-axis of its unit; empty with a note
@@ -48,7 +61,10 @@ def trend_figure(trend: pd.DataFrame | None, sensors: pd.DataFrame, lang: str, t
                                                                    + 22 * (extra // 2)) * scale,
                 "t": (8 if compact else 28) * scale, "b": 28 * scale},
         font={"size": 13 * scale, "family": "Noto Sans CJK SC, sans-serif"},
-        legend={"orientation": "h", "y": 1.15 if not compact else 1.25, "x": 0}, showlegend=True,
+        # The legend sits above the plot, anchored by its bottom: plotly grows the top margin by its rows,
+        # so it wraps upward instead of over the lines and the axis titles (7 sensors are 4 rows in a panel).
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom",
+                "font": {"size": 12 * scale}, "tracegroupgap": 0}, showlegend=True,
         xaxis={"gridcolor": "#1f2a3a", "nticks": 10 if compact else 6})
     if not units:
         fig.add_annotation(text=t(note_key, lang), showarrow=False, font={"size": 16 * scale, "color": "#8b98a9"},
@@ -59,16 +75,23 @@ def trend_figure(trend: pd.DataFrame | None, sensors: pd.DataFrame, lang: str, t
     kinds = sensors.set_index("sensor_id")["kind"].to_dict() if not sensors.empty else {}
     frame = trend.copy()
     frame["bucket"] = pd.to_datetime(frame["bucket"], utc=True).dt.tz_convert(timezone).dt.tz_localize(None)
-    axis_colour = {}
-    for k, (sensor_id, rows) in enumerate(frame.sort_values("bucket").groupby("sensor_id")):
+    axis_colour, entry_colour = {}, {}
+    shared = frame.groupby(frame["sensor_id"].map(lambda s: _entry(kinds, s)))["sensor_id"].nunique()
+    for sensor_id, rows in frame.sort_values("bucket").groupby("sensor_id"):
         kind = SENSOR_KIND.get(kinds.get(sensor_id, ""))
         unit = _unit(kinds.get(sensor_id), trend, sensor_id)
         name = f"{t(kind.label_key, lang)} ({kind.unit})" if kind else sensor_id
-        colour = _LINE_COLOURS[k % len(_LINE_COLOURS)]
+        entry = _entry(kinds, sensor_id)
+        first = entry not in entry_colour
+        colour = entry_colour.setdefault(entry, _LINE_COLOURS[len(entry_colour) % len(_LINE_COLOURS)])
         axis_colour.setdefault(unit, colour)
         n = units.index(unit)
-        fig.add_trace(go.Scatter(x=rows["bucket"], y=rows["avg"], name=name, mode="lines",
-                                 yaxis="y" if n == 0 else f"y{n + 1}", line={"color": colour, "width": 2 * scale}))
+        # One legend entry per kind: a community's forty room sensors are one "室温 (°C)", not forty rows of
+        # it over the plot; the hover names the sensor.
+        hover = {"hovertemplate": f"{sensor_id}: %{{y:.4g}}<extra>{name}</extra>"} if shared[entry] > 1 else {}
+        fig.add_trace(go.Scatter(x=rows["bucket"], y=rows["avg"], name=name, mode="lines", legendgroup=entry,
+                                 showlegend=first, yaxis="y" if n == 0 else f"y{n + 1}",
+                                 line={"color": colour, "width": 2 * scale}, **hover))
     for n, unit in enumerate(units):
         axis = {"title": {"text": unit, "font": {"color": axis_colour[unit]}}, "side": _AXIS_SIDES[n % 4],
                 "tickfont": {"color": axis_colour[unit]}, "zeroline": False,

@@ -26,7 +26,7 @@ from app.components import map as wall_map
 from app.components import panel, replay
 from app.components import wall_data as data
 from app.components.ticker import ticker_items
-from app.components.trend import trend_figure
+from app.components.trend import legend_entries, trend_figure
 from app.drawings import drawing_src
 from app.i18n import LANGUAGES, t
 from heattwin.choices import WORK_ORDER_CATEGORY, WORK_ORDER_PRIORITY
@@ -328,11 +328,14 @@ def render_trend(shown, lang, drawn, scale):
     element_id = data.host_of(data.geometry(pool), element_id)
     trend = data.element_trend(pool, element_id)
     sensors = sensors[sensors["element_id"] == element_id]
+    # The graph grows by its legend's entries (assets/wall.css), so the legend's rows above the plot leave
+    # the plot its height.
+    entries = {"--trend-entries": legend_entries(trend, sensors)}
     return ([html.H3(t("trend.title", lang), **{"data-element": element_id}),
              dcc.Graph(figure=trend_figure(trend, sensors, lang, settings.timezone, scale=scale), config=config,
-                       className="panel-trend")],
+                       className="panel-trend", style=entries)],
             dcc.Graph(figure=trend_figure(trend, sensors, lang, settings.timezone, compact=True, scale=scale),
-                      config=config, className="trend-graph"))
+                      config=config, className="trend-graph", style=entries))
 
 
 @callback(Output("wall-order-form", "className"), Output("wall-order-title", "value"),

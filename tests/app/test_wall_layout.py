@@ -4,9 +4,12 @@ per size: the layout is measured, not looked at."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
-from scripts.wall_browser import click_feature, open_wall, set_viewport, wait_for, wait_panel
+from scripts.wall_browser import click_feature, open_wall, screenshot, set_viewport, wait_for, wait_panel
+from store.assets import get_asset_rows
+from store.db import get_pool
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -121,3 +124,67 @@ def test_wall_fits_every_screen(wall_url, browser):
         var y = r.top + p.y, top = document.getElementById('wall-panel').getBoundingClientRect().top;
         return y > Math.max(r.top, 0) && y < top - 10 && r.left + p.x > 0 && r.left + p.x < innerWidth;""",
              station, timeout=5, what=f"{station} in view above the bottom sheet")
+
+
+# The trend graphs' boxes: the legend, the plot (its drag area) and the section's title above the graph.
+_TREND_BOXES = """
+function box(e) {
+    if (!e) { return null; }
+    var r = e.getBoundingClientRect();
+    return r.width && r.height ? [r.left, r.top, r.right, r.bottom] : null;
+}
+return ['#wall-panel-trend', '#wall-trend'].map(function (where) {
+    var g = document.querySelector(where + ' .js-plotly-plot');
+    return {where: where, graph: box(g), legend: box(g && g.querySelector('.legend')),
+            plot: box(g && g.querySelector('.draglayer .xy .nsewdrag')),
+            title: box(document.querySelector(where === '#wall-panel-trend' ? where + ' h3' : '#wall-trend-title'))};
+});
+"""
+
+
+def _add_day_of_readings(pool, element_id: str) -> int:
+    """24 h of readings on every sensor of ``element_id``; how many sensors."""
+    from store import telemetry
+
+    assets, _ = get_asset_rows(pool)
+    hosted = assets["attrs"].map(lambda a: a.get("element_id") == element_id)
+    sensors = assets.loc[(assets["kind"] == "sensor") & hosted, "id"]
+    now = pd.Timestamp.now(tz="UTC").floor("min")
+    times = pd.date_range(now - pd.Timedelta(hours=23), now, freq="30min")
+    telemetry.ingest_rows(pool, pd.concat([pd.DataFrame({"time": times, "sensor_id": s, "value": 10.0 + k})
+                                           for k, s in enumerate(sensors)]), "test")
+    return len(sensors)
+
+
+def test_trend_legend_sits_clear_of_the_plot_and_the_title(wall_url, browser, city_db_url):
+    pool = get_pool(city_db_url)
+    assets, _ = get_asset_rows(pool)
+    sensors = pd.DataFrame(list(assets.loc[assets["kind"] == "sensor", "attrs"]))
+    by_host = sensors.groupby("element_id")["kind"]
+    # The element of most kinds (several units, a legend of several rows: what covered the lines) and the
+    # one of most sensors (a community's room sensors, one legend entry for all of them).
+    elements = [by_host.nunique().idxmax(), by_host.size().idxmax()]
+    for element_id in elements:
+        assert _add_day_of_readings(pool, element_id) >= 5, f"{element_id} has few sensors"
+    for width, height in (*WALL_SIZES[:2], PHONE):
+        set_viewport(browser, width, height)
+        for element_id in elements:
+            _assert_legend_clear(browser, wall_url, element_id, (width, height))
+
+
+def _assert_legend_clear(browser, wall_url: str, element_id: str, size: tuple[int, int]) -> None:
+    open_wall(browser, f"{wall_url}/?element={element_id}")
+    wait_panel(browser, element_id)
+    wait_for(browser, "var g = document.querySelector('#wall-panel-trend .js-plotly-plot');"
+                      "return g && g.data && g.data.length >= 5 && g.querySelector('.legend')",
+             what=f"{element_id}'s trend with its legend")
+    browser.execute_async_script("var done = arguments[0];"
+                                 "requestAnimationFrame(function () { requestAnimationFrame(done); });")
+    screenshot(browser, f"wall-trend-legend-{element_id}-{size[0]}x{size[1]}")
+    for graph in browser.execute_script(_TREND_BOXES):
+        where, legend, plot, title = f"{element_id} {graph['where']}", graph["legend"], graph["plot"], graph["title"]
+        assert legend and plot, f"{size} {where}: no legend or plot drawn ({graph})"
+        assert not _overlap(legend, plot), f"{size} {where}: the legend {legend} covers the plot {plot} (graph {graph['graph']})"
+        assert _inside(legend, graph["graph"], slack=1), \
+            f"{size} {where}: the legend {legend} is cut at the graph's edge {graph['graph']}"
+        assert not title or not _overlap(legend, title), f"{size} {where}: the legend {legend} covers the title {title}"

@@ -1,0 +1,40 @@
+"""The element trend's legend: one entry per sensor kind, so many sensors of one kind (a community's room
+sensors) do not stack rows of the same name over the plot."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from app.components.trend import legend_entries, trend_figure
+
+
+def _trend(sensors: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    times = pd.date_range("2026-01-10 00:00", periods=4, freq="h", tz="UTC")
+    trend = pd.concat([pd.DataFrame({"bucket": times, "sensor_id": s, "avg": 20.0 + k})
+                       for k, s in enumerate(sensors)])
+    return trend, pd.DataFrame({"sensor_id": list(sensors), "kind": list(sensors.values())})
+
+
+def test_a_communitys_room_sensors_are_one_legend_entry_with_the_sensor_in_the_hover():
+    trend, sensors = _trend({f"S-C-001-R{k:02d}": "room_t" for k in range(12)})
+    fig = trend_figure(trend, sensors, "zh", "Asia/Shanghai")
+    assert [tr.showlegend for tr in fig.data].count(True) == 1
+    assert len({tr.line.color for tr in fig.data}) == 1 and len({tr.legendgroup for tr in fig.data}) == 1
+    assert "S-C-001-R03" in fig.data[3].hovertemplate
+    assert legend_entries(trend, sensors) == 1
+
+
+def test_a_stations_kinds_are_one_entry_each_above_the_plot():
+    kinds = {"S-1-TS": "t_supply", "S-1-TR": "t_return", "S-1-PS": "p_supply", "S-1-F": "flow"}
+    trend, sensors = _trend(kinds)
+    fig = trend_figure(trend, sensors, "zh", "Asia/Shanghai")
+    assert all(tr.showlegend for tr in fig.data) and len({tr.line.color for tr in fig.data}) == 4
+    assert legend_entries(trend, sensors) == 4
+    # Anchored by its bottom above the plot: plotly grows the top margin for its rows.
+    assert fig.layout.legend.yanchor == "bottom" and fig.layout.legend.y >= 1
+
+
+def test_a_sensor_of_unknown_kind_has_its_own_entry():
+    trend, sensors = _trend({"X-1": "mystery", "X-2": "mystery"})
+    assert legend_entries(trend, sensors) == 2
+    assert all(tr.showlegend for tr in trend_figure(trend, sensors, "zh", "Asia/Shanghai").data)
