@@ -3,6 +3,8 @@ the next cold wave and when to start pre-heating; a weather forecast that fell b
 
 from __future__ import annotations
 
+import unicodedata
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -12,6 +14,9 @@ from app.i18n import t
 
 _SOURCE_COLOURS = ("#ff6b6b", "#ffa94d", "#ffd43b", "#da77f2")
 _LOAD_COLOUR, _OUTDOOR_COLOUR, _WAVE_COLOUR = "#4dabf7", "#69db7c", "#74c0fc"
+# The widest note line, in columns (a Chinese character is two): at the notes' 13 px it fits a phone's 390 px
+# beside the plot's left margin.
+NOTE_COLUMNS = 44
 
 
 def strip_figure(data: dict, lang: str, timezone: str, *, scale: float = 1.0) -> go.Figure:
@@ -61,10 +66,12 @@ def strip_figure(data: dict, lang: str, timezone: str, *, scale: float = 1.0) ->
             at=fmt.clock(issued, timezone, True) if issued is not None else fmt.DASH))
     if notes:
         # One line per note above the first panel's title, in a top margin grown to hold them (at y=1.12 of
-        # the plot a note sat on the title and was cut off by the figure's edge).
+        # the plot a note sat on the title and was cut off by the figure's edge). A note longer than a phone
+        # is wide (390 px) goes on two lines: plotly's text never wraps, the figure's edge cut it off.
+        lines = [line for note in notes for line in _wrap(note)]
         line_px = 18 * scale
-        fig.update_layout(margin={"t": (28 + 6) * scale + line_px * len(notes)})
-        fig.add_annotation(text="<br>".join(notes), showarrow=False, xref="paper", yref="paper", x=0, y=1,
+        fig.update_layout(margin={"t": (28 + 6) * scale + line_px * len(lines)})
+        fig.add_annotation(text="<br>".join(lines), showarrow=False, xref="paper", yref="paper", x=0, y=1,
                            xanchor="left", yanchor="bottom", yshift=22 * scale, align="left",
                            font={"size": 13 * scale, "color": "#ffd43b"})
     if not len(outdoor) and supply is None:
@@ -73,6 +80,22 @@ def strip_figure(data: dict, lang: str, timezone: str, *, scale: float = 1.0) ->
     fig.update_xaxes(gridcolor="#1f2a3a")
     fig.update_yaxes(gridcolor="#1f2a3a")
     return fig
+
+
+def _columns(text: str) -> int:
+    """How wide ``text`` is in columns: a Chinese character is two, as wide as two Latin ones."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _wrap(note: str, columns: int = NOTE_COLUMNS) -> list[str]:
+    """``note`` in lines of at most ``columns`` columns, broken at its spaces (a word longer stays whole)."""
+    lines: list[str] = []
+    for word in note.split(" "):
+        if lines and _columns(lines[-1]) + 1 + _columns(word) <= columns:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def _local(index, timezone: str):
