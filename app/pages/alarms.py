@@ -76,8 +76,10 @@ def _standing_columns(lang: str) -> list[dict]:
     return [{"field": "id", "headerName": "#", "width": 80},
             {"field": "priority", "headerName": t("alarms.col.priority", lang), "width": 90,
              "cellStyle": {"styleConditions": colour}},
-            {"field": "where", "headerName": t("alarms.col.where", lang), "flex": 1},
-            {"field": "what", "headerName": t("alarms.col.what", lang), "flex": 3},
+            # A floor for the two flexible columns: on a phone the grid scrolls sideways in its box rather
+            # than squeezing where and what to one character each.
+            {"field": "where", "headerName": t("alarms.col.where", lang), "flex": 1, "minWidth": 120},
+            {"field": "what", "headerName": t("alarms.col.what", lang), "flex": 3, "minWidth": 220},
             {"field": "grouped", "headerName": t("alarms.col.grouped", lang), "width": 100},
             {"field": "age", "headerName": t("alarms.col.age", lang), "width": 110},
             {"field": "console", "headerName": t("alarms.col.console", lang), "width": 120}]

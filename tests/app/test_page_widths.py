@@ -1,6 +1,7 @@
-"""Every desk fits a phone's width (390×844): no page-level sideways scroll. Wide tables and grids may
-scroll inside their own box; the page itself may not. The failure names the widest elements that
-stick out, so the page that broke says where."""
+"""Every desk fits a phone's width (390×844): no page-level sideways scroll, and nothing cut off by a box
+that hides its overflow. Wide tables and grids may scroll inside their own box; the page itself may not.
+The failure names the widest elements that stick out, so the page that broke says where. Every data grid
+is drawn tall enough to show rows (a grid's inline 100 % height of a row no longer sized drew it 2 px tall)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,16 @@ from scripts.wall_browser import screenshot, set_viewport, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-# The widest elements (not inside a box that scrolls sideways itself) that reach past the viewport.
+# The widest elements that reach past the viewport, but for those inside a box that scrolls sideways itself
+# (or a map's or a plot's own clipped panes): a box that only hides its overflow cuts the page off. And the
+# height of every data grid.
 _OVERFLOW = """
 var width = innerWidth, out = [];
 function scrollsItself(e) {
     for (var p = e.parentElement; p && p !== document.body; p = p.parentElement) {
         var o = getComputedStyle(p).overflowX;
-        if ((o === 'auto' || o === 'scroll' || o === 'hidden') && p.getBoundingClientRect().right <= width + 1) {
+        var own = o === 'auto' || o === 'scroll' || (o === 'hidden' && p.closest('.leaflet-container, .js-plotly-plot'));
+        if (own && p.getBoundingClientRect().right <= width + 1) {
             return true;
         }
     }
@@ -32,7 +36,11 @@ document.querySelectorAll('body *').forEach(function (e) {
     }
 });
 out.sort(function (a, b) { return b[0] - a[0]; });
-return {scroll_width: document.scrollingElement.scrollWidth, inner_width: width, widest: out.slice(0, 5)};
+var grids = Array.from(document.querySelectorAll('.ag-root-wrapper')).map(function (g) {
+    var host = g.closest('[id]');
+    return [host ? host.id : '?', Math.round(g.getBoundingClientRect().height)];
+});
+return {scroll_width: document.scrollingElement.scrollWidth, inner_width: width, widest: out.slice(0, 5), grids: grids};
 """
 
 PAGES = [pytest.param("/supervisor", marks=pytest.mark.login_as("supervisor"), id="supervisor"),
@@ -40,7 +48,14 @@ PAGES = [pytest.param("/supervisor", marks=pytest.mark.login_as("supervisor"), i
          pytest.param("/alarms", marks=pytest.mark.login_as("supervisor"), id="alarms"),
          pytest.param("/orders", marks=pytest.mark.login_as("dispatcher"), id="orders"),
          pytest.param("/control", marks=pytest.mark.login_as("engineer"), id="control"),
-         pytest.param("/hotline", marks=pytest.mark.login_as("agent"), id="hotline")]
+         pytest.param("/hotline", marks=pytest.mark.login_as("agent"), id="hotline"),
+         pytest.param("/revisits", marks=pytest.mark.login_as("agent"), id="revisits"),
+         pytest.param("/admin/audit", marks=pytest.mark.login_as("supervisor"), id="audit"),
+         pytest.param("/field", marks=pytest.mark.login_as("crew"), id="field"),
+         pytest.param("/scenarios", marks=pytest.mark.login_as("engineer"), id="scenarios"),
+         pytest.param("/overview", marks=pytest.mark.login_as("dispatcher"), id="overview")]
+# A grid shorter than this shows its header and no row.
+MIN_GRID_PX = 150
 
 
 def _settled(browser, path: str) -> None:
@@ -60,7 +75,7 @@ def _settled(browser, path: str) -> None:
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_a_desk_fits_a_phone_without_sideways_scroll(wall_url, browser, path):
+def test_a_desk_fits_a_phone_with_nothing_cut_off_and_its_grids_in_view(wall_url, browser, path):
     set_viewport(browser, 390, 844)
     browser.get(wall_url + path)
     _settled(browser, path)
@@ -68,3 +83,6 @@ def test_a_desk_fits_a_phone_without_sideways_scroll(wall_url, browser, path):
     screenshot(browser, f"phone-{path.strip('/').replace('/', '-')}-390")
     assert seen["scroll_width"] <= seen["inner_width"], (
         f"{path} at 390 px scrolls sideways ({seen['scroll_width']} px wide); widest: {seen['widest']}")
+    assert not seen["widest"], f"{path} at 390 px: these stick out past the screen, cut off: {seen['widest']}"
+    flat = [(grid, px) for grid, px in seen["grids"] if px < MIN_GRID_PX]
+    assert not flat, f"{path} at 390 px: grids too short to show a row (id, px): {flat}"
