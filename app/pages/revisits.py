@@ -45,10 +45,12 @@ def _form(lang: str) -> html.Div:
 def layout(lang: str | None = None, **_query):
     lang = lang if lang in LANGUAGES else context.settings().language
     columns = [{"field": "id", "headerName": "#", "width": 80},
-               {"field": "title", "headerName": t("orders.col.title", lang), "flex": 2},
+               # A floor for the flexible columns: on a phone the grid scrolls in its box instead of
+               # squeezing the title to one character.
+               {"field": "title", "headerName": t("orders.col.title", lang), "flex": 2, "minWidth": 180},
                {"field": "category", "headerName": t("orders.category", lang), "width": 120},
                {"field": "team", "headerName": t("orders.team", lang), "width": 110},
-               {"field": "resident", "headerName": t("orders.col.resident", lang), "flex": 1},
+               {"field": "resident", "headerName": t("orders.col.resident", lang), "flex": 1, "minWidth": 100},
                {"field": "due", "headerName": t("orders.clock.revisit", lang), "width": 140,
                 "cellStyle": {"function": f"params.data && params.data.overdue ? {{'color': '{OVERDUE_COLOUR}',"
                                           " 'fontWeight': 600} : null"}},
