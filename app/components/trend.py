@@ -19,7 +19,7 @@ def units_of(trend: pd.DataFrame | None, sensors: pd.DataFrame) -> list[str]:
     """The units the trend's sensors read in, in axis order (known units first)."""
     if trend is None or trend.empty:
         return []
-    kinds = sensors.set_index("sensor_id")["kind"].to_dict() if not sensors.empty else {}
+    kinds = _sensor_kinds(sensors)
     found = {_unit(kinds.get(s), trend, s) for s in trend["sensor_id"].unique()}
     return [u for u in UNIT_ORDER if u in found] + sorted(found - set(UNIT_ORDER))
 
@@ -35,6 +35,11 @@ def _unit(kind: str | None, trend: pd.DataFrame, sensor_id: str) -> str:
     return ""
 
 
+def _sensor_kinds(sensors: pd.DataFrame) -> dict:
+    """Sensor id → kind of the element's sensors."""
+    return sensors.set_index("sensor_id")["kind"].to_dict() if not sensors.empty else {}
+
+
 def _entry(kinds: dict, sensor_id: str) -> str:
     """The legend entry a sensor's line is under: its kind, or the sensor itself when its kind is unknown."""
     return kinds.get(sensor_id) if SENSOR_KIND.get(kinds.get(sensor_id) or "") else sensor_id
@@ -44,7 +49,7 @@ def legend_entries(trend: pd.DataFrame | None, sensors: pd.DataFrame) -> int:
     """How many entries the trend's legend has (one per sensor kind): the page sizes the graph by it."""
     if trend is None or trend.empty:
         return 0
-    kinds = sensors.set_index("sensor_id")["kind"].to_dict() if not sensors.empty else {}
+    kinds = _sensor_kinds(sensors)
     return len({_entry(kinds, s) for s in trend["sensor_id"].unique()})
 
 
@@ -72,7 +77,7 @@ def trend_figure(trend: pd.DataFrame | None, sensors: pd.DataFrame, lang: str, t
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)
         return fig
-    kinds = sensors.set_index("sensor_id")["kind"].to_dict() if not sensors.empty else {}
+    kinds = _sensor_kinds(sensors)
     frame = trend.copy()
     frame["bucket"] = pd.to_datetime(frame["bucket"], utc=True).dt.tz_convert(timezone).dt.tz_localize(None)
     axis_colour, entry_colour = {}, {}
