@@ -101,40 +101,39 @@ FACT_COLUMNS = ("id", "created_at", "category", "origin", "team_id", "station_id
 
 # One row per order filed in [start, end), read as at ``as_of``. The state is the last event's; the moments are
 # the first sign-off (dispatched, accepted, or resolved on the call), the first arrival, the last resolution.
+# They come from ``work_order_fact`` (kept as events are written: migration 019): a first moment before
+# ``as_of`` is the first before it, and the state and the last resolution hold when the order's latest event
+# is before ``as_of``; ``late`` reads the other orders' from their events (one still moving after a past
+# period's end).
 _FACTS = f"""
-WITH o AS (
-    SELECT w.id, w.created_at, w.category::text AS category, w.origin, w.team_id, w.household_id, w.asset_id,
-           w.first_contact, w.reply_due_at, w.site_due_at, w.sla_due_at, w.revisit_due_at
-    FROM work_order w WHERE w.created_at >= %(start)s AND w.created_at < %(end)s AND w.created_at < %(as_of)s
-), ev AS (
-    SELECT e.work_order_id AS id,
-           (array_agg(e.to_state::text ORDER BY e.at DESC, e.id DESC))[1] AS state,
-           min(e.at) FILTER (WHERE e.to_state IN ('dispatched', 'accepted', 'resolved')) AS signed_at,
-           min(e.at) FILTER (WHERE e.to_state = 'on_site') AS on_site_at,
-           max(e.at) FILTER (WHERE e.to_state = 'resolved') AS resolved_at,
-           bool_or(e.to_state = 'reopened') AS reopened
-    FROM work_order_event e JOIN o ON o.id = e.work_order_id WHERE e.at < %(as_of)s GROUP BY e.work_order_id
-), rv AS (
-    SELECT r.work_order_id AS id, bool_or(r.reached) AS reached,
-           (array_agg(r.satisfaction ORDER BY r.at, r.id) FILTER (WHERE r.reached))[1] AS first_satisfaction
-    FROM work_order_revisit r JOIN o ON o.id = r.work_order_id WHERE r.at < %(as_of)s GROUP BY r.work_order_id
-)
-SELECT o.id, o.created_at, o.category, o.origin, o.team_id,
+SELECT o.id, o.created_at, o.category::text, o.origin, o.team_id,
        coalesce(h.station_id, CASE WHEN a.kind = 'station' THEN a.id
                                    WHEN a.kind = 'community' THEN a.attrs->>'station_id' END) AS station_id,
        coalesce(h.community_id, CASE WHEN a.kind = 'community' THEN a.id END) AS community_id,
        o.household_id, o.first_contact, o.reply_due_at, o.site_due_at, o.sla_due_at, o.revisit_due_at,
-       coalesce(ev.state, 'new'), ev.signed_at, ev.on_site_at, ev.resolved_at, coalesce(ev.reopened, false),
-       coalesce(rv.reached, false), rv.first_satisfaction,
+       coalesce(CASE WHEN f.last_at < %(as_of)s THEN f.state::text ELSE late.state END, 'new'),
+       CASE WHEN f.signed_at < %(as_of)s THEN f.signed_at END,
+       CASE WHEN f.on_site_at < %(as_of)s THEN f.on_site_at END,
+       CASE WHEN f.last_at < %(as_of)s THEN f.resolved_at ELSE late.resolved_at END,
+       coalesce(f.reopened_at < %(as_of)s, false),
+       coalesce(f.reached_at < %(as_of)s, false),
+       CASE WHEN f.reached_at < %(as_of)s THEN f.first_satisfaction END,
        (o.household_id IS NOT NULL AND o.origin = ANY(%(resident)s) AND EXISTS (
-            SELECT 1 FROM work_order p WHERE p.household_id = o.household_id AND p.id <> o.id
-              AND p.category::text = o.category AND p.origin = ANY(%(resident)s)
+            SELECT 1 FROM work_order p LEFT JOIN work_order_fact pf ON pf.work_order_id = p.id
+            WHERE p.household_id = o.household_id AND p.id <> o.id
+              AND p.category = o.category AND p.origin = ANY(%(resident)s)
               AND p.created_at < o.created_at
               AND p.created_at >= o.created_at - make_interval(days => {REPEAT_WINDOW_DAYS})
-              AND NOT EXISTS (SELECT 1 FROM work_order_event pe WHERE pe.work_order_id = p.id
-                                AND pe.to_state = 'cancelled' AND pe.at < %(as_of)s))) AS repeat
-FROM o LEFT JOIN ev ON ev.id = o.id LEFT JOIN rv ON rv.id = o.id
+              AND NOT coalesce(pf.cancelled_at < %(as_of)s, false))) AS repeat
+FROM work_order o
+LEFT JOIN work_order_fact f ON f.work_order_id = o.id
+LEFT JOIN LATERAL (
+    SELECT (array_agg(e.to_state::text ORDER BY e.at DESC, e.id DESC))[1] AS state,
+           max(e.at) FILTER (WHERE e.to_state = 'resolved') AS resolved_at
+    FROM work_order_event e WHERE f.last_at >= %(as_of)s AND e.work_order_id = o.id AND e.at < %(as_of)s
+) late ON true
 LEFT JOIN household h ON h.id = o.household_id LEFT JOIN asset a ON a.id = o.asset_id
+WHERE o.created_at >= %(start)s AND o.created_at < %(end)s AND o.created_at < %(as_of)s
 """
 
 _COMPLETED = ("resolved", "visited", "closed")
