@@ -117,6 +117,40 @@ def test_a_return_side_leak_is_caught_by_its_balance_with_the_make_up_meter_dead
     assert decision.detected_at - (start + 2 * 288 * pd.Timedelta(minutes=5)) <= pd.Timedelta(minutes=15)
 
 
+def _split_day_monitor() -> LeakMonitor:
+    """A monitor whose make-up test never fires (h huge): only the balances' tests decide."""
+    times = pd.date_range("2026-12-10 00:00", periods=40, freq="5min", tz="UTC")
+    baseline = MakeupBaseline.learn(pd.DataFrame({"time": times, "source_id": "SRC-A", "value": 30.0}))
+    meters = BalanceMeters(("F-SRC-A",), ("MU-SRC-A",), {st: f"F-{st}" for st in STATIONS})
+    return LeakMonitor(baseline, Cusum(k=20.0, h=1e9), {"SRC-A": "MU-SRC-A"}, meters=meters,
+                       imbalance=ImbalanceTest(samples_per_day=288), sample_s=300.0)
+
+
+@pytest.mark.parametrize("leak_t_h, split_t_h", [(0.0, 60.0), (60.0, 0.0)])
+def test_water_counted_on_the_wrong_side_of_the_meters_is_no_leak(leak_t_h, split_t_h):
+    """The stations' meters reading 60 t/h more than the pumps for hours at a time (what the bench's plant
+    showed: its false alarms were all the return side up and the supply side down by as much) move water
+    from one balance into the other and leave the make-up where it was: no leak. A return-side leak of
+    the same size raises the make-up with it and is found on its side."""
+    monitor = _split_day_monitor()
+    rng = np.random.default_rng(5)
+    twin_flows = pd.Series(250.0, index=list(STATIONS))
+    start = pd.Timestamp("2026-12-11 00:00:01", tz="UTC")
+    decision = None
+    for k in range(3 * 288):
+        later = k >= 2 * 288
+        split = split_t_h if later and (k // 24) % 2 else 0.0      # two hours on, two hours off
+        leak = leak_t_h if later else 0.0
+        stations = {f"F-{st}": 250.0 + rng.normal(0, 3.0) for st in STATIONS}
+        readings = pd.Series({**stations, "F-SRC-A": sum(stations.values()) - split - leak + rng.normal(0, 8.0),
+                              "MU-SRC-A": 30.0 + leak + rng.normal(0, 2.0)})
+        decision = monitor.update(start + k * pd.Timedelta(minutes=5), readings, None, twin_flows) or decision
+    if leak_t_h:
+        assert decision is not None and decision.statistic["imbalance"]["side"] == "return"
+    else:
+        assert decision is None
+
+
 def test_the_onset_is_where_the_test_that_fired_last_stood_at_zero():
     """The make-up test detects; the supply balance's CUSUM has been wandering above zero all along.
     The change is measured from the make-up test's onset: the balance's wander says nothing about

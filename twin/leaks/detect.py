@@ -164,20 +164,28 @@ class ImbalanceTest:
         self.median, self.sigma = 0.0, 1.0
         self._learned_at = 0
 
-    def update(self, value: float, *, learn: bool) -> tuple[bool, dict]:
+    def excess(self, value: float) -> float:
+        """``value`` above the learned level, t/h; NaN before the test is armed or without a value."""
+        return float(value) - self.median if self.cusum is not None and np.isfinite(value) else np.nan
+
+    def update(self, value: float, *, learn: bool, shift: float = 0.0) -> tuple[bool, dict]:
+        """Test one sample of the balance. ``shift`` (t/h, ≤ 0) is taken off what the sample says left the
+        pipes without entering the level the test learns: the other side's fall below its own level."""
         fired, z = False, np.nan
+        tested = value + shift
         if np.isfinite(value):
-            z = (value - self.median) / self.sigma
+            z = (tested - self.median) / self.sigma
             if self.cusum is not None:
                 fired = self.cusum.update(z)
                 if fired:
                     self.cusum.reset()
-            self.pending.append(float(value))
+            self.pending.append((float(value), float(shift)))
         if learn:
             self._learn()
         else:
             self.pending.clear()    # after a detection the recent cycles are not normal
-        stats = {"imbalance_t_h": _rounded(value, 1), "excess_t_h": _rounded(value - self.median, 2),
+        stats = {"imbalance_t_h": _rounded(value, 1), "excess_t_h": _rounded(tested - self.median, 2),
+                 "other_side_t_h": _rounded(shift, 2),
                  "z": _rounded(z, 2), "cusum": None if self.cusum is None else round(self.cusum.total, 2),
                  "threshold": None if self.cusum is None else round(self.cusum.h, 2)}
         return fired, stats
@@ -189,13 +197,13 @@ class ImbalanceTest:
         grown = len(self.history) - self._learned_at
         if len(self.history) < self.min_samples or (self.cusum is not None and grown < 36):
             return
-        values = np.asarray(self.history)
+        values, shifts = np.asarray(self.history).T
         # A station meter that drifts (a few t/h a day) moves both balances for good: the level is the
         # last day's median, not the week's (which lags a drift by half a week), and the spread and the
         # threshold are learned on the samples less their own trailing day's level.
         day = max(int(round(self.samples_per_day)), 1)
         trailing = pd.Series(values).rolling(day, min_periods=1).median().to_numpy()
-        values = values - trailing
+        values = values - trailing + shifts
         self.median = float(trailing[-1])
         self.sigma = max(MAD_TO_SIGMA * float(np.median(np.abs(values))), MIN_SIGMA_T_H)
         # The twin's mismatch wanders slowly, so successive samples are not independent and a CUSUM
@@ -345,9 +353,11 @@ class LeakMonitor:
         recent = [m for _, m, _ in self.recent[-2:]] + [measured]
         flat = set(flat_sensors(pd.concat(recent, axis=1))) if len(recent) >= 3 else set()
         balances = mass_balances(measured, station_flows_t_h, self.meters, flat=flat)
+        excess = {side: test.excess(balances[side]) for side, test in self.imbalance.items()}
         fired, stats = None, {}
         for side, test in self.imbalance.items():
-            side_fired, stats[side] = test.update(balances[side], learn=self.active is None)
+            side_fired, stats[side] = test.update(balances[side], learn=self.active is None,
+                                                  shift=other_side_shift(excess, side))
             fired = fired or (side if side_fired else None)
         return fired, stats
 
@@ -430,6 +440,17 @@ def suspect_inputs(sensors: pd.DataFrame, stuck) -> list[str]:
 
 
 BALANCE_SIDES = ("supply", "return")
+
+
+def other_side_shift(excess: dict[str, float], side: str) -> float:
+    """What ``side``'s balance is to be lowered by (t/h, ≤ 0): the other side's fall below its level.
+
+    The two balances add up to the make-up (``mass_balances``): a leak raises one side and the make-up
+    with it, while the other side stays. A side that rises as much as the other falls is water counted
+    on the wrong side of the meters (the stations' meters against the pumps'), not water lost: the make-up
+    did not move. Without the other side (the make-up meter dead: no supply balance) nothing is taken off."""
+    other = [value for name, value in excess.items() if name != side]
+    return min(other[0], 0.0) if len(other) == 1 and np.isfinite(other[0]) else 0.0
 
 
 @dataclass(frozen=True)
