@@ -154,6 +154,9 @@ def order_facts(pool: ConnectionPool, period: Period, *, as_of: datetime | None 
         # The rows are Timestamps already; pandas' cache probe would walk every one of them in Python.
         frame[column] = pd.to_datetime(frame[column], utc=True, cache=False)
     frame["first_satisfaction"] = pd.to_numeric(frame["first_satisfaction"])
+    # A handful of values over tens of thousands of rows: the definitions compare them a few dozen times.
+    for column in ("state", "category", "origin"):
+        frame[column] = frame[column].astype("category")
     frame.attrs["as_of"] = pd.Timestamp(as_of).tz_convert("UTC")
     return frame
 
@@ -407,6 +410,9 @@ def categories_by_day(facts: pd.DataFrame, timezone: str = "Asia/Shanghai") -> p
     f = facts[_served(facts) & facts["origin"].isin(RESIDENT_ORIGINS)]
     if f.empty:
         return pd.DataFrame(columns=["day", "category", "orders"])
-    days = f["created_at"].dt.tz_convert(timezone).dt.strftime("%Y-%m-%d")
-    return (f.assign(day=days).groupby(["day", "category"]).size().rename("orders").reset_index()
-            .sort_values(["day", "category"], ignore_index=True))
+    # Midnights, not strings: formatting every order's day costs more than the rest of the figure.
+    days = f["created_at"].dt.tz_convert(timezone).dt.normalize()
+    counts = (f.assign(day=days, category=f["category"].astype(str)).groupby(["day", "category"]).size()
+              .rename("orders").reset_index().sort_values(["day", "category"], ignore_index=True))
+    counts["day"] = counts["day"].dt.strftime("%Y-%m-%d")
+    return counts

@@ -11,7 +11,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from store.calendar import WorkCalendar
-from store.kpis import KPI, Period, compute_kpis, heated_areas, kpi_table, order_facts
+from store.kpis import KPI, Period, categories_by_day, compute_kpis, heated_areas, kpi_table, order_facts
 from store.work_orders.sla import compute_revisit_due
 from store.work_orders.sla_policy import load_sla_policy
 
@@ -167,6 +167,16 @@ def test_a_past_periods_figures_do_not_change_with_what_happens_later(january):
     assert compute_kpis(january, JANUARY).company == before
     february_view = order_facts(january, JANUARY, as_of=L(2, 5, 0)).set_index("id")
     assert february_view.loc[7, "state"] == "resolved"
+
+
+def test_the_residents_orders_per_local_day_and_category(january):
+    with january.connection() as conn:  # 03:00 in Shanghai is the evening before in UTC
+        _order(conn, 20, L(1, 6, 3), [(L(1, 6, 4), "dispatched")], household="H-2", category="no_heat")
+    frame = categories_by_day(order_facts(january, JANUARY))
+    assert list(frame.itertuples(index=False, name=None)) == [
+        ("2026-01-05", "room_cold", 1), ("2026-01-06", "no_heat", 1), ("2026-01-10", "room_cold", 1),
+        ("2026-01-18", "equipment", 1), ("2026-01-20", "enquiry", 1), ("2026-01-25", "leak", 1),
+        ("2026-01-31", "no_heat", 1)]  # order 3 was cancelled
 
 
 def test_a_revisit_due_after_the_spring_festival_is_not_yet_owed(pool):
