@@ -554,6 +554,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
     "strip.cold_wave": {"zh-CN": "寒潮 {at}（最低 {t}）", "en": "Cold wave {at} (down to {t})"},
     "strip.preheat": {"zh-CN": "{at} 起提前升温", "en": "pre-heat from {at}"},
     "strip.fallback": {"zh-CN": "天气预报缺失：沿用 {at} 发布的预报", "en": "No fresh weather forecast: using the one issued {at}"},
+    "strip.no_weather": {"zh-CN": "没有天气预报", "en": "No weather forecast"},
     "strip.none": {"zh-CN": "尚无预报与调控建议", "en": "No forecast or advice yet"},
     "action.drawing.view": {"zh-CN": "查看维修图纸", "en": "Open repair drawings"},
     "action.overview.view": {"zh-CN": "查看数据概览", "en": "View the overview"},

@@ -1,5 +1,6 @@
 """The wall's 48 h strip: outdoor forecast, forecast load with its band, current and advised supply per source,
-the next cold wave and when to start pre-heating; a weather forecast that fell back to an older issue says so."""
+the next cold wave and when to start pre-heating; a weather forecast that fell back to an older issue says so,
+and no weather forecast at all says that instead."""
 
 from __future__ import annotations
 
@@ -60,10 +61,11 @@ def strip_figure(data: dict, lang: str, timezone: str, *, scale: float = 1.0) ->
         fig.add_vline(x=_local(pd.DatetimeIndex([data["preheat_at"]]), timezone)[0],
                       line={"color": "#ffa94d", "dash": "dot"})
         notes.append(t("strip.preheat", lang).format(at=fmt.clock(data["preheat_at"], timezone, True)))
-    if data.get("fallback"):
-        issued = data.get("weather_issued_at")
-        notes.append(t("strip.fallback", lang).format(
-            at=fmt.clock(issued, timezone, True) if issued is not None else fmt.DASH))
+    nothing = not len(outdoor) and supply is None
+    if data.get("no_weather") and not nothing:
+        notes.append(t("strip.no_weather", lang))
+    elif data.get("fallback"):
+        notes.append(t("strip.fallback", lang).format(at=fmt.clock(data["weather_issued_at"], timezone, True)))
     if notes:
         # One line per note above the first panel's title, in a top margin grown to hold them (at y=1.12 of
         # the plot a note sat on the title and was cut off by the figure's edge). A note longer than a phone
@@ -74,7 +76,7 @@ def strip_figure(data: dict, lang: str, timezone: str, *, scale: float = 1.0) ->
         fig.add_annotation(text="<br>".join(lines), showarrow=False, xref="paper", yref="paper", x=0, y=1,
                            xanchor="left", yanchor="bottom", yshift=22 * scale, align="left",
                            font={"size": 13 * scale, "color": "#ffd43b"})
-    if not len(outdoor) and supply is None:
+    if nothing:
         fig.add_annotation(text=t("strip.none", lang), showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
                            font={"size": 15 * scale, "color": "#8b98a9"})
     fig.update_xaxes(gridcolor="#1f2a3a")

@@ -1,5 +1,6 @@
 """The 48 h strip's notes (cold wave, pre-heat, weather fallback) show whole: one line each above the first
-panel's title, a note wider than a phone broken at its spaces, the top margin grown for every line."""
+panel's title, a note wider than a phone broken at its spaces, the top margin grown for every line. No weather
+forecast at all says so, never "using the one issued —"."""
 
 from __future__ import annotations
 
@@ -35,3 +36,22 @@ def test_a_note_wider_than_a_phone_goes_on_two_lines_and_the_margin_holds_them()
 def test_the_chinese_notes_are_a_line_each():
     lines = _note(strip_figure(_data(), "zh-CN", "Asia/Shanghai"))
     assert len(lines) == 3 and lines[2].startswith("天气预报缺失"), lines
+
+
+def test_no_weather_forecast_says_so_and_no_fallback_note():
+    hours = pd.date_range("2026-12-03 09:00", periods=48, freq="h", tz="UTC")
+    empty = pd.Series(dtype=float)
+    data = {**_data(), "outdoor": empty, "cold_wave_at": None, "preheat_at": None, "weather_issued_at": None,
+            "no_weather": True, "fallback": False, "hours": hours}
+    assert _note(strip_figure(data, "en", "Asia/Shanghai")) == ["No weather forecast"]
+    assert _note(strip_figure(data, "zh-CN", "Asia/Shanghai")) == ["没有天气预报"]
+
+
+def test_nothing_at_all_is_one_message_and_no_note():
+    data = {"hours": pd.DatetimeIndex([], tz="UTC"), "outdoor": pd.Series(dtype=float), "supply": None,
+            "load": pd.Series(dtype=float), "p10": pd.Series(dtype=float), "p90": pd.Series(dtype=float),
+            "curve_c": None, "cold_wave_at": None, "coldest_c": None, "preheat_at": None,
+            "weather_issued_at": None, "no_weather": True, "fallback": False}
+    fig = strip_figure(data, "zh-CN", "Asia/Shanghai")
+    assert not [a for a in fig.layout.annotations if a.font.color == "#ffd43b"], "no note over an empty strip"
+    assert "尚无预报与调控建议" in [a.text for a in fig.layout.annotations]

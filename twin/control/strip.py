@@ -32,7 +32,9 @@ def cold_wave_and_preheat(outdoor: pd.Series, supply: pd.DataFrame | None) -> di
 
 def strip_data(summary: dict | None, weather: pd.DataFrame, *, curve_c: float | None = None) -> dict:
     """From a stored schedule's ``summary`` (``twin.control.runner.summary_of``) and the weather forecast as
-    issued (valid_at, t_outdoor_c, issued_at): the strip's series, the cold wave, the fallback flag."""
+    issued (valid_at, t_outdoor_c, issued_at): the strip's series, the cold wave, and two flags: ``no_weather``
+    (no forecast at all) and ``fallback`` (an older issue stands in for a fresh one; the runner's flag, which
+    also covers no forecast at all, counts only when there is a forecast to fall back to)."""
     hourly = (summary or {}).get("hourly") or {}
     hours = pd.DatetimeIndex(pd.to_datetime(hourly.get("valid_at", []), utc=True))
     supply = pd.DataFrame(hourly.get("supply_c", {}), index=hours) if len(hours) else None
@@ -48,4 +50,5 @@ def strip_data(summary: dict | None, weather: pd.DataFrame, *, curve_c: float | 
             "p90": pd.Series(hourly.get("p90_mw", [np.nan] * len(hours)), index=hours, dtype=float),
             "curve_c": curve_c, **wave,
             "weather_issued_at": issued.max() if len(issued) else None,
-            "fallback": bool((summary or {}).get("weather_fallback", False)) or not len(weather)}
+            "no_weather": not len(weather),
+            "fallback": bool(len(weather)) and bool((summary or {}).get("weather_fallback", False))}
