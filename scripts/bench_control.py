@@ -3,7 +3,9 @@ utility runs today, and the advised schedules and station shares applied as the 
 
 Weather: a mild week, then a week with a cold wave (seeded, identical in both runs); a warm-up day under the
 curve before counting (rooms settle, the advisor sees a day of room temperatures). The plant is
-``scripts.bench_plant.IndependentPlant`` (its pipes, demands and returns differ from the twin's). The advisor
+``scripts.bench_plant.IndependentPlant`` (its pipes, demands and returns differ from the twin's) with its hydraulic
+imbalance (near stations pass more than their rooms need, far ones less) and the utility's curve shifted warm
+enough for the far end (``curve_shift_k``): the advisor's load forecast is that curve's schedule. The advisor
 uses only what a utility would have: the twin of the design network, the plant's weather forecasts as issued
 (error growing with lead time), a heat-load forecast from them, the measured room temperatures and the
 plant's measured supply temperatures and flows. It re-plans every ``REPLAN_H`` hours and re-balances with each plan;
@@ -36,7 +38,6 @@ from twin.control.balance import BAND_HIGH_C, BAND_LOW_C, FLOOR_C, passing_short
 from twin.control.prices import EnergyPrices
 from twin.control.setpoints import SetpointTable
 from twin.model import Twin, TwinDidNotConverge
-from twin.plant.control import station_heat_mw
 from twin.plant.weather import ColdWave, SyntheticWeather
 
 log = logging.getLogger(__name__)
@@ -58,14 +59,14 @@ def _weather(days: int) -> SyntheticWeather:
 
 
 def _forecast_loads(plant, weather, at: pd.Timestamp) -> pd.DataFrame:
-    """Per station the heat the plant's degree-hour law gives on the weather forecast issued at ``at``."""
+    """Per station the heat the utility's curve schedules on the weather forecast issued at ``at`` (the plant's
+    degree-hour law, shifted as the utility runs it)."""
     issued = weather.issue_forecast(at, horizon_h=HORIZON_H)
     valid = pd.DatetimeIndex(issued["valid_at"])
-    design_mw = plant.stations["design_heat_mw"].astype(float).to_numpy()
     hours = local_hours(valid, None)
     rows = []
     for t, t_out, hour in zip(valid, issued["t_outdoor_c"].to_numpy(dtype=float), hours, strict=True):
-        load = station_heat_mw(design_mw, t_out, hour, plant.network.design)
+        load = plant.curve_heat_mw(t_out, hour)
         rows.append(pd.DataFrame({"issued_at": at, "valid_at": t, "element_id": plant.stations.index,
                                   "load_mw": load}))
     return pd.concat(rows, ignore_index=True)
@@ -104,8 +105,7 @@ class _Advisor:
         plant = self.plant
         meters = readings[readings["sensor_id"].isin(self.heat_meters.index)]
         delivered = meters.groupby(meters["sensor_id"].map(self.heat_meters))["value"].mean()
-        asked = pd.Series(station_heat_mw(plant.stations["design_heat_mw"].astype(float).to_numpy(), outdoor_c,
-                                          local_hours([at], None)[0], plant.network.design),
+        asked = pd.Series(plant.curve_heat_mw(outdoor_c, local_hours([at], None)[0]),
                           index=plant.stations.index) * self.ratios.reindex(plant.stations.index).fillna(1.0)
         self.passed.append((delivered / asked).rename(at))
         self.passed = self.passed[-ROOM_WINDOW_H:]
@@ -147,13 +147,13 @@ class _Advisor:
 
 def _run(network, households, days: int, *, advised: bool) -> dict:
     weather = _weather(days)
-    plant = IndependentPlant(network, households, weather, seed=SEED, noise=True)
+    plant = IndependentPlant(network, households, weather, seed=SEED, noise=True, imbalance=True)
     advisor = _Advisor(network, plant) if advised else None
     totals = {"heat_produced_mwh": 0.0, "heat_loss_mwh": 0.0, "pump_mwh": 0.0, "heat_delivered_mwh": 0.0}
     in_band = under = 0
     counted = 0
     under_by_household = np.zeros(len(plant.rooms.ids))
-    supply = []
+    supply, room_sum = [], 0.0
     outdoor_window: list[float] = []
     for k in range(WARMUP_H + days * 24):
         at = START + pd.Timedelta(hours=k)
@@ -182,12 +182,16 @@ def _run(network, households, days: int, *, advised: bool) -> dict:
         under += int(cold.sum())
         under_by_household += cold
         counted += len(rooms)
+        room_sum += float(rooms.sum())
         supply.append(float(plant.t_supply_set_c.mean()))
     out = {**{key: round(v, 1) for key, v in totals.items()},
            "room_hours_in_band_pct": round(100.0 * in_band / counted, 2),
            "room_hours_under_18_pct": round(100.0 * under / counted, 3),
            "worst_household_hours_under_18": int(under_by_household.max()),
-           "mean_supply_c": round(float(np.mean(supply)), 2)}
+           "mean_supply_c": round(float(np.mean(supply)), 2), "mean_room_c": round(room_sum / counted, 2),
+           "curve_shift_k": round(plant.curve_shift_k, 2),
+           "hydraulic_factor_range": [round(float(plant.hydraulic_factor.min()), 3),
+                                      round(float(plant.hydraulic_factor.max()), 3)]}
     if advisor is not None:
         out["plan_s_median"] = round(float(np.median(advisor.plan_s)), 2)
         out["plans"] = len(advisor.plan_s)
