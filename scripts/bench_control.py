@@ -10,7 +10,9 @@ uses only what a utility would have: the twin of the design network, the plant's
 (error growing with lead time), a heat-load forecast from them, the measured room temperatures and the
 plant's measured supply temperatures and flows. It re-plans every ``REPLAN_H`` hours and re-balances with each plan;
 a station whose heat meter showed it short of what it was asked (against its own ratio of the warm-up day) is not
-raised (``twin.control.balance.passing_short``). ``cost_saved_pct`` prices heat produced and pump energy at the
+raised (``twin.control.balance.passing_short``). Stations without room sensors (two thirds of them) are re-balanced
+on their heat meters to their buildings' design load (``twin.control.balance.meter_ratios``;
+``HEATTWIN_BENCH_CONTROL_METERS=0``: they keep the curve's share, as before). ``cost_saved_pct`` prices heat produced and pump energy at the
 settings' prices (``twin.control.prices``), the same the advice weighs.
 
 The load forecast here is the plant's own degree-hour law on the issued weather forecast (a stand-in of the
@@ -34,10 +36,11 @@ from heattwin.clock import local_hours
 from scripts.bench_plant import IndependentPlant
 from scripts.bench_twin import _democity
 from twin.control.advise import OperatingState, advise
-from twin.control.balance import BAND_HIGH_C, BAND_LOW_C, FLOOR_C, passing_short, station_ratios
+from twin.control.balance import BAND_HIGH_C, BAND_LOW_C, FLOOR_C, meter_ratios, passing_short, station_ratios
 from twin.control.prices import EnergyPrices
 from twin.control.setpoints import SetpointTable
 from twin.model import Twin, TwinDidNotConverge
+from twin.plant.control import station_heat_mw
 from twin.plant.weather import ColdWave, SyntheticWeather
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,8 @@ BALANCE_H = 6           # re-balance with every plan, from the last ROOM_WINDOW_
 ROOM_WINDOW_H = 12
 WARMUP_H = 24
 HORIZON_H = 48
+# Stations without room sensors re-balanced on their heat meters (off: they keep the curve's share).
+METER_BALANCING = os.environ.get("HEATTWIN_BENCH_CONTROL_METERS", "1") != "0"
 
 
 def _weather(days: int) -> SyntheticWeather:
@@ -96,6 +101,7 @@ class _Advisor:
         heat = sensors[(sensors["kind"] == "heat") & sensors["element_id"].str.startswith("ST-")]
         self.heat_meters = heat.drop_duplicates("element_id").set_index("id")["element_id"]
         self.passed: list[pd.Series] = []
+        self.gains: list[pd.Series] = []
         self.baseline: pd.Series | None = None   # each station's meter/asked ratio of the warm-up day
         self.failed: list[str] = []
         self.last = None
@@ -109,6 +115,11 @@ class _Advisor:
                           index=plant.stations.index) * self.ratios.reindex(plant.stations.index).fillna(1.0)
         self.passed.append((delivered / asked).rename(at))
         self.passed = self.passed[-ROOM_WINDOW_H:]
+        # A station's heat over what its buildings' design load asks at the share it ran (meter balancing).
+        due = pd.Series(station_heat_mw(plant.stations["design_heat_mw"].astype(float).to_numpy(), outdoor_c,
+                                        local_hours([at], None)[0], plant.network.design), index=plant.stations.index)
+        self.gains.append((delivered / (due * self.ratios.reindex(due.index).fillna(1.0))).rename(at))
+        self.gains = self.gains[-ROOM_WINDOW_H:]
         self._rooms(readings)
 
     def limited(self) -> list[str]:
@@ -126,8 +137,15 @@ class _Advisor:
         seen = pd.concat(self.readings)
         means = seen.groupby("sensor_id")["value"].mean()
         rooms = self.households.assign(t_c=self.households["sensor_id"].map(means))
-        table = station_ratios(rooms, outdoor_mean_c, self.ratios, limited=self.limited())
-        self.ratios = table["ratio"]
+        limited = self.limited()
+        table = station_ratios(rooms, outdoor_mean_c, self.ratios, limited=limited)
+        ratios = table["ratio"]
+        if METER_BALANCING:
+            # Stations without room readings: on their heat meters (``twin.control.balance.meter_ratios``).
+            gain = pd.concat(self.gains, axis=1).mean(axis=1)
+            blind = gain.index.difference(ratios.index)
+            ratios = pd.concat([ratios, meter_ratios(gain[blind], self.ratios, limited=limited)])
+        self.ratios = ratios
 
     def plan(self, at: pd.Timestamp, weather, outdoor_c: float) -> None:
         plant = self.plant

@@ -41,6 +41,26 @@ def passing_short(passed: pd.DataFrame, usual: pd.Series, *, tolerance: float = 
     return now.index[now < tolerance * usual.reindex(now.index)].tolist()
 
 
+def meter_ratios(gain: pd.Series, current: pd.Series | None = None, *, max_change: float = MAX_CHANGE,
+                 limited: tuple | list = ()) -> pd.Series:
+    """Per station id, the share for a station without room readings, from its heat meter: the share at which
+    it passes the heat its buildings' design load asks (the degree-hour law at the design indoor temperature).
+
+    ``gain``: per station, over the window, metered heat / (design-law heat × the share it ran) — 1 for a station
+    that passes what it is asked, more near the plants, less at the far end (hydraulic imbalance; a station's
+    heat follows its share, so the share that passes the law's heat is 1 / gain). Moves at most ``max_change``
+    per re-balance within ``RATIO_LIMITS``; a ``limited`` station (``passing_short``) is not raised. It is
+    balancing by heat per heated area, as a utility does where it has no room readings, with each station's
+    design load as its area's due. What it cannot see: a station whose buildings need more or less than their
+    design load (its rooms would say; it has none).
+    """
+    gain = gain[np.isfinite(gain) & (gain > 0)]
+    before = (current if current is not None else pd.Series(dtype=float)).reindex(gain.index).fillna(1.0)
+    step = (1.0 / gain - before).clip(-max_change, max_change)
+    step = step.where(~step.index.isin(list(limited)), step.clip(upper=0.0))
+    return (before + step).clip(*RATIO_LIMITS).round(2)
+
+
 def station_ratios(rooms: pd.DataFrame, outdoor_c: float, current: pd.Series | None = None, *,
                    design_indoor_c: float = 20.0, cold_weight: float = COLD_WEIGHT,
                    max_change: float = MAX_CHANGE, limited: tuple | list = ()) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from heattwin.settings import Settings
-from twin.control.balance import MAX_CHANGE, passing_short, station_ratios
+from twin.control.balance import MAX_CHANGE, meter_ratios, passing_short, station_ratios
 from twin.control.prices import EnergyPrices
 
 
@@ -60,3 +60,22 @@ def test_prices_weigh_a_mwh_of_pumping_against_heat():
     assert prices.heat_cny_per_mwh == pytest.approx(144.0)
     assert prices.pump_weight == pytest.approx(720.0 / 144.0)
     assert prices.cost_cny(10.0, 1.0) == pytest.approx(10 * 144.0 + 720.0)
+
+
+def test_stations_without_rooms_are_balanced_on_their_heat_meters():
+    # Metered heat over the design load's at the share run: near 1.12 (over-supplied), far 0.90, one on its
+    # share 0.98 (1/0.98 = 1.02: a small step), one far station short of its valve (limited: not raised).
+    gain = pd.Series({"ST-NEAR": 1.12, "ST-FAR": 0.90, "ST-OK": 0.98, "ST-SHORT": 0.85})
+    current = pd.Series({"ST-NEAR": 0.95, "ST-FAR": 1.0, "ST-OK": 1.0, "ST-SHORT": 1.0})
+    shares = meter_ratios(gain, current, limited=["ST-SHORT"])
+    assert shares["ST-NEAR"] == pytest.approx(0.95 - MAX_CHANGE)
+    assert shares["ST-FAR"] == pytest.approx(1.0 + MAX_CHANGE)
+    assert shares["ST-OK"] == pytest.approx(1.02)
+    assert shares["ST-SHORT"] == pytest.approx(1.0)
+    # Given time, each settles at the share that passes its design load: 1 / gain (the gain is the station's,
+    # whatever share it runs).
+    settled = current
+    for _ in range(20):
+        settled = meter_ratios(gain, settled)
+    assert settled["ST-FAR"] == pytest.approx(1.0 / 0.90, abs=0.006)
+    assert settled["ST-NEAR"] == pytest.approx(1.0 / 1.12, abs=0.006)
