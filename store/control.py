@@ -88,6 +88,15 @@ def get_schedule(pool: ConnectionPool, schedule_id: int) -> dict | None:
     return out
 
 
+def get_schedule_as_of(pool: ConnectionPool, at) -> dict | None:
+    """The newest schedule issued at or before ``at`` (what the advice said then, for the wall's strip and its
+    replay); None if none had been issued."""
+    with pool.connection() as conn:
+        row = conn.execute("SELECT id FROM control_schedule WHERE issued_at <= %s ORDER BY issued_at DESC, id DESC"
+                           " LIMIT 1", (at,)).fetchone()
+    return None if row is None else get_schedule(pool, row[0])
+
+
 def list_schedules(pool: ConnectionPool, *, limit: int = 50) -> pd.DataFrame:
     """The newest schedules first (without their setpoints)."""
     with pool.connection() as conn:

@@ -16,17 +16,20 @@ import time
 import uuid
 
 import dash
+import pandas as pd
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from app import context
 from app.auth.guard import actor, page, requires
 from app.auth.principal import current_principal
+from app.components import fmt, panel, replay
 from app.components import kpi as kpi_tiles
 from app.components import map as wall_map
-from app.components import panel, replay
 from app.components import wall_data as data
+from app.components.forecast_strip import strip_notes, wall_strip_figure
 from app.components.ticker import ticker_items
 from app.components.trend import legend_entries, trend_figure
+from app.components.wall_strip import strip_as_of
 from app.drawings import drawing_src
 from app.i18n import LANGUAGES, t
 from heattwin.choices import WORK_ORDER_CATEGORY, WORK_ORDER_PRIORITY
@@ -158,7 +161,10 @@ def layout(element: str | None = None, lang: str | None = None, **_query):
             html.Div(className="wall-ticker", children=[html.H3(id="wall-ticker-title"),
                                                         html.Div(id="wall-ticker", className="ticker-list")]),
             html.Div(className="wall-trend", children=[
-                html.H3(id="wall-trend-title"), html.Div(id="wall-trend", className="trend-box")])]),
+                html.H3(id="wall-trend-title"), html.Div(id="wall-trend", className="trend-box")]),
+            html.Div(className="wall-strip", children=[
+                html.H3(id="wall-strip-title"), _store("wall-strip-hour"),
+                html.Div(id="wall-strip", className="strip-box")])]),
         html.Div(id="wall-drawing-overlay", className="drawing-overlay closed", children=[
             html.Button("×", id="wall-drawing-close", className="panel-close", n_clicks=0),
             html.Div(id="wall-drawing-full")]),
@@ -336,6 +342,43 @@ def render_trend(shown, lang, drawn, scale):
                        className="panel-trend", style=entries)],
             dcc.Graph(figure=trend_figure(trend, sensors, lang, settings.timezone, compact=True, scale=scale),
                       config=config, className="trend-graph", style=entries))
+
+
+# The replay's clock moves every second; the strip changes with the hour's issues: pass it on by the hour.
+clientside_callback(
+    """function(at, current) {
+        var hour = at ? new Date(Date.parse(at)).toISOString().slice(0, 13) : null;
+        return hour === current ? window.dash_clientside.no_update : hour;
+    }""", Output("wall-strip-hour", "data"), Input("wall-replay-at", "data"), State("wall-strip-hour", "data"))
+
+
+@callback(Output("wall-strip", "children"), Output("wall-strip-title", "children"),
+          Input("wall-kpi-interval", "n_intervals"), Input("wall-strip-hour", "data"), Input("wall-lang", "data"),
+          Input("wall-drawn", "data"), State("wall-replay", "data"), State("wall-px", "data"))
+@requires("wall.view")
+def refresh_strip(_n, hour, lang, drawn, replaying, scale):
+    """The 48 h strip as known now, or as known at the replayed hour (never with hindsight); drawn after the
+    map, like the trend (plotly's script must not hold up the network's first draw)."""
+    title = t("strip.title", lang)
+    if not drawn:
+        return [], title
+    replaying = replay.is_replaying(replaying)
+    if replaying and not hour:
+        return no_update, no_update
+    if not replaying and ctx.triggered_id == "wall-strip-hour":
+        return no_update, no_update     # the replay's hour cleared by Live: the next tick redraws
+    pool, timezone = context.pool(), context.settings().timezone
+    if replaying:
+        at = pd.Timestamp(f"{hour}:00:00", tz="UTC")
+        title = t("strip.title_then", lang).format(when=fmt.clock(at, timezone, True))
+    else:
+        at = pd.Timestamp.now(tz="UTC").floor("5min")
+    known = data.shared(f"strip:{'replay' if replaying else 'live'}", (pool.conninfo, at),
+                        lambda: strip_as_of(pool, at.to_pydatetime()))
+    notes = [html.Span(note) for note in strip_notes(known, lang, timezone)]
+    return ([html.Div(notes, className="strip-notes") if notes else None,
+             dcc.Graph(figure=wall_strip_figure(known, lang, timezone, scale=scale or 1.0),
+                       config={"displayModeBar": False}, className="strip-graph")], title)
 
 
 @callback(Output("wall-order-form", "className"), Output("wall-order-title", "value"),

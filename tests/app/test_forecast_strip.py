@@ -55,3 +55,23 @@ def test_nothing_at_all_is_one_message_and_no_note():
     fig = strip_figure(data, "zh-CN", "Asia/Shanghai")
     assert not [a for a in fig.layout.annotations if a.font.color == "#ffd43b"], "no note over an empty strip"
     assert "尚无预报与调控建议" in [a.text for a in fig.layout.annotations]
+
+
+def test_the_walls_strip_puts_the_supply_on_the_loads_panel_and_says_nothing_in_the_plot():
+    """The wall's footer strip: two panels (outdoor; load with the supply on a right-hand axis), no legend and no
+    notes in the figure (the wall writes them as text), and an empty strip without empty axes."""
+    from app.components.forecast_strip import strip_notes, wall_strip_figure
+    from twin.control.strip import strip_data
+
+    hours = pd.date_range("2026-12-10 01:00", periods=48, freq="h", tz="UTC")
+    data = strip_data({"hourly": {"valid_at": [h.isoformat() for h in hours], "load_mw": [30.0] * 48,
+                                  "supply_c": {"SRC-1": [90.0] * 48}}},
+                      pd.DataFrame({"issued_at": hours[0], "valid_at": hours,
+                                    "t_outdoor_c": [2.0] * 12 + [-9.0] * 36}))
+    fig = wall_strip_figure(data, "zh-CN", "Asia/Shanghai")
+    supply = [trace for trace in fig.data if trace.name.startswith("SRC-1")]
+    assert supply and supply[0].yaxis == "y3" and fig.layout.yaxis3.overlaying == "y2"
+    assert not fig.layout.showlegend and not fig.layout.annotations
+    assert any("寒潮" in note for note in strip_notes(data, "zh-CN", "Asia/Shanghai"))
+    empty = wall_strip_figure(strip_data(None, pd.DataFrame()), "zh-CN", "Asia/Shanghai")
+    assert empty.layout.xaxis.visible is False and len(empty.layout.annotations) == 1

@@ -99,3 +99,32 @@ def test_replay_shows_the_stored_state_of_a_past_hour_and_live_brings_back_the_c
     screenshot(browser, "wall-replay-1920")
     assert alarm not in set(store_alarms.list_open_alarms(pool)["id"])
 
+
+
+# The strip's outdoor forecast as plotly drew it (decoded: plotly.py sends arrays packed), once its first value
+# is arguments[0].
+_STRIP_OUTDOOR = ("var g = document.querySelector('#wall-strip .js-plotly-plot');"
+                  " var y = g && g._fullData && g._fullData.length ? g._fullData[0].y : null;"
+                  " return y && y[0] === arguments[0] ? Array.from(y) : null")
+
+
+def test_the_forecast_strip_shows_what_was_known_at_the_replayed_hour(wall_url, browser, city_db_url):
+    """Issued four hours ago: −5 °C; issued this hour: +3 °C. Live shows +3 °C; the replay of three hours ago
+    shows −5 °C (the forecast as it stood then, not the one that came after)."""
+    from test_wall_strip import seed_issue  # tests/app/test_wall_strip.py
+
+    pool = get_pool(city_db_url)
+    second = pd.Timestamp.now(tz="UTC").floor("h")
+    first = second - pd.Timedelta(hours=4)
+    seed_issue(pool, first, outdoor_c=-5.0, load_mw=40.0, supply_c=95.0)
+    seed_issue(pool, second, outdoor_c=3.0, load_mw=30.0, supply_c=85.0)
+
+    open_wall(browser, wall_url + "/")
+    live = wait_for(browser, _STRIP_OUTDOOR, 3.0, what="the live strip, this hour's issue")
+    assert set(live) == {3.0}
+    local = (first + pd.Timedelta(hours=1, minutes=10)).tz_convert("Asia/Shanghai").strftime("%Y-%m-%dT%H:%M")
+    open_wall(browser, f"{wall_url}/?replay={local}&span=1")
+    then = wait_for(browser, _STRIP_OUTDOOR, -5.0, what="the strip as known then")
+    assert set(then) == {-5.0}
+    assert "所知" in browser.find_element("id", "wall-strip-title").text
+    screenshot(browser, "wall-replay-strip-1920")

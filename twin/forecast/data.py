@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 HOUR = pd.Timedelta(hours=1)
+STALE_WEATHER_H = 12.0   # a weather issue older than this is a fallback, shown as one
 FORECAST_FIELDS = ("t_outdoor_c", "wind_m_s", "solar_w_m2")
 
 

@@ -24,7 +24,7 @@ from heattwin.settings import load_settings
 from store import forecasts as forecast_store
 from store import telemetry
 from store.audit import SYSTEM, Actor
-from twin.forecast.data import HOUR, ForecastData
+from twin.forecast.data import HOUR, STALE_WEATHER_H, ForecastData
 from twin.forecast.features import LEADS_H, issue_features, training_rows
 from twin.forecast.model import LoadModel, NotEnoughHistory
 
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 DEFAULT_LOCATION = "network"   # the weather of the network's city; a utility with several names each one
 TRAIN_DAYS = 60
 TRAIN_ISSUE_EVERY_H = 6
-STALE_WEATHER_H = 12.0   # a weather issue older than this is a fallback, shown as one
 COLUMNS = ("issued_at", "valid_at", "element_id", "load_mw", "p10_mw", "p90_mw")
 
 
