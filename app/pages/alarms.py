@@ -90,14 +90,19 @@ def _rules_table(lang: str) -> html.Table:
     config = load_config()
     rows = []
     for cause, names in RULE_FIELDS.items():
-        values = "; ".join(f"{n} = {getattr(config, n):g}" for n in names)
         rows.append(html.Tr(id=f"rule-{cause}", children=[html.Td(t(f"cause.{cause}", lang)), html.Td(cause),
-                                                         html.Td(values)]))
-    common = "; ".join(f"{n} = {getattr(config, n):g}" for n in COMMON_FIELDS)
-    rows.append(html.Tr([html.Td(t("alarms.rules.common", lang)), html.Td(""), html.Td(common)]))
-    return html.Table(className="rules", children=[
+                                                         html.Td(_thresholds(config, names))]))
+    rows.append(html.Tr([html.Td(t("alarms.rules.common", lang)), html.Td(""),
+                         html.Td(_thresholds(config, COMMON_FIELDS))]))
+    return html.Table(className="rules thresholds", children=[
         html.Thead(html.Tr([html.Th(t("alarms.col.rule", lang)), html.Th(""), html.Th(t("alarms.col.thresholds", lang))])),
         html.Tbody(rows)])
+
+
+def _thresholds(config, names) -> list:
+    """``name = value; …``, each pair kept on one line (a phone broke ``= 0.2`` off its name)."""
+    pairs = [html.Span(f"{n} = {getattr(config, n):g}", className="threshold") for n in names]
+    return [part for k, pair in enumerate(pairs) for part in ([pair] if k == 0 else ["; ", pair])]
 
 
 def _span(hours: float) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -137,10 +142,13 @@ def _rate_figure(hourly: pd.DataFrame, lang: str, timezone: str) -> go.Figure:
         fig.add_trace(go.Bar(x=x, y=hourly[console], name=console or t("alarms.console.none", lang)))
     fig.add_hline(y=alarm_metrics.ACCEPTABLE_PER_HOUR, line_dash="dot", line_color="#ffd43b",
                   annotation_text=t("alarms.target.rate", lang).format(n=alarm_metrics.ACCEPTABLE_PER_HOUR))
+    # The title has a row of its own under plotly's toolbar (top right, 216–264 px wide: on a phone a title beside
+    # it ran under it), the consoles' legend goes under the plot (above it, it sat on the title).
     fig.update_layout(template="plotly_dark", barmode="stack", paper_bgcolor="rgba(0,0,0,0)",
-                      plot_bgcolor="rgba(0,0,0,0)", margin={"l": 40, "r": 10, "t": 30, "b": 30},
-                      title={"text": t("alarms.rate_title", lang), "font": {"size": 14}},
-                      legend={"orientation": "h", "y": 1.15, "x": 0.4},
+                      plot_bgcolor="rgba(0,0,0,0)", margin={"l": 40, "r": 10, "t": 68, "b": 30},
+                      title={"text": t("alarms.rate_title", lang), "font": {"size": 14}, "x": 0, "xref": "paper",
+                             "xanchor": "left", "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 40}},
+                      legend={"orientation": "h", "y": -0.18, "yanchor": "top", "x": 0},
                       font={"family": "Noto Sans CJK SC, sans-serif"})
     return fig
 
