@@ -8,6 +8,7 @@ ranked); 未诉先办 (cold places nobody has called about, an inspection order 
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -230,14 +231,20 @@ def _categories_figure(report: store_kpis.KpiReport, lang: str) -> go.Figure:
     return figure
 
 
-def _community_frame(report: store_kpis.KpiReport) -> pd.DataFrame:
+def _rooms_at(pool, end: datetime) -> tuple[datetime, pd.DataFrame]:
+    """The communities' room compliance over the hour before ``end``; with no readings kept then (retention),
+    the rooms as they are now. The moment it is of, and the frame."""
+    compliance = get_compliance(pool, end=end, window_s=COMPLIANCE_WINDOW_S)
+    if compliance.empty:
+        end = datetime.now(ZoneInfo("UTC"))
+        compliance = get_compliance(pool, end=end, window_s=COMPLIANCE_WINDOW_S)
+    return end, compliance
+
+
+def _community_frame(report: store_kpis.KpiReport, rooms: tuple[datetime, pd.DataFrame]) -> pd.DataFrame:
     areas = store_kpis.heated_areas(context.pool())
     per = report.groups.get("community", pd.DataFrame(columns=["group", "complaints_per_10k_m2"]))
-    end = report.as_of
-    compliance = get_compliance(context.pool(), end=end, window_s=COMPLIANCE_WINDOW_S)
-    if compliance.empty:  # no readings kept for the period's last hour (retention): the rooms as they are now
-        end = datetime.now(ZoneInfo("UTC"))
-        compliance = get_compliance(context.pool(), end=end, window_s=COMPLIANCE_WINDOW_S)
+    end, compliance = rooms
     frame = areas.merge(per[["group", "complaints", "complaints_per_10k_m2"]], how="left",
                         left_on="community_id", right_on="group")
     frame = frame.merge(compliance[["community_id", "share_ok", "collectors"]], how="left", on="community_id")
@@ -246,8 +253,9 @@ def _community_frame(report: store_kpis.KpiReport) -> pd.DataFrame:
     return frame
 
 
-def _map_figures(report: store_kpis.KpiReport, lang: str) -> tuple[go.Figure, go.Figure]:
-    frame = _community_frame(report)
+def _map_figures(report: store_kpis.KpiReport, rooms: tuple[datetime, pd.DataFrame], lang: str
+                 ) -> tuple[go.Figure, go.Figure]:
+    frame = _community_frame(report, rooms)
     text = [f"{r.name}<br>{t('kpi.complaints_per_10k_m2', lang)}: {r.complaints_per_10k_m2:.2f}<br>"
             f"{t('sup.compliance', lang)}: {'—' if pd.isna(r.share_ok) else f'{100 * r.share_ok:.0f}%'}"
             for r in frame.itertuples(index=False)]
@@ -295,11 +303,15 @@ def _ranking(report: store_kpis.KpiReport, by: str, key: str, lang: str) -> tupl
           Input("sup-kind", "value"), Input("sup-date", "date"), Input("sup-group", "value"), State("sup-lang", "data"))
 @requires("supervisor.view")
 def render_kpis(kind, day, by, lang):
-    period = _period(kind, day)
-    report = store_kpis.compute_kpis(context.pool(), period)
-    tiles = [_tile(k, report, lang) for k in store_kpis.KPIS]
-    group_columns, group_rows = _group_grid(report, by or "team", lang)
-    the_map, quadrant = _map_figures(report, lang)
+    period, pool = _period(kind, day), context.pool()
+    as_of = period.as_of()
+    # The rooms' compliance does not wait for the work orders' figures: both are read at once.
+    with ThreadPoolExecutor(1) as side:
+        rooms = side.submit(_rooms_at, pool, as_of)
+        report = store_kpis.compute_kpis(pool, period, as_of=as_of)
+        tiles = [_tile(k, report, lang) for k in store_kpis.KPIS]
+        group_columns, group_rows = _group_grid(report, by or "team", lang)
+        the_map, quadrant = _map_figures(report, rooms.result(), lang)
     as_of = fmt.clock(report.as_of, context.settings().timezone, True)
     label = t("sup.period_label", lang).format(period=period.label, as_of=as_of, n=f"{int(report.company['orders']):,}")
     return (tiles, group_columns, group_rows, _categories_figure(report, lang), the_map, quadrant,
