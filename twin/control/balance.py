@@ -61,6 +61,20 @@ def meter_ratios(gain: pd.Series, current: pd.Series | None = None, *, max_chang
     return (before + step).clip(*RATIO_LIMITS).round(2)
 
 
+def meter_balance(delivered_mw: pd.DataFrame, due_mw: pd.DataFrame, shares: pd.Series, *, recent_h: int = 12
+                  ) -> tuple[pd.Series, list[str]]:
+    """From hourly heat meters (hours × station ids, MW) against the design law's heat (same shape): each
+    station's ``gain`` over the last ``recent_h`` hours (metered / (due × the share it ran), what
+    ``meter_ratios`` takes) and the stations ``passing_short`` — their recent gain under their own usual one,
+    the median over the whole window (a meter and the design law differ by a station's own bias, so a station
+    is compared with itself, not with 1)."""
+    ran = shares.reindex(delivered_mw.columns).fillna(1.0)
+    gains = delivered_mw / due_mw.reindex_like(delivered_mw).mul(ran, axis=1)
+    gains = gains.replace([np.inf, -np.inf], np.nan)
+    recent = gains.tail(recent_h)
+    return recent.mean(axis=0).dropna(), passing_short(recent, gains.median(axis=0))
+
+
 def station_ratios(rooms: pd.DataFrame, outdoor_c: float, current: pd.Series | None = None, *,
                    design_indoor_c: float = 20.0, cold_weight: float = COLD_WEIGHT,
                    max_change: float = MAX_CHANGE, limited: tuple | list = ()) -> pd.DataFrame:

@@ -6,19 +6,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from heattwin.clock import local_hours
 from store import control as control_store
 from store import forecasts as forecast_store
 from store import telemetry
 from store.audit import SYSTEM, Actor
 from store.households import list_households
 from twin.control.advise import OperatingState, advise, loads_by_station
-from twin.control.balance import station_ratios
+from twin.control.balance import meter_balance, meter_ratios, station_ratios
 from twin.model import Twin
-from twin.plant.control import supply_setpoint_c
+from twin.plant.control import station_heat_mw, supply_setpoint_c
 
 HORIZON_H = 48
 STATE_WINDOW_S = 3600.0
 ROOM_WINDOW_S = 12 * 3600.0
+METER_HISTORY_H = 7 * 24    # a station's usual gain: the median of the last week's hours
 
 
 def _by_element(network, means: pd.DataFrame, kind: str, prefix: str) -> pd.Series:
@@ -47,6 +49,48 @@ def current_ratios(pool) -> pd.Series:
     return shares.groupby("element_id")["value"].last()
 
 
+def meter_gains(pool, network, at: pd.Timestamp, shares: pd.Series) -> tuple[pd.Series, list[str]]:
+    """The stations' heat-meter gains over the last ``ROOM_WINDOW_S`` and those passing short of their usual
+    (``twin.control.balance.meter_balance``), from the store's hourly means of the heat meters and the outdoor
+    sensors over the last ``METER_HISTORY_H`` hours; empty when the store holds none."""
+    sensors = network.sensors
+    heat = sensors[(sensors["kind"] == "heat") & sensors["element_id"].str.startswith("ST-")].drop_duplicates("element_id")
+    outdoor_ids = sensors.loc[sensors["kind"] == "outdoor_t", "id"].astype(str).tolist()
+    start = at - pd.Timedelta(hours=METER_HISTORY_H)
+    trend = telemetry.get_trend(pool, [*heat["id"].astype(str), *outdoor_ids], start.to_pydatetime(),
+                                at.to_pydatetime(), resolution="1h")
+    if trend.empty:
+        return pd.Series(dtype=float), []
+    hourly = trend.pivot_table(index="bucket", columns="sensor_id", values="avg")
+    outdoor = hourly.reindex(columns=outdoor_ids).mean(axis=1)
+    delivered = hourly.reindex(columns=heat["id"].astype(str)).set_axis(heat["element_id"].astype(str), axis=1)
+    design_mw = network.stations.set_index("id")["design_heat_mw"].astype(float).reindex(delivered.columns)
+    hours = local_hours(pd.DatetimeIndex(delivered.index), None)
+    due = pd.DataFrame([station_heat_mw(design_mw.to_numpy(), t_c, hour, network.design)
+                        for t_c, hour in zip(outdoor.to_numpy(), hours, strict=True)],
+                       index=delivered.index, columns=delivered.columns)
+    return meter_balance(delivered, due, shares, recent_h=int(ROOM_WINDOW_S // 3600))
+
+
+def _balance(pool, network, at: pd.Timestamp, outdoor_c: float, before: pd.Series) -> pd.DataFrame:
+    """The stations' new shares: on their rooms where they have collectors, on their heat meters elsewhere;
+    neither raises a station whose meter shows it passing short of its usual (valve open, exchanger full)."""
+    rooms_window = telemetry.get_window_means(pool, end=at.to_pydatetime(), window_s=ROOM_WINDOW_S)
+    households = list_households(pool, with_collector=True)
+    room_means = rooms_window.set_index("sensor_id")["value"]
+    rooms = pd.DataFrame({"household_id": households["id"], "station_id": households["station_id"],
+                          "t_c": households["sensor_id"].map(room_means)})
+    gains, limited = meter_gains(pool, network, at, before)
+    balance = station_ratios(rooms, outdoor_c, before, limited=limited) if rooms["t_c"].notna().any() else \
+        pd.DataFrame(columns=["ratio_before", "ratio"])
+    blind = gains.index.difference(balance.index)
+    if len(blind):
+        by_meter = meter_ratios(gains[blind], before, limited=limited)
+        balance = pd.concat([balance, pd.DataFrame({"ratio_before": before.reindex(blind).fillna(1.0),
+                                                    "ratio": by_meter})])
+    return balance
+
+
 def plan_from_store(pool, *, at=None, network=None, actor: Actor = SYSTEM) -> int:
     """Plan the next 48 h from the store and keep it as a proposal; returns the schedule id.
 
@@ -63,14 +107,8 @@ def plan_from_store(pool, *, at=None, network=None, actor: Actor = SYSTEM) -> in
     sources = network.sources["id"].astype(str)
     t_supply = _by_element(network, means, "t_supply", "SRC-").reindex(sources).fillna(curve_c)
     flows = _by_element(network, means, "flow", "SRC-").reindex(sources)
-    rooms_window = telemetry.get_window_means(pool, end=at.to_pydatetime(), window_s=ROOM_WINDOW_S)
-    households = list_households(pool, with_collector=True)
-    room_means = rooms_window.set_index("sensor_id")["value"]
-    rooms = pd.DataFrame({"household_id": households["id"], "station_id": households["station_id"],
-                          "t_c": households["sensor_id"].map(room_means)})
     before = current_ratios(pool)
-    balance = station_ratios(rooms, outdoor_c, before) if rooms["t_c"].notna().any() else pd.DataFrame(
-        columns=["ratio_before", "ratio"])
+    balance = _balance(pool, network, at, outdoor_c, before)
     state = OperatingState(at, outdoor_c, t_supply, flows)
     advice = advise(Twin(network), state, loads, balance["ratio"] if len(balance) else None)
     return control_store.add_schedule(pool, issued_at=at, expires_at=at + pd.Timedelta(hours=HORIZON_H),

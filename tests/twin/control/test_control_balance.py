@@ -79,3 +79,51 @@ def test_stations_without_rooms_are_balanced_on_their_heat_meters():
         settled = meter_ratios(gain, settled)
     assert settled["ST-FAR"] == pytest.approx(1.0 / 0.90, abs=0.006)
     assert settled["ST-NEAR"] == pytest.approx(1.0 / 1.12, abs=0.006)
+
+
+def test_meter_gains_are_heat_over_the_law_at_the_share_run_and_short_against_each_stations_own_week():
+    """Hand-worked: A passes 1.2× its law at share 1.0 all week (gain 1.2); B passes 0.9× at share 0.9 (gain 1.0);
+    C's usual 1.0 falls to 0.8 over the last 12 hours: short of its own usual, so it is limited."""
+    from twin.control.balance import meter_balance
+
+    hours = pd.date_range("2026-12-01", periods=7 * 24, freq="h", tz="UTC")
+    due = pd.DataFrame(2.0, index=hours, columns=["A", "B", "C"])
+    delivered = pd.DataFrame({"A": 2.4, "B": 1.8, "C": 2.0}, index=hours)
+    delivered.loc[hours[-12:], "C"] = 1.6
+    gains, limited = meter_balance(delivered, due, pd.Series({"B": 0.9}))
+    assert gains.round(3).to_dict() == {"A": 1.2, "B": 1.0, "C": 0.8}
+    assert limited == ["C"]
+
+
+def test_the_runner_balances_a_station_without_rooms_on_its_meter_from_the_store(demo_db_url):
+    """The product's planner reads the heat meters and the outdoor sensor's hourly means from the store: a station
+    metered at 1.2× its design law for a week comes down by one step; one at its law stays."""
+    import numpy as np
+
+    from heattwin.clock import local_hours
+    from store import telemetry
+    from store.db import get_pool
+    from twin.control.runner import meter_gains
+    from twin.plant.control import station_heat_mw
+    from twin.sync import load_network
+
+    pool = get_pool(demo_db_url)
+    network = load_network(pool)
+    sensors = network.sensors
+    heat = sensors[(sensors["kind"] == "heat") & sensors["element_id"].str.startswith("ST-")].drop_duplicates(
+        "element_id").head(2)
+    outdoor = sensors.loc[sensors["kind"] == "outdoor_t", "id"].iloc[0]
+    at = pd.Timestamp.now(tz="UTC").floor("h")
+    hours = pd.date_range(at - pd.Timedelta(hours=7 * 24), at - pd.Timedelta(hours=1), freq="h") + pd.Timedelta(minutes=30)
+    design = network.stations.set_index("id")["design_heat_mw"].astype(float)
+    rows = [pd.DataFrame({"time": hours, "sensor_id": outdoor, "value": -2.0})]
+    for (sensor_id, station), factor in zip(heat[["id", "element_id"]].itertuples(index=False), (1.2, 1.0), strict=True):
+        law = station_heat_mw(np.full(len(hours), design[station]), -2.0, local_hours(hours, None), network.design)
+        rows.append(pd.DataFrame({"time": hours, "sensor_id": sensor_id, "value": factor * law}))
+    telemetry.ingest_rows(pool, pd.concat(rows, ignore_index=True), origin="test")
+    telemetry.refresh_rollups(pool)
+    gains, limited = meter_gains(pool, network, at, pd.Series(dtype=float))
+    first, second = heat["element_id"].tolist()
+    assert gains[first] == pytest.approx(1.2, rel=0.01) and gains[second] == pytest.approx(1.0, rel=0.01)
+    assert not limited
+    assert meter_ratios(gains, None).to_dict() == {first: 1.0 - MAX_CHANGE, second: 1.0}
