@@ -330,7 +330,8 @@ def render_trend(shown, lang, drawn, scale):
     config = {"displayModeBar": False}
     if not element_id:
         strip = trend_figure(None, sensors, lang, settings.timezone, compact=True, scale=scale, note_key="trend.pick")
-        return [], dcc.Graph(figure=strip, config=config, className="trend-graph")
+        # Idle: the footer shows the 48 h forecast in the trend's place (assets/wall.css, .trend-idle).
+        return [], dcc.Graph(figure=strip, config=config, className="trend-graph trend-idle")
     element_id = data.host_of(data.geometry(pool), element_id)
     trend = data.element_trend(pool, element_id)
     sensors = sensors[sensors["element_id"] == element_id]
@@ -375,6 +376,8 @@ def refresh_strip(_n, hour, lang, drawn, replaying, scale):
         at = pd.Timestamp.now(tz="UTC").floor("5min")
     known = data.shared(f"strip:{'replay' if replaying else 'live'}", (pool.conninfo, at),
                         lambda: strip_as_of(pool, at.to_pydatetime()))
+    if not len(known["outdoor"]) and not len(known["load"]) and known["supply"] is None:
+        return html.Div(t("strip.none", lang), className="strip-empty"), title
     notes = [html.Span(note) for note in strip_notes(known, lang, timezone)]
     return ([html.Div(notes, className="strip-notes") if notes else None,
              dcc.Graph(figure=wall_strip_figure(known, lang, timezone, scale=scale or 1.0),

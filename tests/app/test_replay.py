@@ -122,6 +122,10 @@ def test_the_forecast_strip_shows_what_was_known_at_the_replayed_hour(wall_url, 
     open_wall(browser, wall_url + "/")
     live = wait_for(browser, _STRIP_OUTDOOR, 3.0, what="the live strip, this hour's issue")
     assert set(live) == {3.0}
+    # Nothing picked: the strip stands in the trend's place (the trend's placeholder hidden).
+    heights = browser.execute_script("return [document.getElementById('wall-strip').offsetHeight,"
+                                     " document.getElementById('wall-trend').offsetHeight]")
+    assert heights[0] > 100 and heights[1] == 0, heights
     local = (first + pd.Timedelta(hours=1, minutes=10)).tz_convert("Asia/Shanghai").strftime("%Y-%m-%dT%H:%M")
     open_wall(browser, f"{wall_url}/?replay={local}&span=1")
     then = wait_for(browser, _STRIP_OUTDOOR, -5.0, what="the strip as known then")
