@@ -202,6 +202,20 @@ def demo_city_dir(tmp_path_factory, drawings_dir):
     return out
 
 
+@pytest.fixture(scope="module")
+def demo_network_and_households(demo_city_dir):
+    """The demo city's network as read from its GeoPackage and its households (what a plant is built on), once
+    per test module (a module may change the network)."""
+    import pandas as pd
+
+    from layers.read import read_network
+
+    network, report = read_network(demo_city_dir / "network.gpkg")
+    assert report.ok, report.errors
+    households = pd.read_csv(demo_city_dir / "records" / "household.csv", dtype={"sensor_id": str})
+    return network, households
+
+
 @pytest.fixture(scope="session")
 def demo_template(pg_server, migrated_template, demo_city_dir):
     from scripts.loading import load_city

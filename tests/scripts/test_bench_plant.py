@@ -9,7 +9,6 @@ import pytest
 from scipy.stats import spearmanr
 
 from heattwin.clock import local_hour_of
-from layers.read import read_network
 from scripts.bench_plant import COLD_END_ROOM_C, IndependentPlant
 from twin.control.setpoints import SetpointTable
 from twin.plant.control import station_heat_mw
@@ -19,11 +18,8 @@ START = pd.Timestamp("2026-12-14 16:00", tz="UTC")   # midnight in Weifang
 
 
 @pytest.fixture(scope="module")
-def city(demo_city_dir):
-    network, report = read_network(demo_city_dir / "network.gpkg")
-    assert report.ok, report.errors
-    households = pd.read_csv(demo_city_dir / "records" / "household.csv", dtype={"sensor_id": str})
-    return network, households
+def city(demo_network_and_households):
+    return demo_network_and_households
 
 
 def _plant(city, **kwargs):

@@ -4,16 +4,16 @@ the KPIs' facts read as at moments between them equal what pandas works out from
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
-
-from store.kpis import REPEAT_WINDOW_DAYS, Period, order_facts
 from test_kpis import _city  # tests/store/test_kpis.py
 
-START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+from store.kpis import REPEAT_WINDOW_DAYS, Period, order_facts
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
 STATES = ("dispatched", "accepted", "on_site", "resolved", "reopened", "visited", "closed", "cancelled")
 ORIGINS = ("hotline", "platform_12345", "app", "inspection")
 

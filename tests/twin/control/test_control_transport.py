@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from layers.read import read_network
 from twin.control.setpoints import SetpointTable
 from twin.plant.runner import VirtualPlant
 
@@ -21,11 +20,8 @@ class _SteadyWeather:
 
 
 @pytest.fixture(scope="module")
-def city(demo_city_dir):
-    network, report = read_network(demo_city_dir / "network.gpkg")
-    assert report.ok, report.errors
-    households = pd.read_csv(demo_city_dir / "records" / "household.csv", dtype={"sensor_id": str})
-    return network, households
+def city(demo_network_and_households):
+    return demo_network_and_households
 
 
 def test_station_inlet_follows_the_plant_after_the_twins_transport_delay(city):

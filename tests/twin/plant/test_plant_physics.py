@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from heattwin import units
-from layers.read import read_network
 from twin.plant.faults import make_fault
 from twin.plant.runner import VirtualPlant
 from twin.plant.sensors import NOISE_ABS, NOISE_REL
@@ -17,11 +16,8 @@ START = pd.Timestamp("2026-12-10 16:00", tz="UTC")  # midnight in Weifang
 
 
 @pytest.fixture(scope="module")
-def city(demo_city_dir):
-    network, report = read_network(demo_city_dir / "network.gpkg")
-    assert report.ok, report.errors
-    households = pd.read_csv(demo_city_dir / "records" / "household.csv", dtype={"sensor_id": str})
-    return network, households
+def city(demo_network_and_households):
+    return demo_network_and_households
 
 
 def _plant(city, *, faults=(), waves=(), noise=False, background_loss=True):
