@@ -163,7 +163,7 @@ def layout(element: str | None = None, lang: str | None = None, **_query):
             html.Div(className="wall-trend", children=[
                 html.H3(id="wall-trend-title"), html.Div(id="wall-trend", className="trend-box")]),
             html.Div(className="wall-strip", children=[
-                html.H3(id="wall-strip-title"), _store("wall-strip-hour"),
+                html.H3(id="wall-strip-title"), _store("wall-strip-hour"), _store("wall-strip-sig"),
                 html.Div(id="wall-strip", className="strip-box")])]),
         html.Div(id="wall-drawing-overlay", className="drawing-overlay closed", children=[
             html.Button("×", id="wall-drawing-close", className="panel-close", n_clicks=0),
@@ -353,35 +353,38 @@ clientside_callback(
     }""", Output("wall-strip-hour", "data"), Input("wall-replay-at", "data"), State("wall-strip-hour", "data"))
 
 
-@callback(Output("wall-strip", "children"), Output("wall-strip-title", "children"),
+@callback(Output("wall-strip", "children"), Output("wall-strip-title", "children"), Output("wall-strip-sig", "data"),
           Input("wall-kpi-interval", "n_intervals"), Input("wall-strip-hour", "data"), Input("wall-lang", "data"),
-          Input("wall-drawn", "data"), State("wall-replay", "data"), State("wall-px", "data"))
+          Input("wall-drawn", "data"), State("wall-replay", "data"), State("wall-px", "data"),
+          State("wall-strip-sig", "data"))
 @requires("wall.view")
-def refresh_strip(_n, hour, lang, drawn, replaying, scale):
-    """The 48 h strip as known now, or as known at the replayed hour (never with hindsight); drawn after the
-    map, like the trend (plotly's script must not hold up the network's first draw)."""
+def refresh_strip(_n, hour, lang, drawn, replaying, scale, previous):
+    """The 48 h strip as known now (to 5 minutes), or as known at the replayed hour (never with hindsight); drawn
+    after the map, like the trend (plotly's script must not hold up the network's first draw), and resent only
+    when the moment, the language or the size changed (the wall's 10 s tick must not redraw it)."""
     title = t("strip.title", lang)
     if not drawn:
-        return [], title
+        return [], title, None
     replaying = replay.is_replaying(replaying)
     if replaying and not hour:
-        return no_update, no_update
+        return no_update, no_update, no_update
     if not replaying and ctx.triggered_id == "wall-strip-hour":
-        return no_update, no_update     # the replay's hour cleared by Live: the next tick redraws
+        return no_update, no_update, no_update     # the replay's hour cleared by Live: the next tick redraws
     pool, timezone = context.pool(), context.settings().timezone
+    at = pd.Timestamp(f"{hour}:00:00", tz="UTC") if replaying else pd.Timestamp.now(tz="UTC").floor("5min")
+    signature = _signature(at.isoformat(), lang, scale, replaying)
+    if signature == previous:
+        return no_update, no_update, no_update
     if replaying:
-        at = pd.Timestamp(f"{hour}:00:00", tz="UTC")
         title = t("strip.title_then", lang).format(when=fmt.clock(at, timezone, True))
-    else:
-        at = pd.Timestamp.now(tz="UTC").floor("5min")
     known = data.shared(f"strip:{'replay' if replaying else 'live'}", (pool.conninfo, at),
                         lambda: strip_as_of(pool, at.to_pydatetime()))
     if not len(known["outdoor"]) and not len(known["load"]) and known["supply"] is None:
-        return html.Div(t("strip.none", lang), className="strip-empty"), title
+        return html.Div(t("strip.none", lang), className="strip-empty"), title, signature
     notes = [html.Span(note) for note in strip_notes(known, lang, timezone)]
     return ([html.Div(notes, className="strip-notes") if notes else None,
              dcc.Graph(figure=wall_strip_figure(known, lang, timezone, scale=scale or 1.0),
-                       config={"displayModeBar": False}, className="strip-graph")], title)
+                       config={"displayModeBar": False}, className="strip-graph")], title, signature)
 
 
 @callback(Output("wall-order-form", "className"), Output("wall-order-title", "value"),

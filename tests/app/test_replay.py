@@ -3,6 +3,7 @@ alarms and tiles of then, under a banner; Live brings back the current state."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -101,6 +102,19 @@ def test_replay_shows_the_stored_state_of_a_past_hour_and_live_brings_back_the_c
 
 
 
+# Counts the server's answers that carry the strip (Dash's requests go through fetch).
+_COUNT_STRIP_SENDS = """
+window.__stripSends = 0;
+var original = window.fetch;
+window.fetch = function () {
+    return original.apply(this, arguments).then(function (answer) {
+        answer.clone().json().then(function (body) {
+            if (body && body.response && body.response['wall-strip']) { window.__stripSends += 1; }
+        }).catch(function () {});
+        return answer;
+    });
+};
+"""
 # The strip's outdoor forecast as plotly drew it (decoded: plotly.py sends arrays packed), once its first value
 # is arguments[0].
 _STRIP_OUTDOOR = ("var g = document.querySelector('#wall-strip .js-plotly-plot');"
@@ -126,6 +140,10 @@ def test_the_forecast_strip_shows_what_was_known_at_the_replayed_hour(wall_url, 
     heights = browser.execute_script("return [document.getElementById('wall-strip').offsetHeight,"
                                      " document.getElementById('wall-trend').offsetHeight]")
     assert heights[0] > 100 and heights[1] == 0, heights
+    # The wall's 10 s tick asks again, and the server answers "unchanged" until the moment moves on (5 minutes).
+    browser.execute_script(_COUNT_STRIP_SENDS)
+    time.sleep(25)
+    assert browser.execute_script("return window.__stripSends") <= 1     # ≤ 1: a 5-minute boundary may pass
     local = (first + pd.Timedelta(hours=1, minutes=10)).tz_convert("Asia/Shanghai").strftime("%Y-%m-%dT%H:%M")
     open_wall(browser, f"{wall_url}/?replay={local}&span=1")
     then = wait_for(browser, _STRIP_OUTDOOR, -5.0, what="the strip as known then")
