@@ -73,8 +73,12 @@ def _add_series(fig: go.Figure, data: dict, lang: str, timezone: str, scale: flo
             fig.add_trace(go.Scatter(x=hours, y=supply[source].to_numpy(), name=f"{source} {t('strip.advised', lang)}",
                                      line={"color": _SOURCE_COLOURS[k % len(_SOURCE_COLOURS)], "width": 2 * scale}),
                           **where)
-    if data.get("curve_c") is not None and len(hours):
-        fig.add_trace(go.Scatter(x=[hours[0], hours[-1]], y=[data["curve_c"]] * 2, name=t("strip.current", lang),
+    curve = data.get("curve_c")
+    if isinstance(curve, pd.Series) and len(curve):      # the heating curve at each forecast hour
+        fig.add_trace(go.Scatter(x=_local(curve.index, timezone), y=curve.to_numpy(), name=t("strip.current", lang),
+                                 line={"color": "#adb5bd", "dash": "dot", "width": 1.5 * scale}), **where)
+    elif curve is not None and not isinstance(curve, pd.Series) and len(hours):
+        fig.add_trace(go.Scatter(x=[hours[0], hours[-1]], y=[curve] * 2, name=t("strip.current", lang),
                                  line={"color": "#adb5bd", "dash": "dot", "width": 1.5 * scale}), **where)
 
 

@@ -1,5 +1,5 @@
 """The wall's 48 h strip as it was known at a moment: the weather forecast and the heat-load forecast issued by
-then, and the supply advice of the newest schedule issued by then — live, the moment is now; in a replay, the
+then, the heating curve at that forecast, and the supply advice of the newest schedule issued by then — live, the moment is now; in a replay, the
 replayed time, so the strip never shows what was learned later."""
 
 from __future__ import annotations
@@ -8,8 +8,10 @@ from datetime import datetime
 
 import pandas as pd
 
+from layers.design import DEFAULT_DESIGN, DesignSettings
 from store import control as control_store
 from store import forecasts as forecast_store
+from store import networks as store_networks
 from twin.control.strip import strip_data
 from twin.forecast.data import STALE_WEATHER_H
 
@@ -58,4 +60,15 @@ def strip_as_of(pool, at: datetime) -> dict:
     issued = pd.to_datetime(weather["issued_at"], utc=True)
     # As the load forecast judges it (twin.forecast.load): the newest issue by then is too old.
     stale = bool(len(weather)) and at - issued.max() > pd.Timedelta(hours=STALE_WEATHER_H)
-    return strip_data({"hourly": hourly, "weather_fallback": stale}, weather)
+    return strip_data({"hourly": hourly, "weather_fallback": stale}, weather, curve_c=_curve(pool, weather))
+
+
+def _curve(pool, weather: pd.DataFrame) -> pd.Series | None:
+    """The network's heating curve at each forecast hour's outdoor temperature: the supply the plants run
+    without advice, beside the advised one."""
+    if weather.empty:
+        return None
+    design = (store_networks.get_design(pool) or {}).get("settings")
+    settings = DesignSettings.from_dict(design) if design else DEFAULT_DESIGN
+    outdoor = weather["t_outdoor_c"].to_numpy(dtype=float)
+    return pd.Series(settings.supply_c(outdoor), index=pd.DatetimeIndex(pd.to_datetime(weather["valid_at"], utc=True)))

@@ -69,6 +69,12 @@ def test_the_walls_strip_puts_the_supply_on_the_loads_panel_and_says_nothing_in_
                       pd.DataFrame({"issued_at": hours[0], "valid_at": hours,
                                     "t_outdoor_c": [2.0] * 12 + [-9.0] * 36}))
     fig = wall_strip_figure(data, "zh-CN", "Asia/Shanghai")
+    curve = [trace for trace in fig.data if trace.name == "当前曲线"]
+    assert not curve                              # no curve given, none drawn
+    with_curve = strip_data(None, pd.DataFrame({"issued_at": hours[0], "valid_at": hours, "t_outdoor_c": 0.0}),
+                            curve_c=pd.Series(80.0, index=hours))
+    drawn = [trace for trace in wall_strip_figure(with_curve, "zh-CN", "Asia/Shanghai").data if trace.name == "当前曲线"]
+    assert len(drawn) == 1 and len(drawn[0].y) == 48 and drawn[0].yaxis == "y3"
     supply = [trace for trace in fig.data if trace.name.startswith("SRC-1")]
     assert supply and supply[0].yaxis == "y3" and fig.layout.yaxis3.overlaying == "y2"
     assert not fig.layout.showlegend and not fig.layout.annotations

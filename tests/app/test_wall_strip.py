@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from app.components.wall_strip import strip_as_of
+from layers.design import DEFAULT_DESIGN
 from store import control as control_store
 from store import forecasts as forecast_store
 from store.audit import SYSTEM
@@ -53,6 +54,8 @@ def test_the_strip_between_two_issues_shows_the_first_and_nothing_of_the_second(
     assert set(data["supply"]["SRC-1"].dropna()) == {95.0}
     assert data["hours"].min() >= at
     assert not data["no_weather"] and not data["fallback"]
+    # The heating curve at the forecast as issued then (−5 °C), beside the advice: what the plants run without it.
+    assert set(data["curve_c"].round(2)) == {round(float(DEFAULT_DESIGN.supply_c(-5.0)), 2)}
 
 
 def test_the_strip_after_the_second_issue_shows_it(two_issues):

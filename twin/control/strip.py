@@ -30,11 +30,12 @@ def cold_wave_and_preheat(outdoor: pd.Series, supply: pd.DataFrame | None) -> di
     return out
 
 
-def strip_data(summary: dict | None, weather: pd.DataFrame, *, curve_c: float | None = None) -> dict:
+def strip_data(summary: dict | None, weather: pd.DataFrame, *, curve_c: float | pd.Series | None = None) -> dict:
     """From a stored schedule's ``summary`` (``twin.control.runner.summary_of``) and the weather forecast as
     issued (valid_at, t_outdoor_c, issued_at): the strip's series, the cold wave, and two flags: ``no_weather``
     (no forecast at all) and ``fallback`` (an older issue stands in for a fresh one; the runner's flag, which
-    also covers no forecast at all, counts only when there is a forecast to fall back to)."""
+    also covers no forecast at all, counts only when there is a forecast to fall back to). ``curve_c``: the
+    heating curve's supply, one value or one per valid hour."""
     hourly = (summary or {}).get("hourly") or {}
     hours = pd.DatetimeIndex(pd.to_datetime(hourly.get("valid_at", []), utc=True))
     supply = pd.DataFrame(hourly.get("supply_c", {}), index=hours) if len(hours) else None
