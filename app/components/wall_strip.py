@@ -1,6 +1,6 @@
 """The wall's 48 h strip as it was known at a moment: the weather forecast and the heat-load forecast issued by
-then, the heating curve at that forecast, and the supply advice of the newest schedule issued by then — live, the moment is now; in a replay, the
-replayed time, so the strip never shows what was learned later."""
+then, the heating curve at that forecast, and the supply advice of the newest schedule issued by then — live,
+the moment is now; in a replay, the replayed time, so the strip never shows what was learned later."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from store import control as control_store
 from store import forecasts as forecast_store
 from store import networks as store_networks
 from twin.control.strip import strip_data
-from twin.forecast.data import STALE_WEATHER_H
+from twin.forecast.data import DEFAULT_LOCATION, STALE_WEATHER_H
 
-LOCATION = "network"        # twin.forecast.load.DEFAULT_LOCATION (the wall does not import the trainer)
 HORIZON_H = 48
 
 
@@ -46,7 +45,7 @@ def strip_as_of(pool, at: datetime) -> dict:
     """``twin.control.strip.strip_data`` for the 48 h from ``at`` with only what had been issued by ``at``."""
     at = pd.Timestamp(at).tz_convert("UTC")
     end = at + pd.Timedelta(hours=HORIZON_H)
-    weather = forecast_store.list_weather_forecast(pool, LOCATION, issued_before=at.to_pydatetime(),
+    weather = forecast_store.list_weather_forecast(pool, DEFAULT_LOCATION, issued_before=at.to_pydatetime(),
                                                    valid_from=at.to_pydatetime(), valid_to=end.to_pydatetime())
     load = _station_load(pool, at, end)
     supply = _advised_supply(pool, at, end)

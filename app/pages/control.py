@@ -22,10 +22,10 @@ from store import forecasts as forecast_store
 from store.audit import record_event
 from twin.control.adapter import adapter_for
 from twin.control.strip import strip_data
+from twin.forecast.data import DEFAULT_LOCATION
 
 dash.register_page(__name__, path="/control", title="HeatTwin — 供热调控", name="control")
 
-LOCATION = "network"   # twin.forecast.load.DEFAULT_LOCATION (the page does not import the trainer)
 _STATE_COLOUR = {c.value: c.colour for c in SCHEDULE_STATE}
 
 
@@ -112,7 +112,7 @@ def show(selected, rows, lang):
         return strip_figure(strip_data(None, pd.DataFrame()), lang, timezone), [], t("control.none", lang), scores
     schedule = control_store.get_schedule(pool, int(picked["id"]))
     issued = pd.Timestamp(schedule["issued_at"])
-    weather = forecast_store.list_weather_forecast(pool, LOCATION, issued_before=issued.to_pydatetime(),
+    weather = forecast_store.list_weather_forecast(pool, DEFAULT_LOCATION, issued_before=issued.to_pydatetime(),
                                                    valid_from=issued.to_pydatetime(),
                                                    valid_to=(issued + pd.Timedelta(hours=48)).to_pydatetime())
     figure = strip_figure(strip_data(schedule["summary"], weather), lang, timezone)

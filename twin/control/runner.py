@@ -66,9 +66,9 @@ def meter_gains(pool, network, at: pd.Timestamp, shares: pd.Series) -> tuple[pd.
     delivered = hourly.reindex(columns=heat["id"].astype(str)).set_axis(heat["element_id"].astype(str), axis=1)
     design_mw = network.stations.set_index("id")["design_heat_mw"].astype(float).reindex(delivered.columns)
     hours = local_hours(pd.DatetimeIndex(delivered.index), None)
-    due = pd.DataFrame([station_heat_mw(design_mw.to_numpy(), t_c, hour, network.design)
-                        for t_c, hour in zip(outdoor.to_numpy(), hours, strict=True)],
-                       index=delivered.index, columns=delivered.columns)
+    # Hours down, stations across: the degree-hour law broadcast over the whole week at once.
+    due = pd.DataFrame(station_heat_mw(design_mw.to_numpy()[None, :], outdoor.to_numpy()[:, None], hours[:, None],
+                                       network.design), index=delivered.index, columns=delivered.columns)
     return meter_balance(delivered, due, shares, recent_h=int(ROOM_WINDOW_S // 3600))
 
 

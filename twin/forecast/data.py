@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 HOUR = pd.Timedelta(hours=1)
+DEFAULT_LOCATION = "network"   # the weather of the network's city; a utility with several names each one
 STALE_WEATHER_H = 12.0   # a weather issue older than this is a fallback, shown as one
 FORECAST_FIELDS = ("t_outdoor_c", "wind_m_s", "solar_w_m2")
 

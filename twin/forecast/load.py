@@ -24,12 +24,11 @@ from heattwin.settings import load_settings
 from store import forecasts as forecast_store
 from store import telemetry
 from store.audit import SYSTEM, Actor
-from twin.forecast.data import HOUR, STALE_WEATHER_H, ForecastData
+from twin.forecast.data import DEFAULT_LOCATION, HOUR, STALE_WEATHER_H, ForecastData
 from twin.forecast.features import LEADS_H, issue_features, training_rows
 from twin.forecast.model import LoadModel, NotEnoughHistory
 
 log = logging.getLogger(__name__)
-DEFAULT_LOCATION = "network"   # the weather of the network's city; a utility with several names each one
 TRAIN_DAYS = 60
 TRAIN_ISSUE_EVERY_H = 6
 COLUMNS = ("issued_at", "valid_at", "element_id", "load_mw", "p10_mw", "p90_mw")
