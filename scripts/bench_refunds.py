@@ -5,7 +5,8 @@ A season (121 days, 2025-11-15 → 2026-03-15, Asia/Shanghai) of hourly room tem
 and the rollups are refreshed (``refresh_rollups``) as the sync loop's housekeeping keeps them. The series:
 each room its own level and daily swing; whole buildings cooling slowly through cold spells (1–5 days);
 collectors offline for 6–72 hours; collectors put on a window sill (a step down of 6–10 K for 1–7 days);
-households suspended for part of the season (recorded periods) or all of it (their status).
+households suspended for part of the season (recorded periods) or all of it (their status). The refresh
+also fills the collectors' days (``room_day``, what the season's read takes); ``room_days`` how many.
 
 - ``refund_season_s``: ``twin.refunds.run_season`` — read the season's hourly means from the store, classify
   every household-hour, count the days, price the refunds and store the ledger with its spans and days
@@ -170,7 +171,7 @@ def bench_refund_season(url: str | None = None, *, collectors: int = COLLECTORS,
         add_suspension(pool, household, start_at=at.to_pydatetime(),
                        end_at=(at + pd.Timedelta(days=int(rng.integers(3, 15)))).to_pydatetime(), actor=actor)
     clock = time.perf_counter()
-    refresh_rollups(pool)
+    figures["room_days"] = refresh_rollups(pool)["room_days"]
     with pool.connection() as conn:
         conn.execute("ANALYZE")
     figures["rollup_refresh_s"] = time.perf_counter() - clock

@@ -52,6 +52,18 @@ COPY (
     GROUP BY k.row
 ) TO STDOUT (FORMAT binary)
 """
+# The same hours from the collectors' days (``room_day``, migration 021), one row of 24 per collector and UTC
+# day: every row of the binary COPY has one size, read whole by numpy.
+_DAYS = """
+COPY (
+    SELECT k.row, (d.day - {first})::int4, d.t_c
+    FROM room_day d JOIN refund_sensor k ON k.sensor_id = d.sensor_id
+    WHERE d.day >= {first} + {start} AND d.day < {first} + {end}
+) TO STDOUT (FORMAT binary)
+"""
+_DAY_ROW = np.dtype([("fields", ">i2"), ("row_length", ">i4"), ("row", ">i4"), ("day_length", ">i4"), ("day", ">i4"),
+                     ("array_length", ">i4"), ("ndim", ">i4"), ("has_null", ">i4"), ("element", ">u4"),
+                     ("hours", ">i4"), ("lower", ">i4"), ("t_c", [("length", ">i4"), ("value", ">f4")], (24,))])
 _BINARY_HEADER = 19   # PGCOPY signature (11), flags (4), header extension length (4)
 _READERS = 2          # connections reading at once (a season's read is bound by the server's output)
 _INT4 = np.dtype([("length", ">i4"), ("value", ">i4")])
@@ -83,18 +95,78 @@ def get_room_hours(pool: ConnectionPool, sensor_ids: list[str], start: datetime,
     return pd.DataFrame({"row": rows, "hour": hour, "t_c": t_c})
 
 
+def get_room_temperatures(pool: ConnectionPool, sensor_ids: list[str], start: datetime, hours: int) -> np.ndarray:
+    """The hourly mean room temperatures of ``get_room_hours`` as one array, collectors × hours (float32, NaN
+    where a collector sent nothing): the days the collectors' day rollup (``room_day``) holds read from it,
+    the hours after its watermark from the hourly rollup. ``start`` on a UTC hour (else all from the hours)."""
+    start = pd.Timestamp(start).tz_convert("UTC")
+    t_c = np.full((len(sensor_ids), hours), np.nan, dtype=np.float32)
+    covered = 0
+    if start == start.floor("h") and hours:
+        with pool.connection() as conn:
+            row = conn.execute("SELECT watermark FROM rollup_watermark WHERE name = 'room_day'").fetchone()
+        if row is not None:
+            covered = int(np.clip((pd.Timestamp(row[0]) - start) // pd.Timedelta(hours=1), 0, hours))
+    if covered:
+        first_day, lead = start.normalize(), start.hour
+        days = (lead + covered + 23) // 24
+        cuts = [days * k // _READERS for k in range(_READERS + 1)]
+        with ThreadPoolExecutor(_READERS) as readers:
+            parts = list(readers.map(lambda k: _read_days(pool, sensor_ids, first_day, cuts[k], cuts[k + 1]),
+                                     range(_READERS)))
+        records = np.concatenate(parts)
+        at = records["day"].astype(np.int64)[:, None] * 24 + np.arange(24) - lead
+        rows = np.broadcast_to(records["row"].astype(np.int64)[:, None], at.shape)
+        inside = (at >= 0) & (at < covered)
+        t_c[rows[inside], at[inside]] = records["t_c"]["value"][inside]
+    if covered < hours:
+        rest = get_room_hours(pool, sensor_ids, (start + pd.Timedelta(hours=covered)).to_pydatetime(), hours - covered)
+        t_c[rest["row"].to_numpy(), covered + rest["hour"].to_numpy()] = rest["t_c"].to_numpy()
+    return t_c
+
+
+def _read_days(pool: ConnectionPool, sensor_ids: list[str], first_day: pd.Timestamp, start: int, end: int) -> np.ndarray:
+    """The ``room_day`` rows of days ``[start, end)`` after ``first_day``, as ``_DAY_ROW`` records."""
+    with transaction(pool) as conn:
+        _sensor_table(conn, sensor_ids)
+        query = sql.SQL(_DAYS).format(first=sql.SQL("{}::date").format(sql.Literal(first_day.date().isoformat())),
+                                      start=sql.Literal(start), end=sql.Literal(end))
+        chunks = []
+        with conn.cursor().copy(query) as copy:
+            for data in copy:
+                chunks.append(bytes(data))
+    return _parse_days(b"".join(chunks))
+
+
+def _parse_days(data: bytes) -> np.ndarray:
+    """Binary COPY rows (row int4, day int4, t_c real[24] without NULLs) as records, checked."""
+    body = len(data) - _BINARY_HEADER - 2
+    if body % _DAY_ROW.itemsize:
+        raise ValueError(f"room_day: {body} bytes of rows are not whole rows of {_DAY_ROW.itemsize}")
+    records = np.frombuffer(data, dtype=_DAY_ROW, count=body // _DAY_ROW.itemsize, offset=_BINARY_HEADER)
+    if len(records) and not ((records["fields"] == 3).all() and (records["hours"] == 24).all()
+                             and (records["t_c"]["length"] == 4).all()):
+        raise ValueError("room_day: a row is not (row, day, 24 hourly means without NULLs)")
+    return records
+
+
+def _sensor_table(conn, sensor_ids: list[str]) -> None:
+    """The collectors by their position in ``sensor_ids``, for this transaction (``refund_sensor``)."""
+    # A hash aggregate over this reader's collectors (never a sort of every hour), no JIT to compile.
+    conn.execute("SET LOCAL work_mem = '512MB'")
+    conn.execute("SET LOCAL jit = off")
+    conn.execute("CREATE TEMP TABLE refund_sensor (row int4, sensor_id text PRIMARY KEY) ON COMMIT DROP")
+    with conn.cursor().copy("COPY refund_sensor (row, sensor_id) FROM STDIN") as copy:
+        for row, sensor in enumerate(sensor_ids):
+            copy.write_row((row, sensor))
+    conn.execute("ANALYZE refund_sensor")
+
+
 def _read_part(pool: ConnectionPool, sensor_ids: list[str], origin: pd.Timestamp, start: pd.Timestamp,
                end: pd.Timestamp):
     """The hours ``[start, end)``, counted from ``origin``."""
     with transaction(pool) as conn:
-        # A hash aggregate over this reader's collectors (never a sort of every hour), no JIT to compile.
-        conn.execute("SET LOCAL work_mem = '512MB'")
-        conn.execute("SET LOCAL jit = off")
-        conn.execute("CREATE TEMP TABLE refund_sensor (row int4, sensor_id text PRIMARY KEY) ON COMMIT DROP")
-        with conn.cursor().copy("COPY refund_sensor (row, sensor_id) FROM STDIN") as copy:
-            for row, sensor in enumerate(sensor_ids):
-                copy.write_row((row, sensor))
-        conn.execute("ANALYZE refund_sensor")
+        _sensor_table(conn, sensor_ids)
         watermark = _watermark(conn, "measurement_1h")
         query = sql.SQL(_HOURS).format(start_epoch=sql.Literal(float(origin.timestamp())),
                                        start=sql.Literal(start.to_pydatetime()), end=sql.Literal(end.to_pydatetime()),

@@ -127,7 +127,7 @@ SPAN_COLUMNS = ("household_id", "kind", "start_at", "hours", "mean_t_c", "min_t_
 DAY_COLUMNS = ("household_id", "day", "counted_hours", "under")
 
 
-def compute_ledger(households: pd.DataFrame, readings: pd.DataFrame, suspensions: pd.DataFrame,
+def compute_ledger(households: pd.DataFrame, readings: pd.DataFrame | np.ndarray, suspensions: pd.DataFrame,
                    rule: RefundRule, start: date, end: date, timezone: str) -> Ledger:
     """The ledger of the season ``[start, end]`` (local days in ``timezone``).
 
@@ -136,7 +136,8 @@ def compute_ledger(households: pd.DataFrame, readings: pd.DataFrame, suspensions
     households : one row per household with a collector, in the order ``readings.row`` refers to:
         ``household_id, sensor_id, community_id, building, area_m2, heating_status, fee_yuan_per_m2``
         (NaN: the rule's fee).
-    readings : ``row`` (into ``households``), ``hour`` (into ``season_hours``), ``t_c`` (hourly mean, °C).
+    readings : ``row`` (into ``households``), ``hour`` (into ``season_hours``), ``t_c`` (hourly mean, °C);
+        or the same as one array, households × season hours (°C, NaN: no reading).
     suspensions : ``household_id, start_at, end_at`` (UTC; NaT end: still suspended).
     """
     clock = time.perf_counter()
@@ -145,20 +146,9 @@ def compute_ledger(households: pd.DataFrame, readings: pd.DataFrame, suspensions
     day_of_hour = hours.tz_convert(timezone).normalize()
     day_starts = np.flatnonzero(np.r_[True, day_of_hour[1:] != day_of_hour[:-1]])
     days = day_of_hour[day_starts].date
-    blocks = _blocks(households)
-    block_of = np.zeros(len(households), dtype=np.int16)
-    local_of = np.zeros(len(households), dtype=np.int64)
-    for number, rows in enumerate(blocks):
-        block_of[rows], local_of[rows] = number, np.arange(len(rows))
-    row = readings["row"].to_numpy()
-    order = np.argsort(block_of[row], kind="stable")        # radix sort: readings grouped by block
-    bounds = np.searchsorted(block_of[row][order], np.arange(len(blocks) + 1))
-    hour, t_c = readings["hour"].to_numpy(), readings["t_c"].to_numpy()
-    parts = []
-    for number, rows in enumerate(blocks):
-        picked = order[bounds[number]:bounds[number + 1]]
-        cells = (local_of[row[picked]], hour[picked], t_c[picked])
-        parts.append(_block(households.iloc[rows], cells, suspensions, hours, day_starts, days, rule))
+    t_c = readings if isinstance(readings, np.ndarray) else _dense(readings, len(households), len(hours))
+    parts = [_block(households.iloc[rows], t_c[rows], suspensions, hours, day_starts, days, rule)
+             for rows in _blocks(households)]
     entries = pd.concat([p[0] for p in parts], ignore_index=True) if parts else pd.DataFrame(columns=ENTRY_COLUMNS)
     spans = pd.concat([p[1] for p in parts], ignore_index=True) if parts else pd.DataFrame(columns=SPAN_COLUMNS)
     day_rows = pd.concat([p[2] for p in parts], ignore_index=True) if parts else pd.DataFrame(columns=DAY_COLUMNS)
@@ -168,8 +158,15 @@ def compute_ledger(households: pd.DataFrame, readings: pd.DataFrame, suspensions
                "refund_yuan": round(float(entries["refund_yuan"].sum()), 2),
                "counted_hours": int(entries["counted_hours"].sum()),
                "tampered_collectors": int((entries["tamper_jumps"] > 0).sum()),
-               "readings": len(readings), "compute_s": round(time.perf_counter() - clock, 3)}
+               "readings": int(np.count_nonzero(~np.isnan(t_c))), "compute_s": round(time.perf_counter() - clock, 3)}
     return Ledger(entries[list(ENTRY_COLUMNS)], spans, day_rows, summary)
+
+
+def _dense(readings: pd.DataFrame, n: int, h: int) -> np.ndarray:
+    """Long readings (row, hour, t_c) as households × hours, NaN where there is none."""
+    t_c = np.full((n, h), np.nan, dtype=np.float32)
+    t_c[readings["row"].to_numpy(dtype=np.int64), readings["hour"].to_numpy(dtype=np.int64)] = readings["t_c"]
+    return t_c
 
 
 def _blocks(households: pd.DataFrame) -> list[np.ndarray]:
@@ -186,12 +183,10 @@ def _blocks(households: pd.DataFrame) -> list[np.ndarray]:
     return blocks
 
 
-def _block(homes: pd.DataFrame, cells: tuple[np.ndarray, np.ndarray, np.ndarray], suspensions: pd.DataFrame,
-           hours: pd.DatetimeIndex, day_starts: np.ndarray, days, rule: RefundRule):
-    """The entries, spans and days of one block of households; ``cells`` its readings (row, hour, t_c)."""
+def _block(homes: pd.DataFrame, t: np.ndarray, suspensions: pd.DataFrame, hours: pd.DatetimeIndex,
+           day_starts: np.ndarray, days, rule: RefundRule):
+    """The entries, spans and days of one block of households; ``t`` its hourly means (°C, NaN: none)."""
     n, h = len(homes), len(hours)
-    t = np.full((n, h), np.nan, dtype=np.float32)
-    t[cells[0], cells[1]] = cells[2]
 
     kind = np.where(t < rule.min_t_c, _COUNTED, _WARM).astype(np.int8)
     tampered, jumps = _tampered(t, homes, rule)
@@ -331,8 +326,8 @@ def run_season(pool, *, start: date, end: date, actor, rule: RefundRule | None =
     households = store_refunds.list_collector_households(pool)
     suspensions = store_refunds.list_suspensions(pool, start_at=hours[0].to_pydatetime(),
                                                  end_at=(hours[-1] + pd.Timedelta(hours=1)).to_pydatetime())
-    readings = store_refunds.get_room_hours(pool, households["sensor_id"].tolist(), hours[0].to_pydatetime(),
-                                            len(hours))
+    readings = store_refunds.get_room_temperatures(pool, households["sensor_id"].tolist(),
+                                                   hours[0].to_pydatetime(), len(hours))
     read_s = time.perf_counter() - clock
     ledger = compute_ledger(households, readings, suspensions, rule, start, end, timezone)
     compute_s = time.perf_counter() - clock - read_s
