@@ -67,18 +67,25 @@ def _base_layer(geo: Geometry, tile_url: str | None, attribution: str):
                    interactive=False)])
 
 
+# A click on a feature selects its element in assets/wall.js (``heattwin.select``); dash-leaflet's own
+# handlers would send clickData and hoverData through the renderer on every click and every hover.
+_SELECT_IN_JS = {"disableDefaultEventHandlers": True}
+
+
 def wall_map(geo: Geometry, *, tile_url: str | None, attribution: str, focus: dict | None) -> dl.Map:
     layers = [_base_layer(geo, tile_url, attribution)]
     for layer in NETWORK_LAYERS:
         options = {"pointToLayer": ns(_POINT[layer])} if layer in _POINT else {"style": ns(_STYLE[layer])}
         layers.append(dl.GeoJSON(id=f"wall-{layer}", data=geo.collections[layer], onEachFeature=ns("onEach"),
-                                 bubblingMouseEvents=False, **options))
+                                 bubblingMouseEvents=False, **options, **_SELECT_IN_JS))
     empty = {"type": "FeatureCollection", "features": []}
     layers += [
-        dl.GeoJSON(id="wall-alarms", data=empty, pointToLayer=ns("pointAlarm"), onEachFeature=ns("onEachOverlay")),
+        dl.GeoJSON(id="wall-alarms", data=empty, pointToLayer=ns("pointAlarm"), onEachFeature=ns("onEachOverlay"),
+                   **_SELECT_IN_JS),
         dl.GeoJSON(id="wall-orders", data=empty, pointToLayer=ns("pointWorkOrder"),
-                   onEachFeature=ns("onEachOverlay")),
-        dl.GeoJSON(id="wall-crews", data=empty, pointToLayer=ns("pointCrew"), onEachFeature=ns("onEachOverlay")),
+                   onEachFeature=ns("onEachOverlay"), **_SELECT_IN_JS),
+        dl.GeoJSON(id="wall-crews", data=empty, pointToLayer=ns("pointCrew"), onEachFeature=ns("onEachOverlay"),
+                   **_SELECT_IN_JS),
         dl.LayerGroup(id="wall-leaks", children=[]),
     ]
     bounds = _bounds(geo)

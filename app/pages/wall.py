@@ -45,7 +45,6 @@ dash.register_page(__name__, path="/", title="HeatTwin — 调度大屏", name="
 
 LIVE_INTERVAL_MS = 5_000
 KPI_INTERVAL_MS = 10_000
-NETWORK_CLICKS = [f"wall-{layer}" for layer in (*wall_map.NETWORK_LAYERS, "alarms", "orders")]
 
 
 def _warm_ahead() -> None:
@@ -534,8 +533,9 @@ def show_drawing(_opens, _close, element_id):
 clientside_callback("function(s, e, f) { return window.dash_clientside.heattwin.setup(s, e, f); }",
                     Output("wall-setup", "children"), Input("wall-scales", "data"), Input("wall-expected", "data"),
                     State("wall-fit", "data"))
-# Selecting is clientside: a click costs no server round trip before the panel's own request.
-# Map features (and leak markers) are in view when clicked; the ticker and valve links fly the map.
+# Selecting is clientside: a click costs no server round trip before the panel's own request. A click on a
+# map feature selects in assets/wall.js (``heattwin.select``, in view: no flight); leak markers are in view
+# too, the ticker and valve links fly the map.
 clientside_callback(
     """function() {
         var t = window.dash_clientside.callback_context.triggered[0];
@@ -543,15 +543,11 @@ clientside_callback(
         if (!t || !t.value) { return [none, none]; }
         var source = t.prop_id.slice(0, t.prop_id.lastIndexOf('.'));
         if (source === 'wall-panel-close') { return [null, none]; }
-        if (source.charAt(0) === '{') {
-            var id = JSON.parse(source);
-            return [id.element, id.type !== 'wall-leak'];
-        }
-        var props = t.value.properties || {};
-        return props.id ? [props.id, false] : [none, none];
+        var id = JSON.parse(source), fly = id.type !== 'wall-leak';
+        window.heattwin.fly = fly;
+        return [id.element, fly];
     }""",
     Output("wall-selected", "data"), Output("wall-fly", "data"),
-    *[Input(i, "clickData") for i in NETWORK_CLICKS],
     Input({"type": "wall-leak", "alarm": ALL, "element": ALL}, "n_clicks"),
     Input({"type": "wall-ticker", "alarm": ALL, "element": ALL}, "n_clicks"),
     Input({"type": "wall-goto", "element": ALL}, "n_clicks"),

@@ -123,6 +123,23 @@ def test_clicking_a_station_opens_its_records_drawing_and_work_orders(wall_url, 
     screenshot(browser, "wall-drawing-fullscreen-1920")
 
 
+def test_the_same_click_again_after_closing_the_panel_reopens_it(wall_url, browser, city_db_url):
+    """Close a station's panel and click the very same pixel of it again: the panel opens again (the map's
+    click data would be unchanged, and a selection that listened to it lost the second click)."""
+    from scripts.wall_browser import find_pixel, mouse_click
+
+    station, _ = _element_with_records(get_pool(city_db_url), "ST-")
+    open_wall(browser, wall_url + "/")
+    point = find_pixel(browser, "wall-stations", station)
+    assert point, f"{station} is covered everywhere on its symbol"
+    for _ in range(2):
+        mouse_click(browser, *point)
+        wait_panel(browser, station)
+        browser.find_element("id", "wall-panel-close").click()
+        wait_for(browser, "return document.getElementById('wall-panel').className.indexOf('closed') >= 0",
+                 what="panel closed")
+
+
 def test_clicking_a_pipe_shows_dn_length_and_its_valves(wall_url, browser, city_db_url):
     pool = get_pool(city_db_url)
     assets, _ = get_asset_rows(pool)
