@@ -128,3 +128,42 @@ def test_the_kept_facts_equal_the_events_as_at_any_moment(pool, seed):
         for column in ("signed_at", "on_site_at", "resolved_at", "first_satisfaction"):
             pd.testing.assert_series_equal(facts[column].loc[expected.index], expected[column],
                                            check_names=False, check_dtype=False, obj=f"{column} at {as_of}")
+
+
+def test_the_kept_repeat_follows_orders_changed_filed_late_and_cancelled(pool):
+    """The repeat test is kept when an order is written, not probed at every read: an earlier order filed late
+    (backdated), one whose category or team changes, and a late cancellation each change what is read."""
+    def facts(as_of=START + timedelta(days=60)):
+        return order_facts(pool, Period("month", START, START + timedelta(days=60)), as_of=as_of).set_index("id")
+
+    with pool.connection() as conn:
+        _city(conn)
+        insert = ("INSERT INTO work_order (id, household_id, title, category, origin, team_id, created_at)"
+                  " VALUES (%s, 'H-1', 'test', %s, 'hotline', %s, %s)")
+        conn.execute(insert, (1, "room_cold", "T-A", START + timedelta(days=20)))
+        conn.execute(insert, (2, "room_cold", "T-A", START + timedelta(days=45)))
+    assert facts()["repeat"].tolist() == [False, True]  # 2 is filed 25 days after 1
+    with pool.connection() as conn:
+        # Filed late: an order of 10 days before 1 makes 1 a repeat.
+        conn.execute(insert, (3, "room_cold", "T-B", START + timedelta(days=10)))
+    assert facts().loc[1, "repeat"]
+    with pool.connection() as conn:
+        conn.execute("UPDATE work_order SET category = 'leak', team_id = 'T-B' WHERE id = 3")
+    read = facts()
+    assert not read.loc[1, "repeat"] and read.loc[3, "category"] == "leak" and read.loc[3, "team_id"] == "T-B"
+    with pool.connection() as conn:
+        conn.execute("UPDATE work_order SET category = 'room_cold' WHERE id = 3")
+        # Cancelled on day 30 (written later): 1 is a repeat as at day 25, not as at day 35.
+        conn.execute("INSERT INTO work_order_event (work_order_id, at, actor, to_state) VALUES (3, %s, 't', 'cancelled')",
+                     (START + timedelta(days=30),))
+    assert facts(START + timedelta(days=25)).loc[1, "repeat"]
+    assert not facts(START + timedelta(days=35)).loc[1, "repeat"]
+
+
+def test_the_residents_origins_are_the_same_in_the_store_and_in_python(pool):
+    from heattwin.choices import RESIDENT_ORIGINS, work_order_origin_values
+
+    with pool.connection() as conn:
+        resident = {o for o in work_order_origin_values
+                    if conn.execute("SELECT work_order_resident_origin(%s)", (o,)).fetchone()[0]}
+    assert resident == set(RESIDENT_ORIGINS)
