@@ -133,48 +133,52 @@ _FLAGS = ("first_contact", "reopened", "revisit_reached", "repeat")
 _TEXTS = ("category", "origin", "team_id", "station_id", "community_id", "household_id", "state")
 _SEPARATOR = "\x1f"  # the unit separator: in no id, category or state
 
-# The rows come back as one row of columns (the aggregates of one query see its rows in the same order): numbers
-# as float8 arrays (NaN for none; a time as seconds since the epoch), texts joined by a separator. 30,000 rows of
-# 21 values made into Python objects and then into a frame took longer than the query.
+# The rows come back as one row of columns (the aggregates of one query see its rows in the same order), each
+# array in PostgreSQL's binary form read straight into numpy: times as timestamptz ('infinity' for none), flags as
+# booleans, the verdict as a smallint (-1 for none); texts joined by a separator. 30,000 rows of 21 values made into
+# Python objects and then into a frame took longer than the query, and so did converting the times on the server.
 _COLUMNS = ("SELECT array_agg(id), "
-            + ", ".join([f"array_agg(coalesce(date_part('epoch', {c}), 'NaN'))" for c in _TIMES]
-                        + [f"array_agg(coalesce({c}, false)::int::float8)" for c in _FLAGS]
-                        + ["array_agg(coalesce(first_satisfaction::float8, 'NaN'))"]
+            + ", ".join([f"array_agg(coalesce({c}, 'infinity'))" for c in _TIMES]
+                        + [f"array_agg(coalesce({c}, false))" for c in _FLAGS]
+                        + ["array_agg(coalesce(first_satisfaction, -1))"]
                         + [f"string_agg(coalesce({c}, ''), E'{_SEPARATOR}')" for c in _TEXTS])
             + f" FROM ({_FACTS}) facts")
 
 
-class _NumbersLoader(psycopg.adapt.Loader):
-    """A binary float8[] or int8[] without NULLs (one dimension) as a numpy array, not a list of Python numbers."""
+def _array_loader(dtype: str) -> type:
+    """A loader of a binary one-dimensional array of a fixed-width type without NULLs as a numpy array."""
 
-    format = psycopg.pq.Format.BINARY
-    dtype = ">f8"
+    class Loader(psycopg.adapt.Loader):
+        format = psycopg.pq.Format.BINARY
 
-    def load(self, data) -> np.ndarray:
-        data = bytes(data)
-        ndim, has_null = int.from_bytes(data[0:4], "big"), int.from_bytes(data[4:8], "big")
-        if ndim == 0:
-            return np.empty(0, self.dtype)
-        if ndim != 1 or has_null:
-            raise ValueError("facts: a column came back with NULLs or more than one dimension")
-        # Each element: its length (4 bytes), then 8 bytes of value.
-        values = np.frombuffer(data, dtype=np.dtype([("length", ">i4"), ("value", self.dtype)]), offset=20)
-        return values["value"].astype(self.dtype.replace(">", "="))
+        def load(self, data) -> np.ndarray:
+            data = bytes(data)
+            ndim, has_null = int.from_bytes(data[0:4], "big"), int.from_bytes(data[4:8], "big")
+            if ndim != 1 or has_null:
+                raise ValueError("facts: a column came back with NULLs or more than one dimension")
+            # After the 20 bytes of header, each element: its length (4 bytes), then its value.
+            values = np.frombuffer(data, dtype=np.dtype([("length", ">i4"), ("value", dtype)]), offset=20)
+            return values["value"].astype(dtype.replace(">", "="))
+
+    return Loader
 
 
-class _IdsLoader(_NumbersLoader):
-    dtype = ">i8"
+_ARRAY_LOADERS = {1016: _array_loader(">i8"),   # int8[]
+                  1185: _array_loader(">i8"),   # timestamptz[]: microseconds since 2000-01-01 UTC
+                  1000: _array_loader("u1"),    # bool[]
+                  1005: _array_loader(">i2"),   # int2[]
+                  1007: _array_loader(">i4")}   # int4[]
+_POSTGRES_EPOCH_US = 946_684_800 * 1_000_000
+_INFINITY = np.iinfo(np.int64).max
 
 
 _COMPLETED = ("resolved", "visited", "closed")
 
 
-def _utc_times(seconds: np.ndarray) -> pd.DatetimeIndex:
-    """Seconds since the epoch (NaN: none) as UTC times. A float8 keeps the microseconds (it rounds to 0.24 µs
-    at today's epoch); ``pd.to_datetime(unit=...)`` takes 30 ms a column where this takes 2."""
-    micros = np.round(seconds * 1e6)
-    missing = np.isnan(micros)
-    nanos = np.where(missing, 0, micros).astype(np.int64) * 1000
+def _utc_times(micros: np.ndarray) -> pd.DatetimeIndex:
+    """PostgreSQL's binary timestamptz (microseconds since 2000-01-01 UTC; 'infinity': none) as UTC times."""
+    missing = micros == _INFINITY
+    nanos = (np.where(missing, 0, micros) + _POSTGRES_EPOCH_US) * 1000
     nanos[missing] = np.iinfo(np.int64).min  # NaT
     return pd.DatetimeIndex(nanos.view("M8[ns]")).tz_localize("UTC")
 
@@ -187,19 +191,19 @@ def order_facts(pool: ConnectionPool, period: Period, *, as_of: datetime | None 
         # The late orders' estimated cost would have PostgreSQL JIT-compile the query: seconds for milliseconds.
         conn.execute("SET LOCAL jit = off")
         cursor = conn.cursor(binary=True)
-        cursor.adapters.register_loader(1022, _NumbersLoader)  # float8[]
-        cursor.adapters.register_loader(1016, _IdsLoader)  # int8[]
+        for oid, loader in _ARRAY_LOADERS.items():
+            cursor.adapters.register_loader(oid, loader)
         row = cursor.execute(_COLUMNS, {"start": period.start, "end": period.end, "as_of": as_of}).fetchone()
     ids, row = row[0], row[1:]
     count = 0 if ids is None else len(ids)
     columns: dict = {"id": np.empty(0, np.int64) if ids is None else ids}
     numbers, texts = row[:len(_TIMES) + len(_FLAGS) + 1], row[len(_TIMES) + len(_FLAGS) + 1:]
-    numbers = [np.empty(0) if n is None else n for n in numbers]
-    for name, seconds in zip(_TIMES, numbers[:len(_TIMES)], strict=True):
-        columns[name] = _utc_times(seconds)
+    numbers = [np.empty(0, np.int64) if n is None else n for n in numbers]
+    for name, micros in zip(_TIMES, numbers[:len(_TIMES)], strict=True):
+        columns[name] = _utc_times(micros)
     for name, flag in zip(_FLAGS, numbers[len(_TIMES):-1], strict=True):
         columns[name] = flag.astype(bool)
-    columns["first_satisfaction"] = numbers[-1]
+    columns["first_satisfaction"] = np.where(numbers[-1] < 0, np.nan, numbers[-1].astype(float))
     for name, joined in zip(_TEXTS, texts, strict=True):
         values = np.array(joined.split(_SEPARATOR) if count else [], dtype=object)
         columns[name] = np.where(values == "", None, values) if count else values
