@@ -17,6 +17,8 @@ from twin.forecast.data import HOUR, ForecastData, temperature_path
 
 LEADS_H = np.arange(1, 49)
 SCALE_DAYS = 7
+BASE_C = 18.0        # degree-hour base, as the baseline's
+MIN_DEGREE_K = 2.0   # floor of a degree-hour factor: a mild hour must not make the ratio blow up
 FEATURES = ("lead_h", "t_fc_c", "t_fc_24h_c", "t_fc_72h_c", "t_change_k", "wind_m_s", "solar_w_m2", "hour",
             "dow", "hour_of_week", "workday", "t_week_c", "persist", "t_persist_c", "last_day", "t_last_day_c",
             "last_hour")
@@ -82,11 +84,17 @@ def issue_features(known: ForecastData, at, leads_h=LEADS_H, elements=None) -> p
     last_day = (loads[loads.index >= at - 24 * HOUR].mean() / scale).to_numpy()
     last_hour = (loads.reindex([at - HOUR]).iloc[0] / scale).to_numpy()
     n_elements, n_leads = len(scale), len(valid)
+    # The target is the load over the element's last week scaled by the degree-hours the forecast brings
+    # against the last week's: a tree cannot extrapolate to a colder hour than it was trained on, a ratio can.
+    week_dh = max(BASE_C - float(per_hour["t_week_c"].iloc[0]), MIN_DEGREE_K) \
+        if np.isfinite(per_hour["t_week_c"].iloc[0]) else np.nan
+    degree = np.maximum(BASE_C - per_hour["t_fc_c"].to_numpy(dtype=float), MIN_DEGREE_K) / week_dh
+    degree = np.where(np.isfinite(degree), degree, 1.0)
     frame = pd.DataFrame({
         "element_id": np.repeat(scale.index.astype(str).to_numpy(), n_leads),
         "issued_at": at,
         "valid_at": np.tile(valid, n_elements),
-        "scale_mw": np.repeat(scale.to_numpy(), n_leads),
+        "scale_mw": np.repeat(scale.to_numpy(), n_leads) * np.tile(degree, n_elements),
         "persist": persist.T.reshape(-1),
         "last_day": np.repeat(last_day, n_leads),
         "last_hour": np.repeat(last_hour, n_leads),

@@ -1,7 +1,8 @@
 """The heat-load model: LightGBM quantile regression (10 %, 50 %, 90 %) of load / scale on the features.
 
 One model serves every element of a network (stations and sources alike: the target is each element's
-load divided by its own last week's mean, so their sizes do not matter). The median is the forecast;
+load divided by its own last week's mean scaled by the forecast's degree-hours against the last week's,
+so their sizes do not matter and a colder hour than any trained on is still forecast). The median is the forecast;
 the 10 % and 90 % quantiles its band, trained on forecasts as issued, so the band widens with lead time
 as the weather forecast's error does.
 """
