@@ -142,3 +142,26 @@ def test_an_input_error_is_explained_by_its_nuisance_direction_and_not_by_a_leak
     assert plain > 10.0 and left < 0.1 * plain
     bare = LeakSensitivity.from_twin(twin, sensor_map, NOISE_BAR, nuisance=False)
     assert bare.nuisance is None and bare.explained(change)[0] == pytest.approx(plain)
+
+
+def _able_to_carry(network, rate_t_h: float) -> np.ndarray:
+    """Pipes a burst of ``rate_t_h`` can come out of: fed from both ends at ≤ 3 m/s (as the leak bench picks)."""
+    dn_m = network.pipes["dn_mm"].to_numpy(dtype=float) / 1000.0
+    carry_t_h = 2.0 * np.pi * dn_m ** 2 / 4.0 * 3.0 * 3600.0 * 0.96
+    return network.pipes["id"].astype(str).to_numpy()[carry_t_h >= rate_t_h]
+
+
+def test_a_big_leak_is_followed_until_the_best_candidate_repeats(demo):
+    """A burst of 10 % of the circulating flow moves the operating point far from where the signatures were
+    taken: the search re-linearizes at the placed leak until the best candidate repeats. Two fixed steps, as
+    the search used to take, left 4 of these 12 leaks out of the top 3 (ranks 17, 17, 31, 9); now 2 (23, 51)."""
+    network, twin, sensor_map, _, sens = demo
+    rng = np.random.default_rng(8)
+    rate = 0.10 * twin.last_result.sources["flow_t_h"].sum()
+    pipes = _able_to_carry(network, rate)
+    ranks = []
+    for pipe, side in zip(rng.choice(pipes, 12, replace=False), rng.choice(["supply", "return"], 12), strict=True):
+        change, rate = _observed(demo, pipe, side, 0.10, float(rng.uniform(0.1, 0.9)), rng)
+        location = localize_relinearized(twin, sensor_map, change, rate_t_h=rate, sigma_bar=NOISE_BAR, sens=sens)
+        ranks.append(_rank(location, pipe))
+    assert np.mean(np.array(ranks) <= 3) >= 0.80, ranks
