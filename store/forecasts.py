@@ -136,7 +136,8 @@ def get_latest_issue(pool: ConnectionPool, location: str, *, before: datetime) -
 
 def add_load_model(pool: ConnectionPool, *, trained_until: datetime, location: str, elements: list[str],
                    boosters: dict, params: dict, scores: dict, actor: Actor) -> int:
-    """Keep a trained model (``boosters``: quantile name → LightGBM model text); its id. Audited."""
+    """Keep a trained model (``boosters``: quantile name → LightGBM model text, and ``band_margin``, the
+    calibrated band's margin); its id. Audited."""
     with audited(pool, actor, "forecast.manage", "load_model") as change:
         model_id = change.conn.execute(
             "INSERT INTO load_model (trained_until, location, elements, params, scores, boosters)"
