@@ -10,6 +10,7 @@ from test_twin_physics import meshed
 
 from heattwin import units
 from layers.read import read_network
+from scripts.bench_leaks import _able_to_carry  # the pipes the leak bench lets burst
 from twin.leaks.localize import localize, localize_relinearized, refine
 from twin.leaks.sensitivity import LeakSensitivity, Linearization
 from twin.model import Twin
@@ -142,13 +143,6 @@ def test_an_input_error_is_explained_by_its_nuisance_direction_and_not_by_a_leak
     assert plain > 10.0 and left < 0.1 * plain
     bare = LeakSensitivity.from_twin(twin, sensor_map, NOISE_BAR, nuisance=False)
     assert bare.nuisance is None and bare.explained(change)[0] == pytest.approx(plain)
-
-
-def _able_to_carry(network, rate_t_h: float) -> np.ndarray:
-    """Pipes a burst of ``rate_t_h`` can come out of: fed from both ends at ≤ 3 m/s (as the leak bench picks)."""
-    dn_m = network.pipes["dn_mm"].to_numpy(dtype=float) / 1000.0
-    carry_t_h = 2.0 * np.pi * dn_m ** 2 / 4.0 * 3.0 * 3600.0 * 0.96
-    return network.pipes["id"].astype(str).to_numpy()[carry_t_h >= rate_t_h]
 
 
 def test_a_big_leak_is_followed_until_the_best_candidate_repeats(demo):
