@@ -29,10 +29,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-import psycopg
 from psycopg_pool import ConnectionPool
 
 from heattwin.choices import COMPLAINT_CATEGORIES, RESIDENT_ORIGINS
+from store.binary import array_loader
 from store.work_orders.revisits import SATISFIED_FROM
 
 REPEAT_WINDOW_DAYS = 30  # also in work_order_fact_repeat_sql (migration 020): the facts test holds them equal
@@ -145,29 +145,11 @@ _COLUMNS = ("SELECT array_agg(id), "
             + f" FROM ({_FACTS}) facts")
 
 
-def _array_loader(dtype: str) -> type:
-    """A loader of a binary one-dimensional array of a fixed-width type without NULLs as a numpy array."""
-
-    class Loader(psycopg.adapt.Loader):
-        format = psycopg.pq.Format.BINARY
-
-        def load(self, data) -> np.ndarray:
-            data = bytes(data)
-            ndim, has_null = int.from_bytes(data[0:4], "big"), int.from_bytes(data[4:8], "big")
-            if ndim != 1 or has_null:
-                raise ValueError("facts: a column came back with NULLs or more than one dimension")
-            # After the 20 bytes of header, each element: its length (4 bytes), then its value.
-            values = np.frombuffer(data, dtype=np.dtype([("length", ">i4"), ("value", dtype)]), offset=20)
-            return values["value"].astype(dtype.replace(">", "="))
-
-    return Loader
-
-
-_ARRAY_LOADERS = {1016: _array_loader(">i8"),   # int8[]
-                  1185: _array_loader(">i8"),   # timestamptz[]: microseconds since 2000-01-01 UTC
-                  1000: _array_loader("u1"),    # bool[]
-                  1005: _array_loader(">i2"),   # int2[]
-                  1007: _array_loader(">i4")}   # int4[]
+_ARRAY_LOADERS = {1016: array_loader(">i8", what="facts"),   # int8[]
+                  1185: array_loader(">i8", what="facts"),   # timestamptz[]: microseconds since 2000-01-01 UTC
+                  1000: array_loader("u1", what="facts"),    # bool[]
+                  1005: array_loader(">i2", what="facts"),   # int2[]
+                  1007: array_loader(">i4", what="facts")}   # int4[]
 _POSTGRES_EPOCH_US = 946_684_800 * 1_000_000
 _INFINITY = np.iinfo(np.int64).max
 

@@ -20,6 +20,7 @@ from psycopg_pool import ConnectionPool
 
 from heattwin.choices import refund_state_values
 from store.audit import Actor, audited
+from store.binary import COPY_HEADER_BYTES, COPY_TRAILER_BYTES, copy_out, element_dtype, read_array
 from store.db import transaction
 from store.telemetry.queries import _watermark
 
@@ -63,11 +64,8 @@ COPY (
 """
 _DAY_ROW = np.dtype([("fields", ">i2"), ("row_length", ">i4"), ("row", ">i4"), ("day_length", ">i4"), ("day", ">i4"),
                      ("array_length", ">i4"), ("ndim", ">i4"), ("has_null", ">i4"), ("element", ">u4"),
-                     ("hours", ">i4"), ("lower", ">i4"), ("t_c", [("length", ">i4"), ("value", ">f4")], (24,))])
-_BINARY_HEADER = 19   # PGCOPY signature (11), flags (4), header extension length (4)
+                     ("hours", ">i4"), ("lower", ">i4"), ("t_c", element_dtype(">f4"), (24,))])
 _READERS = 2          # connections reading at once (a season's read is bound by the server's output)
-_INT4 = np.dtype([("length", ">i4"), ("value", ">i4")])
-_FLOAT4 = np.dtype([("length", ">i4"), ("value", ">f4")])
 
 
 def list_collector_households(pool: ConnectionPool) -> pd.DataFrame:
@@ -131,19 +129,16 @@ def _read_days(pool: ConnectionPool, sensor_ids: list[str], first_day: pd.Timest
         _sensor_table(conn, sensor_ids)
         query = sql.SQL(_DAYS).format(first=sql.SQL("{}::date").format(sql.Literal(first_day.date().isoformat())),
                                       start=sql.Literal(start), end=sql.Literal(end))
-        chunks = []
-        with conn.cursor().copy(query) as copy:
-            for data in copy:
-                chunks.append(bytes(data))
-    return _parse_days(b"".join(chunks))
+        data = copy_out(conn, query)
+    return _parse_days(data)
 
 
 def _parse_days(data: bytes) -> np.ndarray:
     """Binary COPY rows (row int4, day int4, t_c real[24] without NULLs) as records, checked."""
-    body = len(data) - _BINARY_HEADER - 2
+    body = len(data) - COPY_HEADER_BYTES - COPY_TRAILER_BYTES
     if body % _DAY_ROW.itemsize:
         raise ValueError(f"room_day: {body} bytes of rows are not whole rows of {_DAY_ROW.itemsize}")
-    records = np.frombuffer(data, dtype=_DAY_ROW, count=body // _DAY_ROW.itemsize, offset=_BINARY_HEADER)
+    records = np.frombuffer(data, dtype=_DAY_ROW, count=body // _DAY_ROW.itemsize, offset=COPY_HEADER_BYTES)
     if len(records) and not ((records["fields"] == 3).all() and (records["hours"] == 24).all()
                              and (records["t_c"]["length"] == 4).all()):
         raise ValueError("room_day: a row is not (row, day, 24 hourly means without NULLs)")
@@ -171,18 +166,15 @@ def _read_part(pool: ConnectionPool, sensor_ids: list[str], origin: pd.Timestamp
         query = sql.SQL(_HOURS).format(start_epoch=sql.Literal(float(origin.timestamp())),
                                        start=sql.Literal(start.to_pydatetime()), end=sql.Literal(end.to_pydatetime()),
                                        watermark=sql.SQL("{}::timestamptz").format(sql.Literal(str(watermark))))
-        chunks = []
-        with conn.cursor().copy(query) as copy:
-            for data in copy:
-                chunks.append(bytes(data))
-    return _parse_arrays(b"".join(chunks))
+        data = copy_out(conn, query)
+    return _parse_arrays(data)
 
 
 def _parse_arrays(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Binary COPY rows (row int4, hours int4[], t_c float4[]) as three flat arrays (one collector at a time:
     a loop over collectors, each array read whole)."""
     rows, hours, temps = [], [], []
-    at = _BINARY_HEADER
+    at = COPY_HEADER_BYTES
     while True:
         (fields,) = struct.unpack_from(">h", data, at)
         if fields == -1:
@@ -190,14 +182,13 @@ def _parse_arrays(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         row = struct.unpack_from(">ii", data, at + 2)[1]
         at += 10
         arrays = []
-        for dtype in (_INT4, _FLOAT4):
-            length, ndim = struct.unpack_from(">ii", data, at)
-            count = struct.unpack_from(">i", data, at + 16)[0] if ndim else 0
-            arrays.append(np.frombuffer(data, dtype=dtype, count=count, offset=at + 16 + 8 * ndim)["value"])
+        for value_dtype in (">i4", ">f4"):
+            (length,) = struct.unpack_from(">i", data, at)
+            arrays.append(read_array(data, value_dtype, at + 4, what="room hours"))
             at += 4 + length
         rows.append(np.full(len(arrays[0]), row, dtype=np.int64))
         hours.append(arrays[0].astype(np.int64))
-        temps.append(arrays[1].astype(np.float32))
+        temps.append(arrays[1])
     if not rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
     return np.concatenate(rows), np.concatenate(hours), np.concatenate(temps)
