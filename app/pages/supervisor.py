@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import dash
 import dash_ag_grid as dag
 import pandas as pd
-import plotly.graph_objects as go
+import plotly.io as pio
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from app import context
@@ -215,20 +215,29 @@ def _names(by: str) -> dict:
     return {}
 
 
+# The figures are plotly's JSON as dicts, not graph_objects: validating every trace and array on the server cost
+# more than making the figures (the tiles' request builds three of them). The template is the one a graph_objects
+# figure would have carried.
+_TEMPLATE = pio.templates[pio.templates.default].to_plotly_json()
+
+
 def _layout_figure(title: str, **extra) -> dict:
     return dict(title={"text": title, "font": {"size": 14}}, paper_bgcolor="#0b1422", plot_bgcolor="#0b1422",
                 font={"color": "#e6edf5", "family": "Noto Sans CJK SC, sans-serif"},
-                margin={"l": 50, "r": 20, "t": 40, "b": 40}, height=340, **extra)
+                margin={"l": 50, "r": 20, "t": 40, "b": 40}, height=340, template=_TEMPLATE, **extra)
 
 
-def _categories_figure(report: store_kpis.KpiReport, lang: str) -> go.Figure:
+def _categories_figure(report: store_kpis.KpiReport, lang: str) -> dict:
     by_day = store_kpis.categories_by_day(report.facts, context.settings().timezone)
-    figure = go.Figure(layout=_layout_figure(t("sup.chart.categories", lang), barmode="stack",
-                                             legend={"orientation": "h", "y": -0.2}))
+    bars = []
     for category, part in by_day.groupby("category"):
-        figure.add_bar(x=part["day"], y=part["orders"], name=t(f"wo_category.{category}", lang),
-                       marker_color=CATEGORY_COLOUR.get(category))
-    return figure
+        bar = {"type": "bar", "x": part["day"].tolist(), "y": part["orders"].tolist(),
+               "name": t(f"wo_category.{category}", lang)}
+        if category in CATEGORY_COLOUR:
+            bar["marker"] = {"color": CATEGORY_COLOUR[category]}
+        bars.append(bar)
+    return {"data": bars, "layout": _layout_figure(t("sup.chart.categories", lang), barmode="stack",
+                                                   legend={"orientation": "h", "y": -0.2})}
 
 
 def _rooms_at(pool, end: datetime) -> tuple[datetime, pd.DataFrame]:
@@ -253,32 +262,45 @@ def _community_frame(report: store_kpis.KpiReport, rooms: tuple[datetime, pd.Dat
     return frame
 
 
+def _values(series: pd.Series) -> list:
+    """A column as plotly's JSON wants it: numbers, None for NaN."""
+    return [None if pd.isna(v) else v for v in series.tolist()]
+
+
 def _map_figures(report: store_kpis.KpiReport, rooms: tuple[datetime, pd.DataFrame], lang: str
-                 ) -> tuple[go.Figure, go.Figure]:
+                 ) -> tuple[dict, dict]:
     frame = _community_frame(report, rooms)
-    text = [f"{r.name}<br>{t('kpi.complaints_per_10k_m2', lang)}: {r.complaints_per_10k_m2:.2f}<br>"
-            f"{t('sup.compliance', lang)}: {'—' if pd.isna(r.share_ok) else f'{100 * r.share_ok:.0f}%'}"
-            for r in frame.itertuples(index=False)]
+    per_area, compliance = t("kpi.complaints_per_10k_m2", lang), t("sup.compliance", lang)
+    text = [f"{name}<br>{per_area}: {value:.2f}<br>{compliance}: {'—' if pd.isna(ok) else f'{100 * ok:.0f}%'}"
+            for name, value, ok in zip(frame["name"], frame["complaints_per_10k_m2"], frame["share_ok"], strict=True)]
     size = 8 + 30 * frame["complaints_per_10k_m2"] / max(frame["complaints_per_10k_m2"].max(), 1e-9)
     window = t("sup.compliance_at", lang).format(at=fmt.clock(frame.attrs["compliance_end"],
                                                               context.settings().timezone, True))
-    the_map = go.Figure(layout=_layout_figure(f"{t('sup.chart.map', lang)}<br><sup>{window}</sup>",
-                                              xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"},
-                                              showlegend=False))
-    known, unknown = frame[frame["share_ok"].notna()], frame[frame["share_ok"].isna()]
-    the_map.add_scatter(x=unknown["lon"], y=unknown["lat"], mode="markers", hoverinfo="text",
-                        text=[text[k] for k in unknown.index], marker={"size": size[unknown.index], "color": "#5c6b7f"})
-    the_map.add_scatter(x=known["lon"], y=known["lat"], mode="markers", text=[text[k] for k in known.index],
-                        hoverinfo="text",
-                        marker={"size": size[known.index], "color": known["share_ok"] * 100, "cmin": 60, "cmax": 100,
-                                "colorscale": "RdYlGn", "line": {"width": 0.5, "color": "#e6edf5"},
-                                "colorbar": {"title": t("sup.compliance", lang), "ticksuffix": "%"}})
-    quadrant = go.Figure(layout=_layout_figure(
-        f"{t('sup.chart.quadrant', lang)}<br><sup>{window}</sup>", xaxis={"title": t("sup.compliance", lang), "ticksuffix": "%", "range": [0, 102]},
-        yaxis={"title": t("kpi.complaints_per_10k_m2", lang)}))
-    quadrant.add_scatter(x=known["share_ok"] * 100, y=known["complaints_per_10k_m2"], mode="markers",
-                         text=known["name"], hoverinfo="text+x+y", marker={"size": 9, "color": "#4dabf7"})
-    quadrant.add_vline(x=90, line_dash="dot", line_color="#8b98a9")
+    known = frame["share_ok"].notna().to_numpy()
+    texts = pd.Series(text, index=frame.index, dtype=object)
+
+    def points(rows) -> dict:
+        return {"type": "scatter", "x": _values(frame["lon"][rows]), "y": _values(frame["lat"][rows]),
+                "mode": "markers", "hoverinfo": "text", "text": texts[rows].tolist()}
+
+    unknown_points = points(~known) | {"marker": {"size": _values(size[~known]), "color": "#5c6b7f"}}
+    known_points = points(known) | {"marker": {
+        "size": _values(size[known]), "color": _values(frame["share_ok"][known] * 100), "cmin": 60, "cmax": 100,
+        "colorscale": "RdYlGn", "line": {"width": 0.5, "color": "#e6edf5"},
+        "colorbar": {"title": {"text": compliance}, "ticksuffix": "%"}}}
+    the_map = {"data": [unknown_points, known_points], "layout": _layout_figure(
+        f"{t('sup.chart.map', lang)}<br><sup>{window}</sup>", xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x"}, showlegend=False)}
+    quadrant = {"data": [{"type": "scatter", "x": _values(frame["share_ok"][known] * 100),
+                          "y": _values(frame["complaints_per_10k_m2"][known]), "mode": "markers",
+                          "text": frame["name"][known].tolist(), "hoverinfo": "text+x+y",
+                          "marker": {"size": 9, "color": "#4dabf7"}}],
+                "layout": _layout_figure(
+                    f"{t('sup.chart.quadrant', lang)}<br><sup>{window}</sup>",
+                    xaxis={"title": {"text": compliance}, "ticksuffix": "%", "range": [0, 102]},
+                    yaxis={"title": {"text": per_area}},
+                    shapes=[{"type": "line", "x0": 90, "x1": 90, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
+                             "line": {"dash": "dot", "color": "#8b98a9"}}])}
     return the_map, quadrant
 
 

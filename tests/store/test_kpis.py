@@ -139,6 +139,23 @@ def test_times_to_reply_site_and_resolve_are_medians_and_p90s_of_what_happened_i
     assert (row["resolve_median_h"], row["resolve_p90_h"]) == (pytest.approx(4.0), pytest.approx(42.1))
 
 
+def test_the_groups_quantiles_are_pandas_own():
+    import numpy as np
+    import pandas as pd
+
+    from store.kpis import _group_quantiles
+
+    rng = np.random.default_rng(15)
+    codes = rng.integers(0, 40, 3000)
+    hours = np.round(rng.exponential(9.0, 3000), 1)  # ties, and NaN for orders not got there
+    hours[rng.random(3000) < 0.3] = np.nan
+    hours[codes == 7] = np.nan  # a group with nothing to count
+    mine = _group_quantiles(codes, 41, hours, (0.5, 0.9))  # and group 40 with no orders
+    for q in (0.5, 0.9):
+        theirs = pd.Series(hours).groupby(codes).quantile(q).reindex(range(41)).to_numpy()
+        np.testing.assert_array_equal(mine[q], theirs)
+
+
 def test_per_team_station_and_community(january):
     report = compute_kpis(january, JANUARY)
     teams = report.groups["team"].set_index("group")
@@ -157,6 +174,29 @@ def test_the_trend_is_against_december_read_at_decembers_end(january):
     assert _ratio(report.previous, "completion") == (0, 1)
     assert _ratio(report.previous, "on_time_completion") == (0, 1)
     assert report.trend("completion") == pytest.approx(4 / 6)
+
+
+def test_decembers_row_is_kept_until_a_late_event_or_a_change_to_its_orders_lands(january, monkeypatch):
+    import store.kpis as kpis
+
+    reads = []
+    read = kpis.order_facts
+    monkeypatch.setattr(kpis, "order_facts", lambda pool, period, **kw: reads.append(period.start) or read(
+        pool, period, **kw))
+    first = compute_kpis(january, JANUARY)
+    assert _ratio(first.previous, "completion") == (0, 1) and first.previous["complaints"] == 1
+    assert compute_kpis(january, JANUARY).previous == first.previous
+    assert sorted(reads) == [JANUARY.previous().start, JANUARY.start, JANUARY.start]  # December read once, kept
+    with january.connection() as conn:  # written now: order 6 had been resolved on 30 December
+        conn.execute("INSERT INTO work_order_event (work_order_id, at, actor, from_state, to_state)"
+                     " VALUES (6, %s, 'test', 'on_site', 'resolved')", (L(12, 30, 9, year=2025),))
+    late = compute_kpis(january, JANUARY)
+    assert _ratio(late.previous, "completion") == (1, 1)
+    assert late.trend("completion") == pytest.approx(4 / 6 - 1)
+    with january.connection() as conn:  # December's order was an enquiry, not a complaint
+        conn.execute("UPDATE work_order SET category = 'enquiry' WHERE id = 6")
+    assert compute_kpis(january, JANUARY).previous["complaints"] == 0
+    assert reads.count(JANUARY.previous().start) == 3
 
 
 def test_a_past_periods_figures_do_not_change_with_what_happens_later(january):
