@@ -191,10 +191,11 @@ def order_facts(pool: ConnectionPool, period: Period, *, as_of: datetime | None 
     for name, joined in zip(_TEXTS, texts, strict=True):
         values = np.array(joined.split(_SEPARATOR) if count else [], dtype=object)
         columns[name] = np.where(values == "", None, values) if count else values
-    frame = pd.DataFrame(columns)[list(FACT_COLUMNS)]
     # A handful of values over tens of thousands of rows: the definitions compare them a few dozen times.
     for column in ("state", "category", "origin"):
-        frame[column] = frame[column].astype("category")
+        columns[column] = pd.Categorical(columns[column])
+    # Made in its columns' order from the arrays as they are: reordering and converting a made frame cost 25 ms.
+    frame = pd.DataFrame({name: columns[name] for name in FACT_COLUMNS}, copy=False)
     frame.attrs["as_of"] = pd.Timestamp(as_of).tz_convert("UTC")
     return frame
 
