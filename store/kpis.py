@@ -522,12 +522,14 @@ def compute_kpis(pool: ConnectionPool, period: Period, *, as_of: datetime | None
 def categories_by_day(facts: pd.DataFrame, timezone: str = "Asia/Shanghai") -> pd.DataFrame:
     """The residents' orders (hotline, 12345, app) of the period per local day and category: ``day, category,
     orders`` (cancelled ones left out, as in every figure)."""
-    f = facts[_served(facts) & facts["origin"].isin(RESIDENT_ORIGINS)]
-    if f.empty:
+    counted = (_served(facts) & facts["origin"].isin(RESIDENT_ORIGINS)).to_numpy()
+    if not counted.any():
         return pd.DataFrame(columns=["day", "category", "orders"])
-    # Midnights, not strings: formatting every order's day costs more than the rest of the figure.
-    days = f["created_at"].dt.tz_convert(timezone).dt.normalize()
-    counts = (f.assign(day=days, category=f["category"].astype(str)).groupby(["day", "category"]).size()
+    # Midnights, not strings: formatting every order's day costs more than the rest of the figure. Only the two
+    # columns grouped: a copy of the whole frame's rows cost as much as the counting.
+    days = facts["created_at"][counted].dt.tz_convert(timezone).dt.normalize()
+    pairs = pd.DataFrame({"day": days.array, "category": facts["category"][counted].astype(str).to_numpy()})
+    counts = (pairs.groupby(["day", "category"]).size()
               .rename("orders").reset_index().sort_values(["day", "category"], ignore_index=True))
     counts["day"] = counts["day"].dt.strftime("%Y-%m-%d")
     return counts
