@@ -4,7 +4,9 @@
   yesterday's hour where it has ended, the day before where it has not);
 - degree-hour regression per hour of week (the TERMIS demand-analysis form):
   ``load = a[how] + b[how] · max(0, base − T)``, fitted by ordinary least squares (statsmodels) on the
-  history known at the issue with the measured temperature, and predicted with the forecast as issued.
+  heating days of the history known at the issue (the last season's too) with the measured temperature, and
+  predicted with the forecast as issued. Summer days would pull every hour's intercept towards zero and a
+  season's first weeks would have only summer behind them: nobody fits a demand regression on them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from twin.forecast.data import ForecastData
 
 BASE_C = 18.0
 MIN_HOURS = 24 * 7
+HISTORY_DAYS = 540    # reaches back into the last heating season at the start of a new one
+HEATING_DAY_SHARE = 0.15   # a heating day: its mean load above this share of the element's high (p95) day
 
 
 def persistence(known: ForecastData, rows: pd.DataFrame) -> np.ndarray:
@@ -44,9 +48,9 @@ class DegreeHourRegression:
         self.timezone = timezone
 
     @classmethod
-    def fit(cls, known: ForecastData, *, history_days: int = 120) -> DegreeHourRegression:
+    def fit(cls, known: ForecastData, *, history_days: int = HISTORY_DAYS) -> DegreeHourRegression:
         start = known.known_until - pd.Timedelta(days=history_days) if known.known_until is not None else None
-        loads = known.loads if start is None else known.loads[known.loads.index >= start]
+        loads = heating_days(known.loads if start is None else known.loads[known.loads.index >= start])
         t = known.weather["t_outdoor_c"].reindex(loads.index).interpolate(limit=3)
         how = _how(loads.index, known.timezone)
         fits = {}
@@ -72,6 +76,13 @@ class DegreeHourRegression:
             if params is not None:
                 out[idx] = x[idx] @ params
         return np.clip(out, 0.0, None)
+
+
+def heating_days(loads: pd.DataFrame) -> pd.DataFrame:
+    """``loads`` with every hour of an element's non-heating days (UTC) emptied."""
+    daily = loads.resample("D").mean()
+    heating = daily.gt(HEATING_DAY_SHARE * daily.quantile(0.95))
+    return loads.where(heating.reindex(loads.index.floor("D")).set_axis(loads.index).fillna(False).astype(bool))
 
 
 def _how(times: pd.DatetimeIndex, timezone: str) -> np.ndarray:
