@@ -83,16 +83,38 @@
     // request. Going through dash-leaflet's clickData and a clientside callback cost a whole callback round
     // in the renderer first (80-150 ms at 3840x2160), and a click that left clickData as it was (the same
     // pixel of the same feature, after closing its panel) changed nothing and was lost.
-    // An alarm ring selects its sensor: the panel opens the element the sensor sits on.
-    ht.select = function (elementId) {
+    // An alarm ring selects its sensor: the panel opens the element the sensor sits on. ``fly``: the map
+    // flies to the element (a ticker line or a link names it); a feature clicked in view does not fly.
+    ht.select = function (elementId, fly) {
         var set = window.dash_clientside.set_props;
-        if (ht.fly !== false) { ht.fly = false; set("wall-fly", {data: false}); }  // clicked in view: no flight
+        fly = !!fly;
+        if ((ht.fly !== false) !== fly) { ht.fly = fly; set("wall-fly", {data: fly}); }
         set("wall-selected", {data: elementId});
     };
+
+    // The panel's and the ticker's buttons, by their pattern ids (app/pages/wall.py, ACTION_GATES): a ticker
+    // line or a valve link selects its element; an action button sets its action's gate store, the one
+    // Input of that action's callback. As pattern (ALL) Inputs, these buttons made the renderer fire every
+    // action's callback whenever a panel or the ticker added or removed some (4-5 requests a panel).
+    var SELECTS = {"wall-ticker": true, "wall-goto": true};
+    function onButton(event) {
+        var button = event.target.closest && event.target.closest("button[id^='{']");
+        if (!button || button.disabled || !ht.gates) { return; }
+        var id;
+        try { id = JSON.parse(button.id); } catch (err) { return; }
+        if (SELECTS[id.type] && id.element) { ht.select(id.element, true); return; }
+        var gate = ht.gates[id.type];
+        if (gate) {
+            ht.acts = (ht.acts || 0) + 1;
+            window.dash_clientside.set_props(gate, {data: {id: id, n: ht.acts}});
+        }
+    }
+    // Capturing: before React's own click handler, whose n_clicks dispatch would otherwise go first.
+    if (!ht.listening) { ht.listening = true; document.addEventListener("click", onButton, true); }
     function selectOnClick(layer) {
         layer.on("click", function () {
             var id = layer.feature && layer.feature.properties.id;
-            if (id) { ht.select(id); }
+            if (id) { ht.select(id, false); }
         });
     }
 
@@ -304,7 +326,8 @@
 
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         heattwin: {
-            setup: function (scales, expected, fit) {
+            setup: function (scales, expected, fit, gates) {
+                ht.gates = gates;
                 ht.scales = scales;
                 ht.expected = expected;
                 ht.fitOnDraw = fit;

@@ -69,24 +69,79 @@ def _live_rows(geo, element_id: str, state: pd.Series | None, residual_by_sensor
         return [html.Table([header, *rows], className="live-table")]
     values = dict(zip(latest["sensor_id"], latest["value"], strict=True)) if not latest.empty else {}
     times = dict(zip(latest["sensor_id"], latest["time"], strict=True)) if not latest.empty else {}
-    stale_after = data.reading_stale_s()
+    live = _SensorValues(values, times, state, residual_by_sensor, data.reading_stale_s(), lang)
     rows = []
-    for s in sensors.itertuples(index=False):
-        kind = SENSOR_KIND.get(s.kind)
-        unit = kind.unit if kind else s.unit
-        measured = values.get(s.sensor_id)
-        age = data.age_s(times[s.sensor_id]) if s.sensor_id in times else None
-        column = TWIN_COLUMN.get(s.kind)
-        twin = state.get(column) if state is not None and column else None
-        residual = residual_by_sensor.get(s.sensor_id)
-        stale = age is not None and age > stale_after
-        rows.append(html.Tr(className="stale" if stale else "", **{"data-sensor": s.sensor_id}, children=[
-            html.Td(t(kind.label_key, lang) if kind else s.kind),
-            html.Td(fmt.number(measured, unit, 2 if unit == "bar" else 1)),
-            html.Td(fmt.number(twin, unit, 2 if unit == "bar" else 1)),
-            html.Td(fmt.number(residual, unit, 2)),
-            html.Td(fmt.age(age, lang) + (f" · {t('state.stale', lang)}" if stale else ""))]))
+    for kind, of_kind in sensors.groupby("kind", sort=False, dropna=False):
+        if len(of_kind) < MANY_OF_A_KIND:
+            rows += [live.row(s) for s in of_kind.itertuples(index=False)]
+            continue
+        # A community's rooms: one row of the kind's spread, then its lowest readings one by one (forty
+        # rows of them were ten times the panel's other components, and every one costs each render).
+        lowest = sorted(of_kind.itertuples(index=False), key=lambda s: _sort_key(values.get(s.sensor_id)))
+        rows += [live.summary(kind, of_kind), *(live.row(s, named=True) for s in lowest[:LOWEST_SHOWN])]
     return [html.Table([header, *rows], className="live-table")]
+
+
+MANY_OF_A_KIND = 6   # sensors of one kind shown as the kind's spread and its LOWEST_SHOWN lowest readings
+LOWEST_SHOWN = 3
+
+
+def _sort_key(value) -> float:
+    return float("inf") if value is None or pd.isna(value) else float(value)
+
+
+@dataclass(frozen=True)
+class _SensorValues:
+    """An element's newest readings, twin state and residuals, as rows of the live table."""
+    values: dict
+    times: dict
+    state: pd.Series | None
+    residual: dict
+    stale_after_s: float
+    lang: str
+
+    def _unit(self, kind: str, fallback: str) -> tuple[str, int]:
+        choice = SENSOR_KIND.get(kind)
+        unit = choice.unit if choice else fallback
+        return unit, 2 if unit == "bar" else 1
+
+    def row(self, s, named: bool = False) -> html.Tr:
+        """One sensor's row (``named``: its id after its kind, for one of many of its kind)."""
+        lang, unit = self.lang, self._unit(s.kind, s.unit)
+        kind = SENSOR_KIND.get(s.kind)
+        age = data.age_s(self.times[s.sensor_id]) if s.sensor_id in self.times else None
+        column = TWIN_COLUMN.get(s.kind)
+        twin = self.state.get(column) if self.state is not None and column else None
+        stale = age is not None and age > self.stale_after_s
+        return html.Tr(className="stale" if stale else "", **{"data-sensor": s.sensor_id}, children=[
+            html.Td((t(kind.label_key, lang) if kind else s.kind) + (f" · {s.sensor_id}" if named else "")),
+            html.Td(fmt.number(self.values.get(s.sensor_id), *unit)), html.Td(fmt.number(twin, *unit)),
+            html.Td(fmt.number(self.residual.get(s.sensor_id), unit[0], 2)),
+            html.Td(fmt.age(age, lang) + (f" · {t('state.stale', lang)}" if stale else ""))])
+
+    def summary(self, kind: str, sensors: pd.DataFrame) -> html.Tr:
+        """``室温 ×40``: the median and the lowest to highest reading, residuals' spread, the oldest reading."""
+        lang, unit = self.lang, self._unit(kind, sensors["unit"].iloc[0])
+        choice = SENSOR_KIND.get(kind)
+        ids = sensors["sensor_id"]
+        read = pd.Series([self.values.get(i) for i in ids], dtype=float).dropna()
+        residual = pd.Series([self.residual.get(i) for i in ids], dtype=float).dropna()
+        ages = [data.age_s(self.times[i]) for i in ids if i in self.times]
+        stale = sum(a is not None and a > self.stale_after_s for a in ages)
+
+        def spread(values: pd.Series, digits: int) -> str:
+            if values.empty:
+                return fmt.DASH
+            return f"{fmt.number(values.min(), '', digits)} – {fmt.number(values.max(), unit[0], digits)}"
+        measured = (fmt.DASH if read.empty else
+                    f"{t('trend.median', lang)} {fmt.number(read.median(), *unit)} ({spread(read, unit[1])})")
+        column = TWIN_COLUMN.get(kind)
+        twin = self.state.get(column) if self.state is not None and column else None
+        return html.Tr(className="kind-spread" + (" stale" if stale else ""), **{"data-kind": kind}, children=[
+            html.Td(f"{t(choice.label_key, lang) if choice else kind} ×{len(ids)}"), html.Td(measured),
+            html.Td(fmt.number(twin, *unit)), html.Td(spread(residual, 2)),
+            html.Td((fmt.age(max(ages), lang) if ages else fmt.DASH)
+                    + (f" · {stale} {t('state.stale', lang)}" if stale else ""))])
 
 
 def _valves_of_pipe(geo, pipe_id: str, attrs: dict, flow_t_h) -> list:
@@ -178,6 +233,16 @@ def _drawings_section(card: ElementCard, lang: str, server) -> html.Section:
     return _section(t("panel.drawings", lang), items or [html.P(t("panel.no_records", lang), className="muted")],
                     "drawings", card.element_id)
 
+
+# The panel's and the ticker's buttons act through assets/wall.js: a click on a button with one of these
+# pattern ids sets the gate store of its action to ``{"id": the button's id, "n": a count}``, and the gate
+# is the action's Input (app/pages/wall.py). With the pattern ids themselves as (ALL) Inputs, Dash's
+# renderer fired every such callback each time a panel or the ticker added or removed buttons of its
+# pattern: 4-5 requests of no use per panel opened or closed, beside the click's own.
+ACTION_GATES = {"wall-alarm-ack": "wall-act-ack", "wall-ticker-ack": "wall-act-ack",
+                "wall-ticker-shelve": "wall-act-shelve", "wall-alarm-clear": "wall-act-clear",
+                "wall-alarm-comment": "wall-act-comment", "wall-alarm-order": "wall-act-order",
+                "wall-drawing": "wall-act-drawing"}
 
 _ALARM_ACTIONS = (("alarm.ack", "wall-alarm-ack"), ("alarm.comment", "wall-alarm-comment"),
                   ("alarm.clear", "wall-alarm-clear"), ("alarm.work_order", "wall-alarm-order"))

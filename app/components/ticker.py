@@ -34,22 +34,24 @@ def _shelve_button(r, lang: str, can_shelve: bool):
 
 
 def _line(r, lang: str, timezone: str, *, child: bool = False) -> html.Button:
-    """One alarm's line: when, its priority, where (a sensor's names the element it sits on), what."""
+    """One alarm's line: when, its priority, where (a sensor's names the element it sits on), what. A
+    grouped consequence's line is one component (its text in one run): a root cause folds up to
+    ``GROUPED_SHOWN`` of them, and every component the page holds costs each of the renderer's dispatches."""
     colour = PRIORITY_COLOUR.get(getattr(r, "priority", None), SEVERITY_COLOUR.get(r.severity, "#e74c3c"))
     host = getattr(r, "host_id", r.asset_id)
     where = r.name or r.asset_id if host == r.asset_id else f"{getattr(r, 'host_name', host)} · {r.asset_id}"
     priority = getattr(r, "priority", None) or "low"
-    return html.Button(
-        id={"type": "wall-ticker", "alarm": int(r.id), "element": r.asset_id},
-        className=f"ticker-item prio-{priority} sev-{r.severity}" + (" leak" if r.cause == "leak" else "")
-        + (" child" if child else ""),
-        style={"borderLeftColor": colour}, n_clicks=0,
-        children=[html.Span(fmt.clock(r.raised_at, timezone, with_date=True), className="ticker-time"),
-                  html.Span(t(f"alarm_priority.{priority}", lang), className="ticker-sev", style={"color": colour},
-                            title=t(f"severity.{r.severity}", lang)),
-                  html.Span(where, className="ticker-el"),
-                  html.Span(describe(r.cause, r.message, getattr(r, "details", None), lang),
-                            className="ticker-msg", title=r.message or "")])
+    parts = (fmt.clock(r.raised_at, timezone, with_date=True), t(f"alarm_priority.{priority}", lang), where,
+             describe(r.cause, r.message, getattr(r, "details", None), lang))
+    line = {"id": {"type": "wall-ticker", "alarm": int(r.id), "element": r.asset_id}, "n_clicks": 0,
+            "className": f"ticker-item prio-{priority} sev-{r.severity}" + (" leak" if r.cause == "leak" else "")
+            + (" child" if child else ""), "style": {"borderLeftColor": colour}}
+    if child:
+        return html.Button(" · ".join(parts), title=r.message or "", **line)
+    return html.Button(**line, children=[
+        html.Span(parts[0], className="ticker-time"),
+        html.Span(parts[1], className="ticker-sev", style={"color": colour}, title=t(f"severity.{r.severity}", lang)),
+        html.Span(parts[2], className="ticker-el"), html.Span(parts[3], className="ticker-msg", title=r.message or "")])
 
 
 def _grouped(r, children: pd.DataFrame | None, lang: str, timezone: str):

@@ -13,6 +13,7 @@ _LINE_COLOURS = ("#ff6b6b", "#4dabf7", "#ffd43b", "#69db7c", "#da77f2", "#ffa94d
 # The order units take their axes in: left, right, then shifted further out on each side.
 UNIT_ORDER = ("°C", "bar", "t/h", "MW")
 _AXIS_SIDES = ("left", "right", "left", "right")
+BAND_FROM = 4   # sensors of one kind drawn as a band (lowest, median, highest) instead of a line each
 
 
 def units_of(trend: pd.DataFrame | None, sensors: pd.DataFrame) -> list[str]:
@@ -53,10 +54,36 @@ def legend_entries(trend: pd.DataFrame | None, sensors: pd.DataFrame) -> int:
     return len({_entry(kinds, s) for s in trend["sensor_id"].unique()})
 
 
+def _rgba(colour: str, alpha: float) -> str:
+    red, green, blue = (int(colour[k:k + 2], 16) for k in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def _add_band(fig: go.Figure, rows: pd.DataFrame, name: str, entry: str, colour: str, yaxis: str, lang: str,
+              scale: float) -> None:
+    """Many sensors of one kind (a community's forty room sensors) as one band: lowest to highest at each
+    time, with the median as its line and the lowest sensor named in the hover. Three traces instead of one
+    per sensor: a community's figure was 200-670 KB of JSON, drawn in the panel and in the strip."""
+    rows = rows.dropna(subset=["avg"]).reset_index(drop=True)
+    per_time = rows.groupby("bucket")["avg"]
+    band = pd.DataFrame({"low": per_time.min(), "median": per_time.median(), "high": per_time.max()})
+    band["lowest"] = rows.loc[per_time.idxmin(), "sensor_id"].to_numpy()
+    common = {"x": band.index, "mode": "lines", "legendgroup": entry, "yaxis": yaxis}
+    edge = {"line": {"width": 0, "color": colour}, "showlegend": False}
+
+    def hover(label: str) -> str:
+        return f"{label}: %{{y:.4g}}<extra>{name}</extra>"
+    fig.add_trace(go.Scatter(y=band["high"], hovertemplate=hover(t("trend.highest", lang)), **edge, **common))
+    fig.add_trace(go.Scatter(y=band["low"], fill="tonexty", fillcolor=_rgba(colour, 0.25), customdata=band["lowest"],
+                             hovertemplate=hover(t("trend.lowest", lang) + " %{customdata}"), **edge, **common))
+    fig.add_trace(go.Scatter(y=band["median"], name=name, showlegend=True, hovertemplate=hover(t("trend.median", lang)),
+                             line={"color": colour, "width": 2 * scale}, **common))
+
+
 def trend_figure(trend: pd.DataFrame | None, sensors: pd.DataFrame, lang: str, timezone: str,
                  compact: bool = False, scale: float = 1.0, note_key: str = "trend.none") -> go.Figure:
-    """Means per sensor of the element over the window, each on the y-axis of its unit; empty with a note
-    when there are none. ``scale`` grows fonts and lines with the wall (plotly sizes are pixels; 1 at 1920)."""
+    """Means per sensor of the element over the window (``BAND_FROM`` or more of one kind as one band), each
+    on the y-axis of its unit; empty with a note when there are none. ``scale`` grows fonts and lines with the wall (plotly sizes are pixels; 1 at 1920)."""
     fig = go.Figure()
     units = units_of(trend, sensors)
     extra = max(0, len(units) - 2)    # axes beyond the first two are shifted out on either side
@@ -80,23 +107,29 @@ def trend_figure(trend: pd.DataFrame | None, sensors: pd.DataFrame, lang: str, t
     kinds = _sensor_kinds(sensors)
     frame = trend.copy()
     frame["bucket"] = pd.to_datetime(frame["bucket"], utc=True).dt.tz_convert(timezone).dt.tz_localize(None)
+    frame["entry"] = frame["sensor_id"].map(lambda s: _entry(kinds, s))
+    frame = frame.sort_values("bucket")
     axis_colour, entry_colour = {}, {}
-    shared = frame.groupby(frame["sensor_id"].map(lambda s: _entry(kinds, s)))["sensor_id"].nunique()
-    for sensor_id, rows in frame.sort_values("bucket").groupby("sensor_id"):
+    shared = frame.groupby("entry")["sensor_id"].nunique()
+    for sensor_id, rows in frame.groupby("sensor_id"):
         kind = SENSOR_KIND.get(kinds.get(sensor_id, ""))
         unit = _unit(kinds.get(sensor_id), trend, sensor_id)
         name = f"{t(kind.label_key, lang)} ({kind.unit})" if kind else sensor_id
-        entry = _entry(kinds, sensor_id)
+        entry = rows["entry"].iloc[0]
         first = entry not in entry_colour
         colour = entry_colour.setdefault(entry, _LINE_COLOURS[len(entry_colour) % len(_LINE_COLOURS)])
         axis_colour.setdefault(unit, colour)
         n = units.index(unit)
-        # One legend entry per kind: a community's forty room sensors are one "室温 (°C)", not forty rows of
-        # it over the plot; the hover names the sensor.
+        yaxis = "y" if n == 0 else f"y{n + 1}"
+        if shared[entry] >= BAND_FROM:
+            if first:
+                _add_band(fig, frame[frame["entry"] == entry], name, entry, colour, yaxis, lang, scale)
+            continue
+        # One legend entry per kind; the hover names the sensor when the kind has several.
         hover = {"hovertemplate": f"{sensor_id}: %{{y:.4g}}<extra>{name}</extra>"} if shared[entry] > 1 else {}
         fig.add_trace(go.Scatter(x=rows["bucket"], y=rows["avg"], name=name, mode="lines", legendgroup=entry,
-                                 showlegend=first, yaxis="y" if n == 0 else f"y{n + 1}",
-                                 line={"color": colour, "width": 2 * scale}, **hover))
+                                 showlegend=first, yaxis=yaxis, line={"color": colour, "width": 2 * scale},
+                                 **hover))
     for n, unit in enumerate(units):
         axis = {"title": {"text": unit, "font": {"color": axis_colour[unit]}}, "side": _AXIS_SIDES[n % 4],
                 "tickfont": {"color": axis_colour[unit]}, "zeroline": False,

@@ -132,6 +132,7 @@ def layout(element: str | None = None, lang: str | None = None, **_query):
         _store("wall-selected", element), _store("wall-fly", True), _store("wall-focus"),
         _store("wall-live"), _store("wall-live-sig"), _store("wall-alarm-sig"), _store("wall-order-sig"),
         _store("wall-order-created"), _store("wall-alarm-changed"), _store("wall-panel-shown"),
+        _store("wall-gates", panel.ACTION_GATES), *(_store(g) for g in sorted(set(panel.ACTION_GATES.values()))),
         dcc.Interval(id="wall-interval", interval=LIVE_INTERVAL_MS),
         dcc.Interval(id="wall-kpi-interval", interval=KPI_INTERVAL_MS),
         html.Div(id="wall-applied", className="hidden", **{"data-counts": json.dumps(geo.counts())}),
@@ -425,18 +426,16 @@ def new_work_order(clicks, element_id, title, category, priority, description, k
     return {"id": wo_id, "element": element_id}, t("panel.order_created", lang).format(id=wo_id), "order-form closed"
 
 
-def _clicked_alarm() -> int | None:
-    """The alarm whose button was really clicked (a re-rendered button also fires, with no clicks)."""
-    trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
-        return None
-    return int(trigger["alarm"])
+def _clicked(gate: dict | None, key: str):
+    """The ``key`` of the button whose click set ``gate`` (``panel.ACTION_GATES``), or None."""
+    button = (gate or {}).get("id")
+    return button.get(key) if isinstance(button, dict) else None
 
 
-def _act_on_alarm(action: str, do, lang: str):
+def _act_on_alarm(action: str, gate: dict | None, do, lang: str):
     """Run ``do(pool, alarm_id, actor)`` for the clicked alarm; a store refusal is shown and audited."""
-    alarm_id = _clicked_alarm()
-    if alarm_id is None:
+    alarm_id = _clicked(gate, "alarm")
+    if not isinstance(alarm_id, int):
         return no_update, no_update, no_update
     pool, who = context.pool(), actor(action)
     try:
@@ -452,90 +451,88 @@ _ALARM_OUTPUTS = (Output("wall-alarm-changed", "data", allow_duplicate=True),
                   Output("wall-alarm-note", "value", allow_duplicate=True))
 
 
-@callback(*_ALARM_OUTPUTS, Input({"type": "wall-alarm-ack", "alarm": ALL}, "n_clicks"),
-          Input({"type": "wall-ticker-ack", "alarm": ALL}, "n_clicks"), State("wall-lang", "data"),
-          prevent_initial_call=True)
+@callback(*_ALARM_OUTPUTS, Input("wall-act-ack", "data"), State("wall-lang", "data"), prevent_initial_call=True)
 @requires("alarm.ack")
-def acknowledge_alarm(_panel_clicks, _ticker_clicks, lang):
+def acknowledge_alarm(gate, lang):
+    """From the panel's or the ticker's button."""
     def do(pool, alarm_id, who):
         store_alarms.update_alarm_state(pool, alarm_id, "acknowledged", actor=who)
         return t("alarm.done.acknowledged", lang).format(id=alarm_id)
-    return _act_on_alarm("alarm.ack", do, lang)
+    return _act_on_alarm("alarm.ack", gate, do, lang)
 
 
-@callback(*_ALARM_OUTPUTS, Input({"type": "wall-ticker-shelve", "alarm": ALL}, "n_clicks"),
-          State("wall-alarm-note", "value"), State("wall-shelve-hours", "value"), State("wall-lang", "data"),
-          prevent_initial_call=True)
+@callback(*_ALARM_OUTPUTS, Input("wall-act-shelve", "data"), State("wall-alarm-note", "value"),
+          State("wall-shelve-hours", "value"), State("wall-lang", "data"), prevent_initial_call=True)
 @requires("alarm.shelve")
-def shelve_alarm(_clicks, note, hours, lang):
+def shelve_alarm(gate, note, hours, lang):
     """Off the wall for a while, with the note as its reason; it comes back by itself."""
     def do(pool, alarm_id, who):
         if not (note or "").strip():
             raise ValueError(t("alarm.shelve_needs_reason", lang))
         store_alarms.shelve_alarm(pool, alarm_id, hours=float(hours or SHELVE_HOURS[1]), reason=note, actor=who)
         return t("alarm.done.shelved", lang).format(id=alarm_id, hours=hours)
-    return _act_on_alarm("alarm.shelve", do, lang)
+    return _act_on_alarm("alarm.shelve", gate, do, lang)
 
 
-@callback(*_ALARM_OUTPUTS, Input({"type": "wall-alarm-clear", "alarm": ALL}, "n_clicks"),
-          State("wall-alarm-note", "value"), State("wall-lang", "data"), prevent_initial_call=True)
+@callback(*_ALARM_OUTPUTS, Input("wall-act-clear", "data"), State("wall-alarm-note", "value"),
+          State("wall-lang", "data"), prevent_initial_call=True)
 @requires("alarm.clear")
-def clear_alarm(_clicks, note, lang):
+def clear_alarm(gate, note, lang):
     def do(pool, alarm_id, who):
         if not (note or "").strip():
             raise ValueError(t("alarm.note_needed", lang))
         store_alarms.update_alarm_state(pool, alarm_id, "cleared", actor=who, note=note)
         return t("alarm.done.cleared", lang).format(id=alarm_id)
-    return _act_on_alarm("alarm.clear", do, lang)
+    return _act_on_alarm("alarm.clear", gate, do, lang)
 
 
-@callback(*_ALARM_OUTPUTS, Input({"type": "wall-alarm-comment", "alarm": ALL}, "n_clicks"),
-          State("wall-alarm-note", "value"), State("wall-lang", "data"), prevent_initial_call=True)
+@callback(*_ALARM_OUTPUTS, Input("wall-act-comment", "data"), State("wall-alarm-note", "value"),
+          State("wall-lang", "data"), prevent_initial_call=True)
 @requires("alarm.comment")
-def comment_alarm(_clicks, note, lang):
+def comment_alarm(gate, note, lang):
     def do(pool, alarm_id, who):
         if not (note or "").strip():
             raise ValueError(t("alarm.note_needed", lang))
         store_alarms.comment_alarm(pool, alarm_id, note, actor=who)
         return t("alarm.done.comment", lang).format(id=alarm_id)
-    return _act_on_alarm("alarm.comment", do, lang)
+    return _act_on_alarm("alarm.comment", gate, do, lang)
 
 
 @callback(*_ALARM_OUTPUTS, Output("wall-order-created", "data", allow_duplicate=True),
-          Input({"type": "wall-alarm-order", "alarm": ALL}, "n_clicks"), State("wall-lang", "data"),
-          prevent_initial_call=True)
+          Input("wall-act-order", "data"), State("wall-lang", "data"), prevent_initial_call=True)
 @requires("alarm.work_order")
-def work_order_from_alarm(_clicks, lang):
+def work_order_from_alarm(gate, lang):
     created = {}
 
     def do(pool, alarm_id, who):
         created["id"] = store_alarms.open_work_order_from_alarm(pool, alarm_id, actor=who)
         return t("alarm.done.work_order", lang).format(id=alarm_id, wo=created["id"])
-    changed, message, note = _act_on_alarm("alarm.work_order", do, lang)
+    changed, message, note = _act_on_alarm("alarm.work_order", gate, do, lang)
     return changed, message, note, ({"id": created["id"]} if created else no_update)
 
 
 @callback(Output("wall-drawing-full", "children"), Output("wall-drawing-overlay", "className"),
-          Input({"type": "wall-drawing", "drawing": ALL}, "n_clicks"), Input("wall-drawing-close", "n_clicks"),
+          Input("wall-act-drawing", "data"), Input("wall-drawing-close", "n_clicks"),
           State("wall-selected", "data"), prevent_initial_call=True)
 @requires("drawing.view")
-def show_drawing(_opens, _close, element_id):
-    trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
+def show_drawing(gate, _close, element_id):
+    drawing_id = _clicked(gate, "drawing")
+    if ctx.triggered_id != "wall-act-drawing" or drawing_id is None:
         return [], "drawing-overlay closed"
-    found = [d for d in get_drawings(context.pool(), element_id or "") if d["id"] == trigger["drawing"]]
+    found = [d for d in get_drawings(context.pool(), element_id or "") if d["id"] == drawing_id]
     if not found:
         return [], "drawing-overlay closed"
     src = drawing_src(found[0]["path"], dash.get_app().server)
     return [html.H2(found[0]["title"]), html.Img(src=src, className="drawing-full")], "drawing-overlay open"
 
 
-clientside_callback("function(s, e, f) { return window.dash_clientside.heattwin.setup(s, e, f); }",
+clientside_callback("function(s, e, f, g) { return window.dash_clientside.heattwin.setup(s, e, f, g); }",
                     Output("wall-setup", "children"), Input("wall-scales", "data"), Input("wall-expected", "data"),
-                    State("wall-fit", "data"))
+                    State("wall-fit", "data"), State("wall-gates", "data"))
 # Selecting is clientside: a click costs no server round trip before the panel's own request. A click on a
-# map feature selects in assets/wall.js (``heattwin.select``, in view: no flight); leak markers are in view
-# too, the ticker and valve links fly the map.
+# map feature, a ticker line or a valve link selects in assets/wall.js (``heattwin.select``; the map flies to
+# what the ticker and the links name, not to what was clicked in view); a leak marker (a dash-leaflet
+# marker: it only reports its clicks to Dash) selects here, in view.
 clientside_callback(
     """function() {
         var t = window.dash_clientside.callback_context.triggered[0];
@@ -543,14 +540,11 @@ clientside_callback(
         if (!t || !t.value) { return [none, none]; }
         var source = t.prop_id.slice(0, t.prop_id.lastIndexOf('.'));
         if (source === 'wall-panel-close') { return [null, none]; }
-        var id = JSON.parse(source), fly = id.type !== 'wall-leak';
-        window.heattwin.fly = fly;
-        return [id.element, fly];
+        window.heattwin.fly = false;
+        return [JSON.parse(source).element, false];
     }""",
     Output("wall-selected", "data"), Output("wall-fly", "data"),
     Input({"type": "wall-leak", "alarm": ALL, "element": ALL}, "n_clicks"),
-    Input({"type": "wall-ticker", "alarm": ALL, "element": ALL}, "n_clicks"),
-    Input({"type": "wall-goto", "element": ALL}, "n_clicks"),
     Input("wall-panel-close", "n_clicks"), prevent_initial_call=True)
 # Each new message fades in and out again: restart the animation when the text changes.
 clientside_callback(

@@ -37,15 +37,26 @@ def _dep_id(dep: dict):
 
 
 def _click(client, app, button: dict, states: dict):
-    """Post the callback a click on ``button`` (a pattern id) triggers, as the renderer would."""
+    """Post the callback a click on ``button`` (a pattern id) triggers, as the renderer would: its pattern
+    Input, or on the wall the gate store its click sets (``ACTION_GATES``, via assets/wall.js)."""
     from dash._utils import split_callback_id
 
-    output, entry = next((o, e) for o, e in app.callback_map.items() if e.get("callback") and any(
-        isinstance(_dep_id(d), dict) and _dep_id(d).get("type") == button["type"] for d in e["inputs"]))
+    from app.components.panel import ACTION_GATES
+
+    gate = ACTION_GATES.get(button["type"])
+
+    def triggered_by(dep) -> bool:
+        component = _dep_id(dep)
+        return component == gate if gate else isinstance(component, dict) and component.get("type") == button["type"]
+
+    output, entry = next((o, e) for o, e in app.callback_map.items()
+                         if e.get("callback") and any(triggered_by(d) for d in e["inputs"]))
     inputs = []
     for dep in entry["inputs"]:
         component = _dep_id(dep)
-        if isinstance(component, dict):
+        if gate and component == gate:
+            inputs.append({"id": gate, "property": dep["property"], "value": {"id": button, "n": 1}})
+        elif isinstance(component, dict):
             clicked = component.get("type") == button["type"]
             inputs.append([{"id": button, "property": dep["property"], "value": 1}] if clicked else [])
         else:
@@ -53,7 +64,7 @@ def _click(client, app, button: dict, states: dict):
     state = [{"id": _dep_id(d), "property": d["property"], "value": states.get(_dep_id(d))} for d in entry["state"]]
     specs = split_callback_id(output)
     outputs = [{"id": s["id"], "property": s["property"].split("@")[0]} for s in specs]
-    changed = json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"
+    changed = f"{gate}.data" if gate else json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"
     response = client.post("/_dash-update-component", json={"output": output, "outputs": outputs, "inputs": inputs,
                                                             "state": state, "changedPropIds": [changed]})
     return response

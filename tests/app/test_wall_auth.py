@@ -19,22 +19,23 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 STATION = "ST-0005"
 
-# Post the acknowledge callback as the renderer would for a click on alarm arguments[0]'s button,
-# whether or not the page shows that button; resolves to [HTTP status, body].
+# Post the acknowledge callback as the renderer would for a click on alarm arguments[0]'s button (the
+# wall's script sets the ack gate store to the button's id), whether or not the page shows that button;
+# resolves to [HTTP status, body].
 _FORGE_ACK = """
 var alarmId = arguments[0], done = arguments[arguments.length - 1];
 fetch('/_dash-dependencies').then(function (r) { return r.json(); }).then(function (deps) {
     var dep = deps.find(function (d) {
-        return d.inputs.some(function (i) { return i.id.indexOf('wall-alarm-ack') >= 0; });
+        return d.inputs.some(function (i) { return i.id === 'wall-act-ack'; });
     });
     var button = {alarm: alarmId, type: 'wall-alarm-ack'};
     var body = {output: dep.output, outputs: dep.output.split('...').map(function (o) {
                     var spec = o.replace(/^\\.\\./, '').replace(/\\.\\.$/, ''), at = spec.lastIndexOf('.');
                     return {id: spec.slice(0, at), property: spec.slice(at + 1).split('@')[0]};
                 }),
-                inputs: [[{id: button, property: 'n_clicks', value: 1}], []],
+                inputs: [{id: 'wall-act-ack', property: 'data', value: {id: button, n: 1}}],
                 state: [{id: 'wall-lang', property: 'data', value: 'zh-CN'}],
-                changedPropIds: [JSON.stringify(button) + '.n_clicks']};
+                changedPropIds: ['wall-act-ack.data']};
     return fetch('/_dash-update-component', {method: 'POST', headers: {'Content-Type': 'application/json'},
                                               body: JSON.stringify(body)});
 }).then(function (r) { return r.text().then(function (t) { done([r.status, t]); }); },

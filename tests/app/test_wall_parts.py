@@ -85,3 +85,29 @@ def test_an_empty_store_gives_an_empty_map_no_data_tiles_and_empty_arrays(db_url
              for tile in kpi.kpi_tiles(pool, "zh-CN")}
     assert tiles["heat"] == "nodata" and tiles["twin"] == "nodata" and tiles["compliance"] == "nodata"
     assert tiles["alarms"] == "ok" and tiles["orders"] == "ok"  # zero open alarms is a fact, not missing data
+
+
+def test_a_communitys_many_room_sensors_are_one_spread_row_and_its_three_coldest_rooms():
+    from types import SimpleNamespace
+
+    from app.components.panel import _live_rows
+
+    rooms = pd.DataFrame({"sensor_id": [f"S-H-{k:03d}-RT" for k in range(12)], "kind": "room_t", "unit": "°C",
+                          "element_id": "C-001"})
+    now = pd.Timestamp.now(tz="UTC")
+    latest = pd.DataFrame({"sensor_id": rooms["sensor_id"], "value": [21.0 - 0.5 * k for k in range(12)],
+                           "time": now})
+    geo = SimpleNamespace(sensors=rooms, sensors_by_element={"C-001": rooms})
+    table = _live_rows(geo, "C-001", None, {}, latest, "en")[0]
+    header, spread, *coldest = table.children
+
+    def cells(row):
+        return [c.children for c in row.children]
+    assert cells(spread)[:2] == ["Room temp. ×12", "median 18.2 °C (15.5 – 21.0 °C)"]
+    assert [cells(r)[:2] for r in coldest] == [["Room temp. · S-H-011-RT", "15.5 °C"],
+                                              ["Room temp. · S-H-010-RT", "16.0 °C"],
+                                              ["Room temp. · S-H-009-RT", "16.5 °C"]]
+    # A station's few sensors keep a row each.
+    few = rooms.head(3)
+    geo = SimpleNamespace(sensors=few, sensors_by_element={"C-001": few})
+    assert len(_live_rows(geo, "C-001", None, {}, latest, "en")[0].children) == 4
