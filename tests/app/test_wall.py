@@ -249,7 +249,7 @@ def test_a_panel_with_alarm_buttons_opens_and_closes_without_requests_of_the_but
              what="alarm actions, the drawing's button and the trend in the panel")
     browser.find_element("id", "wall-panel-close").click()
     wait_for(browser, "return document.getElementById('wall-panel').className.indexOf('closed') >= 0"
-                      " && !document.querySelector('#wall-panel .alarm-act')", what="panel closed")
+                      " && !document.querySelector('#wall-panel-head .alarm-act')", what="panel closed")
     browser.execute_async_script("var done = arguments[0]; requestIdleCallback(function () {"
                                  " requestAnimationFrame(function () { setTimeout(done, 0); }); });")
     posts = browser.execute_script("return window.__posts")
