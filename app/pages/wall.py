@@ -132,7 +132,9 @@ def layout(element: str | None = None, lang: str | None = None, **_query):
         _store("wall-selected", element), _store("wall-fly", True), _store("wall-focus"),
         _store("wall-live"), _store("wall-live-sig"), _store("wall-alarm-sig"), _store("wall-order-sig"),
         _store("wall-order-created"), _store("wall-alarm-changed"), _store("wall-panel-shown"),
-        _store("wall-gates", panel.ACTION_GATES), *(_store(g) for g in sorted(set(panel.ACTION_GATES.values()))),
+        # The gates start as {}: a memory Store mounted with None sets its data itself, which fired every
+        # action's callback on each page load (an engineer's load wrote five refusals into the audit).
+        _store("wall-gates", panel.ACTION_GATES), *(_store(g, {}) for g in sorted(set(panel.ACTION_GATES.values()))),
         dcc.Interval(id="wall-interval", interval=LIVE_INTERVAL_MS),
         dcc.Interval(id="wall-kpi-interval", interval=KPI_INTERVAL_MS),
         html.Div(id="wall-applied", className="hidden", **{"data-counts": json.dumps(geo.counts())}),
