@@ -125,20 +125,25 @@ var host = layer.feature.properties.host || elementId;
 var map = ht.map, rect = map.getContainer().getBoundingClientRect(), size = map.getSize();
 var panel = document.getElementById('wall-panel');
 var right = size.x - (panel && panel.className.indexOf('open') >= 0 ? panel.offsetWidth : 0);
-function topAt(cp) {
-    var lp = map.containerPointToLayerPoint(cp), hit = null;
+// The page pixel a click lands on: mouse events report whole pixels, and Leaflet maps them to the canvas with
+// ``mouseEventToLayerPoint`` (the container's fractional offset included). Where two symbols overlap, testing the
+// unrounded container point picked a pixel whose click opened the neighbour (V-0042 and V-0051, 5 px apart).
+function landing(cp) { return L.point(Math.round(rect.left + cp.x), Math.round(rect.top + cp.y)); }
+function topAt(page) {
+    var lp = map.mouseEventToLayerPoint({clientX: page.x, clientY: page.y}), hit = null;
     for (var o = layer._renderer._drawFirst; o; o = o.next) {
         var l = o.layer;
         if (l.options.interactive && l._containsPoint(lp)) { hit = l; }
     }
     return hit;
 }
-function ok(cp) {
+function ok(page) {
+    var cp = page.subtract([rect.left, rect.top]);
     if (cp.x < 2 || cp.y < 2 || cp.x > right - 2 || cp.y > size.y - 2) { return false; }
-    var e = document.elementFromPoint(rect.left + cp.x, rect.top + cp.y);
+    var e = document.elementFromPoint(page.x, page.y);
     if (!e || e.tagName !== 'CANVAS') { return false; }
     // An alarm ring drawn over the element opens the element too (its ``host``), as does another ring of it.
-    var top = topAt(cp), props = top && top.feature ? top.feature.properties : {};
+    var top = topAt(page), props = top && top.feature ? top.feature.properties : {};
     return top === layer || props.host === host || props.id === host;
 }
 var candidates = [];
@@ -166,8 +171,8 @@ if (layer.getLatLng) {
     var mid = L.point((nw.x + se.x) / 2, (nw.y + se.y) / 2);
     candidates.sort(function (p, q) { return p.distanceTo(mid) - q.distanceTo(mid); });
 }
-var found = candidates.find(ok);
-return found ? [rect.left + found.x, rect.top + found.y] : null;
+var found = candidates.map(landing).find(ok);
+return found ? [found.x, found.y] : null;
 """
 
 
