@@ -59,7 +59,19 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        quiet_library_loggers()
     return int(args.func(args) or 0)
+
+
+# Libraries that log routine INFO at every solve or job (pandapipes: "numba is not installed" 3× a
+# second in the demo) bury the demo's login lines and our own messages; their warnings still show.
+CHATTY_LIBRARY_LOGGERS = ("pandapipes", "pandapower", "apscheduler")
+
+
+def quiet_library_loggers() -> None:
+    for name in CHATTY_LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 if __name__ == "__main__":
