@@ -18,6 +18,10 @@ from store import cluster
 # Background processes of the demo: (command module that must exist, argv after `heattwin`).
 _BACKGROUND = (
     ("scripts.cmd_simulate", ["simulate", "--speed", "0", "--backfill-hours", "3", "--via", "direct"]),
+    # Two weeks of hourly history before that (once; about two minutes): what the heat-load forecast trains on
+    # and the control advice plans from — a utility's store holds seasons of it.
+    ("scripts.cmd_simulate", ["simulate", "--speed", "0", "--backfill-hours", "3", "--history-days", "14",
+                              "--step-s", "3600", "--via", "direct"]),
     ("scripts.cmd_sync", ["sync"]),
     ("scripts.cmd_orders", ["notify", "drain", "--forever"]),
     ("scripts.cmd_calls", ["calls", "simulate"]),

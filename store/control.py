@@ -63,12 +63,22 @@ def add_schedule(pool: ConnectionPool, *, issued_at, expires_at, setpoints: pd.D
                 if "station_id" not in stations.columns else stations
             with conn.cursor().copy(f"COPY control_station_advice (schedule_id, {', '.join(STATION_COLUMNS)})"
                                     " FROM STDIN") as copy:
-                for row in table[STATION_COLUMNS].itertuples(index=False):
-                    copy.write_row((schedule_id, *[None if pd.isna(v) else v for v in row]))
+                for row in table.reindex(columns=STATION_COLUMNS).itertuples(index=False):
+                    copy.write_row((schedule_id, *_station_values(row)))
         change.object_id = str(schedule_id)
         change.after = {"issued_at": str(issued_at), "expires_at": str(expires_at), "setpoints": len(rows),
                         "stations": len(stations)}
     return int(schedule_id)
+
+
+def _station_values(row) -> list:
+    """One station's advice as the table takes it: NULL for what is unknown, the room count whole — a station
+    balanced on its heat meter (no room sensors) counts none; it comes in as NaN, or without the room columns at
+    all when no station has room readings."""
+    values = [None if pd.isna(v) else v for v in row]
+    rooms = STATION_COLUMNS.index("rooms")
+    values[rooms] = int(values[rooms] or 0)
+    return values
 
 
 def get_schedule(pool: ConnectionPool, schedule_id: int) -> dict | None:

@@ -45,6 +45,7 @@ DATABASE_DOWN = (psycopg.OperationalError, psycopg_pool.PoolTimeout)
 HOUSEKEEPING_EVERY = 10  # cycles between rollup refreshes and pruning of old runs
 MIN_LEAK_SHARE = 0.005  # the smallest leak the detector is tuned for: 0.5 % of the circulating flow
 LEAK_PRESSURE_SIGMA_BAR = 0.01  # pressure transmitters' noise: what a residual change is weighed against
+PLAN_EVERY = pd.Timedelta(hours=3)  # a fresh advised schedule as the forecast moves (it only proposes)
 
 
 @dataclass
@@ -320,6 +321,33 @@ class SyncLoop:
         except (ValueError, LookupError, KeyError) as exc:
             log.warning("heat-load forecast skipped: %s", exc)
 
+    def _plan_control(self) -> None:
+        """A fresh advised schedule every ``PLAN_EVERY`` once a load forecast exists (``twin.control.runner``), so
+        the wall's strip and the control page show advice that follows the forecast. It stays a proposal: nothing
+        reaches a plant until a person accepts it. No forecast yet: asked again in an hour."""
+        if self._last_at is None:
+            return
+        from store.control import list_schedules
+        from twin.control.runner import plan_from_store
+
+        at = pd.Timestamp(self._last_at).floor("h")
+        due = getattr(self, "_plan_due_at", None)
+        if due is None:
+            newest = list_schedules(self.pool, limit=1)
+            due = pd.Timestamp(newest["issued_at"].iloc[0]) + PLAN_EVERY if len(newest) else at
+        if at < due:
+            self._plan_due_at = due
+            return
+        try:
+            plan_from_store(self.pool, at=at, network=self.network)
+            self._plan_due_at = at + PLAN_EVERY
+        except LookupError as exc:
+            log.info("no advised schedule at %s: %s", at, exc)
+            self._plan_due_at = at + pd.Timedelta(hours=1)
+        except (ValueError, TwinDidNotConverge) as exc:   # advice is never the end of the cycle
+            log.warning("advised schedule skipped at %s: %s", at, exc)
+            self._plan_due_at = at + pd.Timedelta(hours=1)
+
     def housekeeping(self, keep_run_hours: float = 48.0) -> None:
         """Every few cycles: newer calibration, rollups, old runs (into the twin's history first); once a day
         the readings' and the history's retention."""
@@ -327,6 +355,7 @@ class SyncLoop:
         telemetry.refresh_rollups(self.pool)
         self._relearn_leaks()
         self._forecast_load()
+        self._plan_control()
         replay.roll_up_history(self.pool)
         twin_runs.prune_runs(self.pool, keep_hours=keep_run_hours)
         if time.monotonic() >= self._retention_due:

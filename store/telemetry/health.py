@@ -33,6 +33,13 @@ def get_last_reading_times(pool: ConnectionPool, *, end: datetime, lookback_s: f
     return pd.Series({r[0]: r[1] for r in rows}, dtype=object)
 
 
+def get_first_reading_time(pool: ConnectionPool, *, since: datetime) -> datetime | None:
+    """The oldest reading at or after ``since`` (None: the store holds none)."""
+    with pool.connection() as conn:
+        return conn.execute("SELECT min(time) FROM measurement WHERE time >= %(since)s",
+                            {"since": since}).fetchone()[0]
+
+
 def get_residual_trends(pool: ConnectionPool, *, end: datetime, window_s: float) -> pd.DataFrame:
     """Per sensor, the least-squares slope (unit per hour) and r² of the twin's residual over the
     converged sync runs in the window: a sensor that drifts shows a steady slope the twin does not."""

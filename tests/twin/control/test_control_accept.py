@@ -100,3 +100,17 @@ def test_a_send_that_fails_accepts_nothing(pool):
     assert control.get_schedule(pool, schedule_id)["state"] == "proposed"
     assert control.list_acceptances(pool).empty
     assert list_audit_events(pool, action="control.accept").empty
+
+
+def test_a_station_without_room_sensors_is_stored_with_the_others(pool):
+    """The demo city has stations whose communities have no room collectors: their room count comes in as NaN,
+    which turns the column into floats; it is stored as none, and the others' counts whole."""
+    stations = pd.DataFrame({"station_id": ["ST-0001", "ST-0002"], "ratio_before": [1.0, 1.0], "ratio": [0.97, 1.0],
+                             "median_before_c": [20.4, None], "median_after_c": [19.8, None],
+                             "min_before_c": [18.9, None], "min_after_c": [18.3, None], "in_band_before": [0.4, None],
+                             "in_band_after": [0.8, None], "rooms": [69, None]})
+    schedule_id = control.add_schedule(pool, issued_at=AT, expires_at=AT + pd.Timedelta(hours=48),
+                                       setpoints=_setpoints(95.0), stations=stations, summary={}, actor=SYSTEM)
+    stored = control.get_schedule(pool, schedule_id)["stations"].set_index("station_id")
+    assert stored.loc["ST-0001", "rooms"] == 69
+    assert stored.loc["ST-0002", "rooms"] == 0 and pd.isna(stored.loc["ST-0002", "median_after_c"])
