@@ -37,7 +37,7 @@ system-deps:
 	bash scripts/install_system_deps.sh
 
 demo: install
-	bash scripts/install_system_deps.sh postgresql
+	bash scripts/install_system_deps.sh postgresql mosquitto
 	$(BIN)/heattwin demo
 
 lint: install

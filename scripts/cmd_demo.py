@@ -11,13 +11,16 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from heattwin.settings import load_settings
 from store import cluster
 
 # Background processes of the demo: (command module that must exist, argv after `heattwin`).
 _BACKGROUND = (
-    ("scripts.cmd_simulate", ["simulate", "--speed", "0", "--backfill-hours", "3", "--via", "direct"]),
+    ("scripts.cmd_simulate", ["simulate", "--speed", "0", "--backfill-hours", "3", "--via", "direct",
+                              "--listen-setpoints"]),
     # Two weeks of hourly history before that (once; about two minutes): what the heat-load forecast trains on
     # and the control advice plans from — a utility's store holds seasons of it.
     ("scripts.cmd_simulate", ["simulate", "--speed", "0", "--backfill-hours", "3", "--history-days", "14",
@@ -83,7 +86,38 @@ def _interrupt(*_signal) -> None:
     raise KeyboardInterrupt
 
 
+@contextmanager
+def _setpoint_broker() -> Iterator[None]:
+    """A private Mosquitto carrying accepted control setpoints from the control page to the plant, unless
+    ``HEATTWIN_MQTT_HOST`` names a broker already; without mosquitto the demo runs and says what is missing."""
+    from scripts.mqtt_ingest import find_mosquitto, local_broker
+
+    if os.environ.get("HEATTWIN_MQTT_HOST"):
+        yield
+        return
+    if find_mosquitto() is None:
+        print("mosquitto is not installed: an accepted control schedule cannot reach the plant"
+              " (apt-get install mosquitto)", flush=True)
+        yield
+        return
+    with local_broker() as broker:
+        env = {"HEATTWIN_MQTT_HOST": broker.host, "HEATTWIN_MQTT_PORT": str(broker.port),
+               "HEATTWIN_MQTT_USERNAME": broker.username, "HEATTWIN_MQTT_PASSWORD": broker.password}
+        os.environ.update(env)   # the web app's settings and every child's
+        print(f"setpoint broker: mqtt://{broker.host}:{broker.port} (accepted schedules → the plant)", flush=True)
+        try:
+            yield
+        finally:
+            for name in env:
+                os.environ.pop(name, None)
+
+
 def _run(args) -> int:
+    with _setpoint_broker():
+        return _run_demo(args)
+
+
+def _run_demo(args) -> int:
     settings = load_settings()
     url = cluster.database_url(settings)
     print(f"database: {url}", flush=True)

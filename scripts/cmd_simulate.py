@@ -156,6 +156,22 @@ def run_plant(plant, sender, *, start, end, step_s: float, speed: float, on_step
     return totals
 
 
+def _setpoint_listener(plant, settings):
+    """The plant following accepted setpoints from the command topic; without a broker it keeps to its heating
+    curve and says so (a plant whose command link is down does the same)."""
+    from twin.control.adapter import SetpointListener
+
+    listener = SetpointListener(plant, settings.mqtt_host, settings.mqtt_port, username=settings.mqtt_username,
+                                password=settings.mqtt_password)
+    try:
+        listener.start()
+    except (OSError, RuntimeError) as exc:
+        log.warning("no setpoint commands (MQTT %s:%s: %s): the plant keeps to its heating curve",
+                    settings.mqtt_host, settings.mqtt_port, exc)
+        return None
+    return listener
+
+
 def _run(args) -> int:
     from store import cluster
     from store.db import get_pool
@@ -173,13 +189,7 @@ def _run(args) -> int:
                         weather_csv=args.weather_csv, weather_origin=origin)
     log.info("virtual plant: %s → %s, step %.0f s, speed %s×, via %s, %d faults", start,
              end or "forever", args.step_s, args.speed or "max", args.via, len(faults))
-    listener = None
-    if args.listen_setpoints:
-        from twin.control.adapter import SetpointListener
-
-        listener = SetpointListener(plant, settings.mqtt_host, settings.mqtt_port, username=settings.mqtt_username,
-                                    password=settings.mqtt_password)
-        listener.start()
+    listener = _setpoint_listener(plant, settings) if args.listen_setpoints else None
     try:
         totals = run_plant(plant, _sender(args, pool, settings), start=start, end=end, step_s=args.step_s,
                            speed=args.speed, on_step=WeatherIssuer(pool, plant.weather))

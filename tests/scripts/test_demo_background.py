@@ -19,3 +19,41 @@ def test_the_demo_runs_the_reports_schedule():
 
     funcs = [build_parser().parse_args(argv).func for _module, argv in _BACKGROUND]
     assert _schedule in funcs
+
+
+def test_the_demo_carries_accepted_setpoints_to_its_plant_over_a_private_broker(monkeypatch):
+    """The live plant listens for setpoints; the demo's own Mosquitto is where the control page sends them."""
+    import os
+
+    from real_parts import require
+
+    from heattwin.settings import load_settings
+    from scripts.cmd_demo import _setpoint_broker
+    from scripts.cmd_simulate import _setpoint_listener
+    from scripts.mqtt_ingest import find_mosquitto
+
+    live = [argv for _module, argv in _BACKGROUND if argv[0] == "simulate" and "--history-days" not in argv]
+    assert len(live) == 1 and "--listen-setpoints" in live[0]
+    require(find_mosquitto() is not None, "mosquitto is not installed")
+    for name in ("HOST", "PORT", "USERNAME", "PASSWORD"):
+        monkeypatch.delenv(f"HEATTWIN_MQTT_{name}", raising=False)
+    with _setpoint_broker():
+        assert os.environ["HEATTWIN_MQTT_HOST"] == "127.0.0.1"
+        listener = _setpoint_listener(object(), load_settings())
+        assert listener is not None
+        listener.stop()
+    assert "HEATTWIN_MQTT_HOST" not in os.environ
+
+
+def test_a_plant_without_a_broker_keeps_to_its_curve(monkeypatch):
+    import socket
+
+    from heattwin.settings import load_settings
+    from scripts.cmd_simulate import _setpoint_listener
+
+    with socket.socket() as probe:   # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("HEATTWIN_MQTT_HOST", "127.0.0.1")
+    monkeypatch.setenv("HEATTWIN_MQTT_PORT", str(port))
+    assert _setpoint_listener(object(), load_settings()) is None
