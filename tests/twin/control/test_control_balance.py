@@ -127,3 +127,26 @@ def test_the_runner_balances_a_station_without_rooms_on_its_meter_from_the_store
     assert gains[first] == pytest.approx(1.2, rel=0.01) and gains[second] == pytest.approx(1.0, rel=0.01)
     assert not limited
     assert meter_ratios(gains, None).to_dict() == {first: 1.0 - MAX_CHANGE, second: 1.0}
+
+
+def test_a_station_whose_rooms_spread_settles_with_its_coldest_rooms_at_the_floor_not_its_median_at_19():
+    """60 rooms spread as the plant's room model spreads them (top floors −1.5 K, end walls −1 K, ground floors
+    +0.5 K, ±0.6 K each: ~1.1 K), at a station running warm (median 21.5 °C at its share 1.0, 0 °C outside).
+    Re-balanced until it settles, it must keep the compliance rule: at least 95 % of its rooms at or above
+    18 °C and its coldest tenth there — a median near 19 °C (the band's middle) would leave ~16 % cold."""
+    import numpy as np
+
+    rng = np.random.default_rng(18)
+    floor = rng.integers(1, 7, 60)
+    offset_k = (-1.5 * (floor == 6) - 1.0 * (rng.random(60) < 0.2) + 0.5 * (floor == 1)
+                + rng.normal(0.0, 0.6, 60))
+    offset_k -= np.median(offset_k)
+    share = pd.Series({"ST-SPREAD": 1.0})
+    for _ in range(40):
+        temps = 21.5 + (share["ST-SPREAD"] - 1.0) * 20.0 + offset_k
+        share = station_ratios(_rooms("ST-SPREAD", list(temps)), 0.0, share)["ratio"]
+    temps = 21.5 + (share["ST-SPREAD"] - 1.0) * 20.0 + offset_k
+    assert (temps < 18.0).mean() <= 0.05
+    assert np.quantile(temps, 0.10) >= 18.0
+    # … and no warmer than it needs: one step less would break the rule.
+    assert ((temps - 0.01 * 20.0) < 18.0 + 0.3).mean() > 0.05
