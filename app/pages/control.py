@@ -126,14 +126,24 @@ def show(selected, rows, lang):
     return figure, stations, title, scores
 
 
+# The backtest's figures the page shows, in order: (key, label key, shown as a percentage).
+SCORE_ROWS = (("mape_15_38h", "score.mape", True), ("persistence_mape", "score.persistence_mape", True),
+              ("degree_hour_mape", "score.degree_hour_mape", True), ("skill_vs_best_baseline", "score.skill", False),
+              ("cvrmse_day_ahead", "score.cvrmse", True), ("nmbe", "score.nmbe", True),
+              ("band_p10_p90_coverage", "score.band", True), ("issues", "score.issues", False))
+
+
 def _scores(pool, lang: str):
     model = forecast_store.get_latest_load_model(pool)
     scores = (model or {}).get("scores") or {}
-    flat = {k: v for k, v in scores.items() if isinstance(v, int | float)}
-    if not flat:
-        return html.P(t("control.no_scores", lang), className="muted")
-    return html.Table(className="control-score-table", children=[
-        html.Tr([html.Td(key), html.Td(fmt.number(value, "", 3))]) for key, value in sorted(flat.items())])
+    if not scores.get("hours"):
+        return html.P(t("control.no_scores", lang), className="muted", title=scores.get("why", ""))
+    rows = [html.Tr([html.Td(t(label, lang)),
+                     html.Td(fmt.number(100.0 * scores[key], "%", 1) if percent else fmt.number(scores[key], "", 0 if isinstance(scores[key], int) else 2))])
+            for key, label, percent in SCORE_ROWS if isinstance(scores.get(key), int | float)]
+    trained = fmt.clock(pd.Timestamp(model["trained_until"]), context.settings().timezone, True)
+    caption = t("score.caption", lang).format(days=fmt.number(scores.get("days", 0), "", 0), trained=trained)
+    return html.Div([html.P(caption, className="muted"), html.Table(className="control-score-table", children=rows)])
 
 
 @callback(Output("control-done", "data", allow_duplicate=True), Output("control-msg", "children", allow_duplicate=True),

@@ -16,6 +16,7 @@ from heattwin.clock import local_hours
 from scripts.mqtt_ingest import find_mosquitto, local_broker
 from scripts.wall_browser import wait_for
 from store import control
+from store import forecasts as forecast_store
 from store.audit import SYSTEM, list_audit_events
 from store.db import get_pool
 from twin.control.adapter import SetpointListener
@@ -97,6 +98,11 @@ def test_an_engineer_accepts_a_schedule_that_reaches_the_plant_and_rolls_it_back
     pool = get_pool(city_db_url)
     users = role_users(pool)
     schedule_id = _propose(pool)
+    forecast_store.add_load_model(pool, trained_until=AT.to_pydatetime(), location="network", elements=["ST-0001"],
+                                  boosters={}, params={}, actor=SYSTEM,
+                                  scores={"hours": 1200, "issues": 5, "days": 5.0, "mape_15_38h": 0.1147,
+                                          "persistence_mape": 0.0607, "degree_hour_mape": 0.0927,
+                                          "skill_vs_best_baseline": -0.89})
     plant = _Plant()
     listener = SetpointListener(plant, broker.host, broker.port, username=broker.username, password=broker.password)
     listener.start()
@@ -116,6 +122,8 @@ def test_an_engineer_accepts_a_schedule_that_reaches_the_plant_and_rolls_it_back
                  what="the 48 h strip")
         wait_for(browser, "return document.querySelectorAll('#control-stations .ag-row').length === 3",
                  what="the balancing rows")
+        wait_for(browser, "return document.getElementById('control-scores').innerText.includes"
+                          "(\"This model's MAPE\\t11.5 %\")", what="the stored model's backtest scores")
         assert not plant.tables, "nothing may reach the plant before a person accepts"
 
         browser.find_element("id", "control-note").send_keys("cold night ahead")

@@ -27,6 +27,7 @@ from twin.forecast.load import fit_model
 
 DAY_AHEAD_H = (15, 38)
 MODELS = ("ours", "persistence", "degree_hour")
+RECENT_SCORE_DAYS = 5.0   # what a stored model's scores cover: a working week of daily issues
 
 
 def as_of(data: ForecastData, at: pd.Timestamp) -> ForecastData:
@@ -100,6 +101,20 @@ def score(predictions: pd.DataFrame, *, min_load_mw: float = 0.0, leads_h=DAY_AH
         "band_p10_p90_coverage": float(inside), "hours": int(len(frame)),
         "issues": int(frame["issued_at"].nunique()), "elements": int(frame["element_id"].nunique()),
     }
+
+
+def recent_scores(data: ForecastData, until, *, days: float = RECENT_SCORE_DAYS, train_days: float = 60.0) -> dict:
+    """``score`` of the daily issues of the last ``days`` whose day ahead ``data`` (known up to ``until``) has
+    measured: the model and the regression fitted at the first of them on what was known then, so a stored
+    model carries how it would have done lately, as issued. ``{"hours": 0, "why": …}`` when the store is too
+    young for it (a model can be trained on fewer days than it can be scored on)."""
+    end = pd.Timestamp(until) - pd.Timedelta(hours=DAY_AHEAD_H[1])
+    try:
+        predictions = rolling_origin(data, start=end - pd.Timedelta(days=days), end=end,
+                                     retrain_every_days=days + 1.0, train_days=train_days)
+    except ValueError as exc:   # NotEnoughHistory, or a regression with too few heating hours
+        return {"hours": 0, "why": str(exc)}
+    return score(predictions) | {"days": days}
 
 
 def tampered_after(data: ForecastData, cut: pd.Timestamp) -> ForecastData:

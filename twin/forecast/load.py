@@ -126,7 +126,9 @@ def predict(model: LoadModel, known: ForecastData, at, leads_h=LEADS_H, elements
 
 def train_load_model(pool, network=None, *, until=None, days: float = TRAIN_DAYS, location: str = DEFAULT_LOCATION,
                      actor: Actor = SYSTEM) -> int:
-    """Retrain on the store's last ``days`` of history up to ``until`` (default now); the stored model's id."""
+    """Retrain on the store's last ``days`` of history up to ``until`` (default now); the stored model's id. Its
+    scores: the last days' daily issues backtested as issued (``twin.forecast.backtest.recent_scores``)."""
+    from twin.forecast.backtest import recent_scores  # the backtest fits through this module
     from twin.sync import load_network
 
     network = load_network(pool) if network is None else network
@@ -136,7 +138,7 @@ def train_load_model(pool, network=None, *, until=None, days: float = TRAIN_DAYS
     return forecast_store.add_load_model(pool, trained_until=until.to_pydatetime(), location=location,
                                          elements=data.elements, boosters=model.to_text(),
                                          params={"days": days, "rows": model.rows, "every_h": TRAIN_ISSUE_EVERY_H},
-                                         scores={}, actor=actor)
+                                         scores=recent_scores(data, until, train_days=days), actor=actor)
 
 
 def forecast_load(pool, *, issued_at=None, network=None, location: str = DEFAULT_LOCATION, store: bool = True,
