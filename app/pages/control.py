@@ -130,7 +130,8 @@ def show(selected, rows, lang):
 SCORE_ROWS = (("mape_15_38h", "score.mape", True), ("persistence_mape", "score.persistence_mape", True),
               ("degree_hour_mape", "score.degree_hour_mape", True), ("skill_vs_best_baseline", "score.skill", False),
               ("cvrmse_day_ahead", "score.cvrmse", True), ("nmbe", "score.nmbe", True),
-              ("band_p10_p90_coverage", "score.band", True), ("issues", "score.issues", False))
+              ("band_p10_p90_coverage", "score.band", True), ("stations_mape_15_38h", "score.stations_mape", True),
+              ("stations_skill_vs_best_baseline", "score.stations_skill", False), ("issues", "score.issues", False))
 
 
 def _scores(pool, lang: str):

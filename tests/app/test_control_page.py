@@ -123,7 +123,7 @@ def test_an_engineer_accepts_a_schedule_that_reaches_the_plant_and_rolls_it_back
         wait_for(browser, "return document.querySelectorAll('#control-stations .ag-row').length === 3",
                  what="the balancing rows")
         wait_for(browser, "return document.getElementById('control-scores').innerText.includes"
-                          "(\"This model's MAPE\\t11.5 %\")", what="the stored model's backtest scores")
+                          "(\"This model's MAPE (sources)\\t11.5 %\")", what="the stored model's backtest scores")
         assert not plant.tables, "nothing may reach the plant before a person accepts"
 
         browser.find_element("id", "control-note").send_keys("cold night ahead")

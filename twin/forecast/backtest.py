@@ -28,6 +28,7 @@ from twin.forecast.load import fit_model
 DAY_AHEAD_H = (15, 38)
 MODELS = ("ours", "persistence", "degree_hour")
 RECENT_SCORE_DAYS = 5.0   # what a stored model's scores cover: a working week of daily issues
+STATION_KEYS = ("mape_15_38h", "skill_vs_best_baseline", "hours")
 
 
 def as_of(data: ForecastData, at: pd.Timestamp) -> ForecastData:
@@ -114,7 +115,14 @@ def recent_scores(data: ForecastData, until, *, days: float = RECENT_SCORE_DAYS,
                                      retrain_every_days=days + 1.0, train_days=train_days)
     except ValueError as exc:   # NotEnoughHistory, or a regression with too few heating hours
         return {"hours": 0, "why": str(exc)}
-    return score(predictions) | {"days": days}
+    if predictions.empty:
+        return {"hours": 0, "why": f"no issue between {end - pd.Timedelta(days=days)} and {end}"}
+    # The sources' loads (what the supply schedule plans on) and the stations' apart, as the bench scores them:
+    # pooled, the plants' MW would swamp the stations' in every figure.
+    on_source = predictions["element_id"].astype(str).str.startswith("SRC-")
+    stations = score(predictions[~on_source])
+    return score(predictions[on_source]) | {"days": days} | {f"stations_{key}": value for key, value in stations.items()
+                                                            if key in STATION_KEYS}
 
 
 def tampered_after(data: ForecastData, cut: pd.Timestamp) -> ForecastData:
