@@ -100,7 +100,8 @@ def _setpoint_broker() -> Iterator[None]:
               " (apt-get install mosquitto)", flush=True)
         yield
         return
-    with local_broker() as broker:
+    # Persistent, so a restarted demo's plant gets the schedule last accepted, as a plant's broker would keep it.
+    with local_broker(persist_dir=load_settings().state_dir / "mqtt") as broker:
         env = {"HEATTWIN_MQTT_HOST": broker.host, "HEATTWIN_MQTT_PORT": str(broker.port),
                "HEATTWIN_MQTT_USERNAME": broker.username, "HEATTWIN_MQTT_PASSWORD": broker.password}
         os.environ.update(env)   # the web app's settings and every child's

@@ -174,12 +174,18 @@ class Broker:
     host: str = "127.0.0.1"
 
 
-def broker_config(port: int, password_file: Path) -> str:
-    """Mosquitto's configuration: loopback only, no anonymous clients, accounts from ``password_file``."""
+def broker_config(port: int, password_file: Path, persist_dir: Path | None = None) -> str:
+    """Mosquitto's configuration: loopback only, no anonymous clients, accounts from ``password_file``;
+    retained messages kept in ``persist_dir`` across restarts when one is given."""
     lines = [f"listener {port} 127.0.0.1", "allow_anonymous false", f"password_file {password_file}",
-             "persistence false",
              # The subscriber may lag a burst while it writes: queue, never drop.
              "max_queued_messages 0", "max_inflight_messages 0"]
+    if persist_dir is None:
+        lines.append("persistence false")
+    else:
+        # Saved on every change, not only at a clean shutdown: a killed demo keeps its accepted command.
+        lines += ["persistence true", f"persistence_location {persist_dir}/", "autosave_on_changes true",
+                  "autosave_interval 1"]
     if os.geteuid() == 0:
         lines.append("user root")  # otherwise mosquitto drops to a 'mosquitto' user that may not exist
     return "\n".join(lines) + "\n"
@@ -195,8 +201,9 @@ def write_password_file(path: Path, accounts: dict[str, str]) -> None:
 
 
 @contextlib.contextmanager
-def local_broker(binary: str | None = None) -> Iterator[Broker]:
-    """A private Mosquitto on a free loopback port with one account (random password); stopped on exit."""
+def local_broker(binary: str | None = None, persist_dir: Path | None = None) -> Iterator[Broker]:
+    """A private Mosquitto on a free loopback port with one account (random password); stopped on exit.
+    With ``persist_dir`` its retained messages outlive it (the next broker there starts with them)."""
     binary = binary or find_mosquitto()
     if binary is None:
         raise RuntimeError("mosquitto not found; install it (Debian: apt-get install mosquitto)")
@@ -205,7 +212,9 @@ def local_broker(binary: str | None = None) -> Iterator[Broker]:
         password_file = Path(tmp) / "passwd"
         write_password_file(password_file, {broker.username: broker.password})
         conf = Path(tmp) / "mosquitto.conf"
-        conf.write_text(broker_config(broker.port, password_file))
+        if persist_dir is not None:
+            persist_dir.mkdir(parents=True, exist_ok=True)
+        conf.write_text(broker_config(broker.port, password_file, persist_dir))
         log_file = Path(tmp) / "mosquitto.log"
         with open(log_file, "wb") as log_out:
             proc = subprocess.Popen([binary, "-c", str(conf)], stdout=log_out, stderr=subprocess.STDOUT)

@@ -107,3 +107,45 @@ def test_subscriber_without_broker_fails_to_start(db_url):
     subscriber = MqttIngest(db_url, port=1)  # nothing listens on port 1
     with pytest.raises((ConnectionRefusedError, OSError)):
         subscriber.start(timeout_s=1)
+
+
+def _retained(broker, topic: str, limit_s: float = 5.0) -> bytes | None:
+    """The message the broker keeps retained on ``topic``, or None when it holds none."""
+    got = threading.Event()
+    message = {}
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-retained")
+    client.username_pw_set(broker.username, broker.password)
+    client.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
+
+    def on_message(_client, _userdata, msg):
+        message["payload"] = msg.payload
+        got.set()
+
+    client.on_message = on_message
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    try:
+        got.wait(limit_s)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    return message.get("payload")
+
+
+@pytest.mark.parametrize("persistent", [True, False])
+def test_a_persistent_broker_keeps_retained_commands_across_a_restart(tmp_path, persistent):
+    binary = find_mosquitto()
+    require(binary is not None, "mosquitto is not installed (Debian: apt-get install mosquitto)")
+    persist_dir = tmp_path / "mqtt" if persistent else None
+    with local_broker(binary, persist_dir=persist_dir) as first:
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-commander")
+        client.username_pw_set(first.username, first.password)
+        client.connect("127.0.0.1", first.port)
+        client.loop_start()
+        client.publish("heattwin/control/setpoints", b'{"schedule_id": 7}', qos=1, retain=True).wait_for_publish(10)
+        client.disconnect()
+        client.loop_stop()
+        assert _retained(first, "heattwin/control/setpoints") == b'{"schedule_id": 7}'
+    with local_broker(binary, persist_dir=persist_dir) as second:
+        kept = _retained(second, "heattwin/control/setpoints", limit_s=2.0 if not persistent else 5.0)
+    assert kept == (b'{"schedule_id": 7}' if persistent else None)
