@@ -11,6 +11,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -60,7 +62,21 @@ def _start_background(url: str, call_token: str) -> list[subprocess.Popen]:
         children.append(subprocess.Popen(env_argv, env={**os.environ, "DATABASE_URL": url,
                                                         "HEATTWIN_CALL_TOKEN": call_token}))
         print(f"started: heattwin {' '.join(argv)} (pid {children[-1].pid})", flush=True)
+    threading.Thread(target=_watch_children, args=(children,), daemon=True, name="demo-children").start()
     return children
+
+
+def _watch_children(children: list[subprocess.Popen], every_s: float = 5.0, rounds: int | None = None) -> None:
+    """Reap each background process that ends (the one-off history run; a crashed loop) and say so: the
+    operator learns the sync loop died from the console, not from a wall that stopped moving."""
+    running = list(children)
+    while running and (rounds is None or rounds > 0):
+        for child in [c for c in running if c.poll() is not None]:
+            running.remove(child)
+            print(f"ended: {' '.join(map(str, child.args[3:]))} (pid {child.pid}, exit code {child.returncode})",
+                  flush=True)
+        rounds = None if rounds is None else rounds - 1
+        time.sleep(every_s)
 
 
 def _demo_accounts(url: str, settings) -> str:

@@ -57,3 +57,25 @@ def test_a_plant_without_a_broker_keeps_to_its_curve(monkeypatch):
     monkeypatch.setenv("HEATTWIN_MQTT_HOST", "127.0.0.1")
     monkeypatch.setenv("HEATTWIN_MQTT_PORT", str(port))
     assert _setpoint_listener(object(), load_settings()) is None
+
+
+def test_a_background_process_that_ends_is_reaped_and_reported(capsys):
+    import subprocess
+    import sys
+
+    from scripts.cmd_demo import _watch_children
+
+    done = subprocess.Popen([sys.executable, "-m", "scripts.cli", "--version"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    failed = subprocess.Popen([sys.executable, "-m", "scripts.cli", "no-such-command"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        _watch_children([done, failed, alive], every_s=0.2, rounds=40)
+        out = capsys.readouterr().out
+        assert done.returncode is not None and failed.returncode is not None   # waited for: no zombie left
+        assert f"pid {failed.pid}, exit code {failed.returncode}" in out and failed.returncode != 0
+        assert f"pid {done.pid}" in out and f"pid {alive.pid}" not in out
+    finally:
+        alive.kill()
+        alive.wait()
