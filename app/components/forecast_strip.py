@@ -27,7 +27,7 @@ def strip_figure(data: dict, lang: str, timezone: str, *, scale: float = 1.0) ->
     fig.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
                       margin={"l": 48 * scale, "r": 12 * scale, "t": 28 * scale, "b": 24 * scale},
                       font={"size": 12 * scale, "family": "Noto Sans CJK SC, sans-serif"},
-                      legend={"orientation": "h", "y": -0.08, "x": 0}, showlegend=True)
+                      legend={"orientation": "h", "y": -0.17, "yanchor": "top", "x": 0}, showlegend=True)
     _add_series(fig, data, lang, timezone, scale, supply_row=3)
     outdoor, supply = data["outdoor"], data["supply"]
     _wave_lines(fig, data, timezone)
@@ -46,7 +46,9 @@ def strip_figure(data: dict, lang: str, timezone: str, *, scale: float = 1.0) ->
     if nothing:
         fig.add_annotation(text=t("strip.none", lang), showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
                            font={"size": 15 * scale, "color": "#8b98a9"})
-    fig.update_xaxes(gridcolor="#1f2a3a")
+    # The date in digits under each hour (plotly's default wrote "Dec 5, 2026" in English on a Chinese page),
+    # and the legend below both lines of it (at -0.08 its first row sat on the dates).
+    fig.update_xaxes(gridcolor="#1f2a3a", tickformat="%H:%M<br>%m-%d")
     fig.update_yaxes(gridcolor="#1f2a3a")
     return fig
 

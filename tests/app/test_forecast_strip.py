@@ -81,3 +81,10 @@ def test_the_walls_strip_puts_the_supply_on_the_loads_panel_and_says_nothing_in_
     assert any("寒潮" in note for note in strip_notes(data, "zh-CN", "Asia/Shanghai"))
     empty = wall_strip_figure(strip_data(None, pd.DataFrame()), "zh-CN", "Asia/Shanghai")
     assert empty.layout.xaxis.visible is False and len(empty.layout.annotations) == 1
+
+
+def test_the_time_axis_is_in_digits_with_the_legend_below_its_two_lines():
+    """Plotly's default wrote "Dec 5, 2026" in English under the hours, where the legend's first row sat."""
+    fig = strip_figure(_data(), "zh-CN", "Asia/Shanghai")
+    assert {axis.tickformat for axis in (fig.layout.xaxis, fig.layout.xaxis2, fig.layout.xaxis3)} == {"%H:%M<br>%m-%d"}
+    assert fig.layout.legend.yanchor == "top" and fig.layout.legend.y <= -0.15
