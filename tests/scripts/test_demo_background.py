@@ -21,8 +21,9 @@ def test_the_demo_runs_the_reports_schedule():
     assert _schedule in funcs
 
 
-def test_the_demo_carries_accepted_setpoints_to_its_plant_over_a_private_broker(monkeypatch):
-    """The live plant listens for setpoints; the demo's own Mosquitto is where the control page sends them."""
+def test_the_demo_carries_accepted_setpoints_to_its_plant_over_a_private_broker(monkeypatch, tmp_path):
+    """The live plant listens for setpoints; the demo's own Mosquitto is where the control page sends them,
+    keeping its retained command under the state directory."""
     import os
 
     from real_parts import require
@@ -37,12 +38,14 @@ def test_the_demo_carries_accepted_setpoints_to_its_plant_over_a_private_broker(
     require(find_mosquitto() is not None, "mosquitto is not installed")
     for name in ("HOST", "PORT", "USERNAME", "PASSWORD"):
         monkeypatch.delenv(f"HEATTWIN_MQTT_{name}", raising=False)
+    monkeypatch.setenv("HEATTWIN_STATE_DIR", str(tmp_path))   # never the checkout's own .state
     with _setpoint_broker():
         assert os.environ["HEATTWIN_MQTT_HOST"] == "127.0.0.1"
         listener = _setpoint_listener(object(), load_settings())
         assert listener is not None
         listener.stop()
     assert "HEATTWIN_MQTT_HOST" not in os.environ
+    assert (tmp_path / "mqtt").is_dir()
 
 
 def test_a_plant_without_a_broker_keeps_to_its_curve(monkeypatch):
