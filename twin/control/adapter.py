@@ -13,6 +13,7 @@ one place that chooses.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from typing import Protocol
 
@@ -21,6 +22,7 @@ import pandas as pd
 
 from twin.control.setpoints import COLUMNS, SetpointTable, check_setpoints
 
+log = logging.getLogger(__name__)
 COMMAND_TOPIC = "heattwin/command/plant/setpoints"
 ADAPTERS = ("mqtt",)
 
@@ -118,9 +120,14 @@ class SetpointListener:
             table = decode_command(message.payload)
         except ValueError as exc:
             self.rejected.append(str(exc))
+            log.warning("setpoint command refused, the plant keeps what it follows: %s", exc)
             return
         self.plant.apply_setpoints(table)
         self.applied.set()
+        # What the plant's operator reads to know which schedule (or the curve) it runs, and since when.
+        log.info("setpoint command applied: %s, %d setpoints, until %s",
+                 f"schedule #{table.schedule_id}" if table.schedule_id is not None else "no schedule",
+                 len(table.frame), table.expires_at if table.expires_at is not None else "further notice")
 
     def start(self, timeout_s: float = 10.0) -> None:
         self.client.connect(self.host, self.port, keepalive=30)
