@@ -26,14 +26,14 @@ def broker():
         yield running
 
 
-def _publish(broker, messages: list[tuple[str, bytes | str]]) -> None:
+def _publish(broker, messages: list[tuple[str, bytes | str]], retain: bool = False) -> None:
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-publisher")
     client.username_pw_set(broker.username, broker.password)
     client.connect("127.0.0.1", broker.port)
     client.loop_start()
     try:
         for topic, payload in messages:
-            client.publish(topic, payload, qos=1).wait_for_publish(10)
+            client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(10)
     finally:
         client.disconnect()
         client.loop_stop()
@@ -138,13 +138,7 @@ def test_a_persistent_broker_keeps_retained_commands_across_a_restart(tmp_path, 
     require(binary is not None, "mosquitto is not installed (Debian: apt-get install mosquitto)")
     persist_dir = tmp_path / "mqtt" if persistent else None
     with local_broker(binary, persist_dir=persist_dir) as first:
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-commander")
-        client.username_pw_set(first.username, first.password)
-        client.connect("127.0.0.1", first.port)
-        client.loop_start()
-        client.publish("heattwin/control/setpoints", b'{"schedule_id": 7}', qos=1, retain=True).wait_for_publish(10)
-        client.disconnect()
-        client.loop_stop()
+        _publish(first, [("heattwin/control/setpoints", b'{"schedule_id": 7}')], retain=True)
         assert _retained(first, "heattwin/control/setpoints") == b'{"schedule_id": 7}'
     with local_broker(binary, persist_dir=persist_dir) as second:
         kept = _retained(second, "heattwin/control/setpoints", limit_s=2.0 if not persistent else 5.0)
