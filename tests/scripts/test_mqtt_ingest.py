@@ -14,6 +14,7 @@ from real_parts import require
 from telemetry_net import build_network
 
 from scripts.mqtt_ingest import MqttIngest, find_mosquitto, local_broker
+from twin.control.adapter import COMMAND_TOPIC
 
 SENSORS = {"S-T1": ("t_supply", "ST-1"), "S-R1": ("room_t", "C-1")}
 
@@ -138,8 +139,8 @@ def test_a_persistent_broker_keeps_retained_commands_across_a_restart(tmp_path, 
     require(binary is not None, "mosquitto is not installed (Debian: apt-get install mosquitto)")
     persist_dir = tmp_path / "mqtt" if persistent else None
     with local_broker(binary, persist_dir=persist_dir) as first:
-        _publish(first, [("heattwin/control/setpoints", b'{"schedule_id": 7}')], retain=True)
-        assert _retained(first, "heattwin/control/setpoints") == b'{"schedule_id": 7}'
+        _publish(first, [(COMMAND_TOPIC, b'{"schedule_id": 7}')], retain=True)
+        assert _retained(first, COMMAND_TOPIC) == b'{"schedule_id": 7}'
     with local_broker(binary, persist_dir=persist_dir) as second:
-        kept = _retained(second, "heattwin/control/setpoints", limit_s=2.0 if not persistent else 5.0)
+        kept = _retained(second, COMMAND_TOPIC, limit_s=2.0 if not persistent else 5.0)
     assert kept == (b'{"schedule_id": 7}' if persistent else None)
